@@ -1,0 +1,18 @@
+"""Alembic migrations (hand-written DDL). Packaged with the service so ``claimdesk migrate``
+works from a wheel too."""
+
+from __future__ import annotations
+
+import re
+
+_STATEMENT_END = re.compile(r";\s*(?:\n|$)")
+
+
+def execute_script(sql: str) -> None:
+    """Run a script of DDL statements one by one (asyncpg prepares each statement, and a
+    prepared statement holds one command). Statements end with ``;`` at the end of a line."""
+    from alembic import op
+
+    for statement in _STATEMENT_END.split(sql):
+        if statement.strip():
+            op.execute(statement)

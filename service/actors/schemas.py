@@ -1,0 +1,99 @@
+"""Actor bodies: anyone who speaks or is spoken about."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from service.schemas import Input, LangTag, Stamped
+
+ActorKind = Literal["person", "organization", "state", "armed_group", "media", "group"]
+NameKind = Literal["official", "common", "abbreviation", "transliteration", "translation"]
+
+ActorNameText = Annotated[str, msgspec.Meta(min_length=1, max_length=300,
+                                            examples=["خلوصي آكار"])]
+Description = Annotated[str, msgspec.Meta(max_length=5000)]
+Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.",
+                                      examples=["TR"])]
+WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]{0,11}$", examples=["Q43"])]
+Role = Annotated[str, msgspec.Meta(min_length=1, max_length=300,
+                                   examples=["Minister of National Defence"])]
+
+MAX_NAMES = 50
+MAX_MEMBERSHIPS = 50
+
+
+class ActorName(Input, kw_only=True):
+    """One name of an actor, in one language: قسد, SDF and Syrian Democratic Forces are one actor."""
+
+    value: ActorNameText
+    lang: LangTag
+    kind: NameKind = "common"
+
+
+class MembershipInput(Input, kw_only=True):
+    organization_id: UUID
+    role: Role | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class Membership(msgspec.Struct, kw_only=True):
+    organization_id: UUID
+    organization_name: str
+    role: str | None
+    start_date: date | None
+    end_date: date | None
+
+
+Names = Annotated[list[ActorName], msgspec.Meta(max_length=MAX_NAMES)]
+Memberships = Annotated[list[MembershipInput], msgspec.Meta(max_length=MAX_MEMBERSHIPS)]
+
+
+class ActorCreate(Input, kw_only=True):
+    kind: ActorKind
+    name: Annotated[ActorNameText, msgspec.Meta(description="Display name.")]
+    names: Names = []
+    description: Description | None = None
+    country: Country | None = None
+    wikidata_id: WikidataId | None = None
+    memberships: Memberships = []
+
+
+class ActorUpdate(Input, kw_only=True):
+    """Fields not sent stay as they are; `null` clears; a sent list replaces the whole list."""
+
+    kind: ActorKind | UnsetType = UNSET
+    name: ActorNameText | UnsetType = UNSET
+    names: Names | UnsetType = UNSET
+    description: Description | None | UnsetType = UNSET
+    country: Country | None | UnsetType = UNSET
+    wikidata_id: WikidataId | None | UnsetType = UNSET
+    memberships: Memberships | UnsetType = UNSET
+
+
+class Actor(Stamped, kw_only=True):
+    kind: ActorKind
+    name: str
+    names: list[ActorName]
+    description: str | None
+    country: str | None
+    wikidata_id: str | None
+    memberships: list[Membership]
+
+
+class ActorPage(msgspec.Struct, kw_only=True):
+    data: list[Actor]
+    next_cursor: str | None
+
+
+class ActorFilters(msgspec.Struct, kw_only=True):
+    kind: ActorKind | None = None
+    country: str | None = None
+    wikidata_id: str | None = None
+    member_of: UUID | None = None
+    name: str | None = None

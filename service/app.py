@@ -1,0 +1,170 @@
+"""create_app(settings) -> Litestar: routes, plugins, error handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+import asyncpg
+import msgspec
+import structlog
+from litestar import Litestar, Response, get
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Schema, Tag
+from litestar.params import Parameter
+
+from service import __version__, db, migrate
+from service.actors.routes import ActorController
+from service.claims.routes import ClaimController
+from service.deps import dependencies
+from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
+from service.logging import request_id_middleware
+from service.openapi import IndentedJsonRenderPlugin
+from service.schemas import Input
+from service.settings import Settings
+from service.sources.routes import SourceController
+
+log = structlog.get_logger("claimdesk.app")
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct):
+    status: Literal["ready"]
+    database: str
+    migration: str
+
+
+class ProblemType(msgspec.Struct):
+    type: str
+    title: str
+    status: int
+
+
+@get("/health", operation_id="health", summary="Liveness", tags=["meta"],
+     description="The process is up. Does not touch the database.")
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@get("/ready", operation_id="ready", summary="Readiness", tags=["meta"],
+     description="The database answers and is migrated to the version this code expects.",
+     responses=responses(503))
+async def ready(pool: asyncpg.Pool) -> Response[Any]:
+    try:
+        async with pool.acquire(timeout=2) as conn:
+            version = await conn.fetchval("SELECT version_num FROM alembic_version")
+            server = await conn.fetchval("SHOW server_version")
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        return problem("unavailable", f"Database unreachable or not migrated: {type(exc).__name__}.")
+    if version != migrate.head():
+        return problem("unavailable",
+                       f"Database at migration {version}, this code expects {migrate.head()}; "
+                       "run `claimdesk migrate`.")
+    return Response(Readiness(status="ready", database=f"PostgreSQL {server}", migration=version))
+
+
+@get("/problems/{slug:str}", operation_id="get_problem_type", summary="Describe a problem type",
+     tags=["meta"], description="Every problem `type` URI resolves here.",
+     responses=responses(404))
+async def problem_type(
+    slug: Annotated[str, Parameter(description="The last part of a problem `type`.")],
+) -> ProblemType:
+    if slug not in PROBLEMS:
+        raise NotFound("problem type", slug)
+    status, title = PROBLEMS[slug]
+    return ProblemType(type=PROBLEM_BASE + slug, title=title, status=status)
+
+
+OPENAPI_DESCRIPTION = """\
+claimdesk tracks **who said what, where, when and about whom**, and links contradictory
+statements into disputes. Lists use keyset pagination (`limit`, `cursor` -> `next_cursor`).
+Errors are RFC 9457 `application/problem+json`; validation problems name each field in
+`errors`. Every change bumps `version` and is kept as a revision.
+"""
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="claimdesk",
+        version=__version__,
+        description=OPENAPI_DESCRIPTION,
+        path="/schema",
+        render_plugins=[IndentedJsonRenderPlugin(), ScalarRenderPlugin()],
+        create_examples=False,
+        use_handler_docstrings=False,
+        tags=[
+            Tag(name="actors", description="People, organizations, states, armed groups, "
+                                           "media and unnamed groups that speak or are spoken of."),
+            Tag(name="sources", description="Where claims appear: articles, statements, posts."),
+            Tag(name="claims", description="One statement by one speaker, with provenance."),
+            Tag(name="meta", description="Health, readiness and problem types."),
+        ],
+    )
+
+
+def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Litestar:
+    """The application. ``settings.database_url`` must be set (the CLI resolves the embedded
+    server before calling this); tests may hand in a ``pool`` they own."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if pool is not None:
+            app.state.pool = pool
+            yield
+            return
+        if not settings.database_url:
+            raise RuntimeError("create_app needs settings.database_url")
+        app.state.pool = await db.create_pool(settings, settings.database_url)
+        log.info("database_pool_open", database=db.redact(settings.database_url))
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = Litestar(
+        route_handlers=[health, ready, problem_type, ActorController, SourceController,
+                        ClaimController],
+        dependencies=dependencies,
+        exception_handlers=exception_handlers,
+        middleware=[request_id_middleware],
+        lifespan=[lifespan],
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+        logging_config=None,
+    )
+    _tidy_openapi(app)
+    return app
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def _tidy_openapi(app: Litestar) -> None:
+    """Make the document say what the service does, where Litestar's generator does not.
+
+    Request bodies reject unknown fields (``forbid_unknown_fields``): ``additionalProperties:
+    false``. And Litestar documents a JSON 400 for any handler with parameters; this service answers
+    bad parameters with problem+json 422 (or 404 for a path id), and 400 only for a body that
+    is not JSON, which the handlers that take a body declare themselves."""
+    document = app.openapi_schema
+    components = (document.components.schemas or {}) if document.components else {}
+    for struct in _subclasses(Input):
+        component = components.get(struct.__name__)
+        if isinstance(component, Schema):
+            component.additional_properties = False
+    for path_item in (app.openapi_schema.paths or {}).values():
+        for method in ("get", "post", "patch", "put", "delete"):
+            operation = getattr(path_item, method, None)
+            if operation is None or not operation.responses:
+                continue
+            response = operation.responses.get("400")
+            content = getattr(response, "content", None) or {}
+            if "application/json" in content:
+                del operation.responses["400"]

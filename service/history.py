@@ -1,0 +1,95 @@
+"""The single write path: every change to a tracked row records a revision and a change event.
+
+A slice changes its row (``version = version + 1``), reads back its full representation, and
+calls :func:`record` on the same connection, inside the same transaction. The revision keeps
+what the resource was at that version (for a delete: what it was before); the change event is
+the ordered stream the change feed and webhooks read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service.errors import NotFound
+from service.pagination import decode_cursor, page
+
+Action = Literal["create", "update", "delete"]
+Resource = Literal["actor", "source", "claim"]
+
+
+class Who(msgspec.Struct, frozen=True, kw_only=True):
+    """Who makes a change: a principal name (an API key's once keys exist) and the request."""
+
+    changed_by: str
+    request_id: str | None = None
+
+
+class Revision(msgspec.Struct, kw_only=True):
+    """One version of a resource: who changed it, when, how, and what it was then."""
+
+    version: int
+    action: Action
+    changed_by: str
+    request_id: str | None
+    changed_at: datetime
+    data: Annotated[
+        dict[str, Any],
+        msgspec.Meta(description="The resource as `GET` returned it at this version."),
+    ]
+
+
+class RevisionPage(msgspec.Struct, kw_only=True):
+    data: list[Revision]
+    next_cursor: str | None
+
+
+_RECORD = """
+WITH revision AS (
+    INSERT INTO revisions (resource, resource_id, version, action, changed_by, request_id, data)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+)
+INSERT INTO change_events (resource, resource_id, action, version, changed_by)
+VALUES ($1, $2, $4, $3, $5)
+"""
+
+
+async def record(conn: asyncpg.Connection, who: Who, resource: Resource, resource_id: UUID,
+                 version: int, action: Action, data: Any) -> None:
+    """Store the revision and the change event, in the caller's transaction (one round trip)."""
+    assert conn.is_in_transaction(), "history.record must run inside the write's transaction"
+    await conn.execute(_RECORD, resource, resource_id, version, action, who.changed_by,
+                       who.request_id, msgspec.to_builtins(data))
+
+
+async def revisions(conn: asyncpg.Connection, resource: Resource, resource_id: UUID,
+                    limit: int, before_version: int | None) -> list[Revision]:
+    """Revisions newest first, ``limit`` of them, below ``before_version`` when given."""
+    rows = await conn.fetch(
+        """
+        SELECT version, action, changed_by, request_id, changed_at, data
+        FROM revisions
+        WHERE resource = $1 AND resource_id = $2 AND ($3::int IS NULL OR version < $3)
+        ORDER BY version DESC
+        LIMIT $4
+        """,
+        resource, resource_id, before_version, limit,
+    )
+    return [Revision(**dict(row)) for row in rows]
+
+
+async def revision_page(pool: asyncpg.Pool, resource: Resource, resource_id: UUID, limit: int,
+                        cursor: str | None) -> RevisionPage:
+    """``GET /v1/<collection>/{id}/revisions``: a 404 only if the id never existed."""
+    kind = f"{resource}-revisions"
+    before = decode_cursor(cursor, kind, int)[0] if cursor else None
+    async with pool.acquire() as conn:
+        rows = await revisions(conn, resource, resource_id, limit + 1, before)
+    if not rows and before is None:
+        raise NotFound(resource, resource_id)
+    data, next_cursor = page(rows, limit, kind, lambda r: (r.version,))
+    return RevisionPage(data=data, next_cursor=next_cursor)

@@ -1,0 +1,42 @@
+"""Run the alembic migrations in ``migrations/`` programmatically (``claimdesk migrate``)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import migrations
+
+
+def _config(url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    if url is not None:
+        cfg.attributes["database_url"] = url
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision``. Blocking: call outside an event loop."""
+    from alembic import command
+
+    command.upgrade(_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(_config(url), revision)
+
+
+@cache
+def head() -> str:
+    """The newest migration's revision id (what ``/ready`` expects the database to be at)."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(_config()).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must have one head, found {heads}")
+    return str(heads[0])

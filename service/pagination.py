@@ -1,0 +1,68 @@
+"""Opaque keyset cursors and the list parameters every list endpoint shares.
+
+A cursor is the sort key of the last row a page returned, tagged with the list it belongs to,
+base64url-encoded. Clients treat it as opaque; the next page starts strictly after that key,
+so a walk sees every row once, whatever is inserted meanwhile, and no OFFSET is ever used.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+import msgspec
+from litestar.params import Parameter
+
+from service.errors import invalid
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+Limit = Annotated[
+    int,
+    Parameter(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"Page size, 1 to {MAX_LIMIT}.",
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        max_length=200,
+        description="`next_cursor` of the previous page; omit for the first page.",
+    ),
+]
+
+T = TypeVar("T")
+
+
+def encode_cursor(kind: str, *key: Any) -> str:
+    raw = msgspec.json.encode([kind, *[str(k) if isinstance(k, UUID) else k for k in key]])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
+    """The key inside ``cursor``; a 422 naming ``cursor`` if it is not one of this list's."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = msgspec.json.decode(raw)
+        if not isinstance(value, list) or len(value) != len(types) + 1 or value[0] != kind:
+            raise ValueError(cursor)
+        return tuple(t(v) for t, v in zip(types, value[1:], strict=True))
+    except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
+        raise invalid("cursor", "Not a cursor of this list; pass back a next_cursor unchanged.",
+                      "query") from None
+
+
+def page(rows: list[T], limit: int, kind: str, key: Any) -> tuple[list[T], str | None]:
+    """Trim the extra row fetched to learn whether there is a next page; make its cursor.
+
+    Queries fetch ``limit + 1`` rows; ``key`` maps a row to its sort key (a tuple).
+    """
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(kind, *key(rows[-1]))

@@ -1,0 +1,63 @@
+"""Field types and helpers every slice's schemas share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from service.text.lang import LANG_PATTERN
+
+
+class Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of request bodies: unknown fields (a typo, or ``id``/``version``) are an error."""
+
+
+LangTag = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=LANG_PATTERN,
+        max_length=35,
+        description="BCP 47 language tag, e.g. `ar`, `en`, `ar-SY`; stored in canonical case.",
+        examples=["ar"],
+    ),
+]
+Topic = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length=64,
+        description="A short lowercase slug.",
+        examples=["safe-zone"],
+    ),
+]
+HttpUrl = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+[^\s]*$",
+        max_length=2048,
+        description="An absolute http(s) URL.",
+    ),
+]
+Version = Annotated[int, msgspec.Meta(ge=1, description="Bumped by every change.")]
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class Stamped(msgspec.Struct, kw_only=True):
+    """What every stored resource carries."""
+
+    id: UUID
+    version: Version
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+def sent(update: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually sent (``None`` included: it means "clear")."""
+    return {
+        name: value
+        for name in update.__struct_fields__
+        if (value := getattr(update, name)) is not msgspec.UNSET
+    }

@@ -1,0 +1,52 @@
+"""Settings: one msgspec Struct read from ``CLAIMDESK_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+import platformdirs
+
+PREFIX = "CLAIMDESK_"
+
+
+def default_data_dir() -> str:
+    return str(Path(platformdirs.user_data_dir("claimdesk")))
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Every setting, with its default. Environment: ``CLAIMDESK_<NAME>`` (upper case)."""
+
+    # PostgreSQL connection URL. Unset: an embedded PostgreSQL is started in ``data_dir``.
+    database_url: str | None = None
+    # Where the embedded PostgreSQL keeps its data (``<data_dir>/pgdata``).
+    data_dir: str = msgspec.field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # json: one JSON object a line; console: coloured, for humans; auto: console on a TTY.
+    log_format: Literal["json", "console", "auto"] = "auto"
+    pool_min_size: Annotated[int, msgspec.Meta(ge=0, le=100)] = 1
+    pool_max_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+    # Largest request body accepted, in bytes (413 past it).
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
+    # Server-side cap on any one SQL statement, in milliseconds (0: none).
+    statement_timeout_ms: Annotated[int, msgspec.Meta(ge=0)] = 15_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``CLAIMDESK_*`` variables; ``overrides`` (e.g. from CLI flags) win."""
+        env = os.environ if environ is None else environ
+        raw: dict[str, object] = {}
+        for name in cls.__struct_fields__:
+            value = env.get(PREFIX + name.upper())
+            if value not in (None, ""):
+                raw[name] = value
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SystemExit(f"claimdesk: invalid setting: {exc}") from None

@@ -1,0 +1,158 @@
+"""Source SQL. Every function takes a connection; writes go through ``history.record``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service import history, references
+from service.db import new_id
+from service.errors import Duplicate, NotFound, invalid
+from service.history import Who
+from service.schemas import sent
+from service.sources.schemas import Source, SourceCreate, SourceFilters, SourceUpdate
+from service.sources.urls import url_key
+from service.text.lang import canonical_lang
+
+SOURCE_JSON = """json_build_object(
+    'id', s.id, 'kind', s.kind, 'title', s.title, 'url', s.url,
+    'publisher_id', s.publisher_id,
+    'publisher', (SELECT json_build_object('id', p.id, 'name', p.name, 'kind', p.kind)
+                  FROM actors p WHERE p.id = s.publisher_id),
+    'published_at', CASE s.published_at_precision
+        WHEN 'day' THEN to_char(s.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+        ELSE to_json(s.published_at) #>> '{}' END,
+    'lang', s.lang, 'archive_url', s.archive_url,
+    'version', s.version, 'created_at', s.created_at, 'updated_at', s.updated_at)::text"""
+
+_decode = msgspec.json.Decoder(Source).decode
+
+
+async def get(conn: asyncpg.Connection, source_id: UUID, *, lock: bool = False) -> Source:
+    if lock:
+        await conn.execute("SELECT 1 FROM sources WHERE id = $1 FOR UPDATE", source_id)
+    row = await conn.fetchval(f"SELECT {SOURCE_JSON} FROM sources s WHERE s.id = $1", source_id)
+    if row is None:
+        raise NotFound("source", source_id)
+    return _decode(row)
+
+
+_LIST = f"""
+SELECT {SOURCE_JSON}
+FROM sources s
+WHERE ($1::text IS NULL OR s.kind = $1)
+  AND ($2::uuid IS NULL OR s.publisher_id = $2)
+  AND ($3::text IS NULL OR s.lang = $3 OR s.lang LIKE $3 || '-%')
+  AND ($4::text IS NULL OR s.url_key = $4)
+  AND ($5::date IS NULL OR s.published_at >= $5::timestamp AT TIME ZONE 'UTC')
+  AND ($6::date IS NULL OR s.published_at < ($6 + 1)::timestamp AT TIME ZONE 'UTC')
+  AND ($7::uuid IS NULL OR s.id < $7)
+ORDER BY s.id DESC
+LIMIT $8
+"""
+
+
+async def list_sources(conn: asyncpg.Connection, filters: SourceFilters, limit: int,
+                       before: UUID | None) -> list[Source]:
+    key = None
+    if filters.url is not None:
+        try:
+            key = url_key(filters.url)
+        except ValueError:
+            raise invalid("url", "Not an absolute http(s) URL.", "query") from None
+    lang = canonical_lang(filters.lang) if filters.lang else None
+    rows = await conn.fetch(_LIST, filters.kind, filters.publisher_id, lang, key,
+                            filters.published_from, filters.published_to, before, limit)
+    return [_decode(r[0]) for r in rows]
+
+
+def _published(value: str | None) -> tuple[datetime | None, str | None]:
+    """``published_at`` as (timestamptz, precision): a date is midnight UTC, precision day."""
+    if value is None:
+        return None, None
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC), "day"
+        return datetime.fromisoformat(value), "second"
+    except ValueError:
+        raise invalid("published_at", f"'{value}' is not a real date or date-time.") from None
+
+
+def _url_key(url: str | None) -> str | None:
+    if url is None:
+        return None
+    try:
+        return url_key(url)
+    except ValueError:
+        raise invalid("url", "Not an absolute http(s) URL with a valid host and port.") from None
+
+
+async def _check(conn: asyncpg.Connection, source_id: UUID, key: str | None,
+                 publisher_id: UUID | None) -> None:
+    if key is not None:
+        other = await conn.fetchval(
+            "SELECT id FROM sources WHERE url_key = $1 AND id <> $2", key, source_id)
+        if other is not None:
+            raise Duplicate(f"Source {other} has this URL already (after normalisation).",
+                            field="url", existing_id=other)
+    await references.require(conn, "actors", [("publisher_id", publisher_id)])
+
+
+_WRITE = """
+INSERT INTO sources (id, kind, title, url, url_key, publisher_id, published_at,
+                     published_at_precision, lang, archive_url)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (id) DO UPDATE SET
+    kind = EXCLUDED.kind, title = EXCLUDED.title, url = EXCLUDED.url, url_key = EXCLUDED.url_key,
+    publisher_id = EXCLUDED.publisher_id, published_at = EXCLUDED.published_at,
+    published_at_precision = EXCLUDED.published_at_precision, lang = EXCLUDED.lang,
+    archive_url = EXCLUDED.archive_url, version = sources.version + 1, updated_at = now()
+"""
+
+
+async def _write(conn: asyncpg.Connection, source_id: UUID, fields: dict[str, Any]) -> Source:
+    key = _url_key(fields["url"])
+    published_at, precision = _published(fields["published_at"])
+    await _check(conn, source_id, key, fields["publisher_id"])
+    await conn.execute(
+        _WRITE, source_id, fields["kind"], fields["title"],
+        fields["url"].strip() if fields["url"] else None, key, fields["publisher_id"],
+        published_at, precision, canonical_lang(fields["lang"]) if fields["lang"] else None,
+        fields["archive_url"],
+    )
+    return await get(conn, source_id)
+
+
+async def create(conn: asyncpg.Connection, who: Who, data: SourceCreate) -> Source:
+    source = await _write(conn, new_id(), msgspec.structs.asdict(data))
+    await history.record(conn, who, "source", source.id, source.version, "create", source)
+    return source
+
+
+async def update(conn: asyncpg.Connection, who: Who, source_id: UUID,
+                 data: SourceUpdate) -> Source:
+    current = await get(conn, source_id, lock=True)
+    fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
+    fields.update(sent(data))
+    source = await _write(conn, source_id, fields)
+    await history.record(conn, who, "source", source_id, source.version, "update", source)
+    return source
+
+
+HOLDERS: list[references.Holder] = [
+    ("claims", "appearances[].source_id",
+     "SELECT claim_id AS id FROM claim_appearances WHERE source_id = $1"),
+]
+
+
+async def delete(conn: asyncpg.Connection, who: Who, source_id: UUID) -> None:
+    source = await get(conn, source_id, lock=True)
+    await references.refuse_if_held(conn, "source", source_id, HOLDERS)
+    await conn.execute("DELETE FROM sources WHERE id = $1", source_id)
+    await history.record(conn, who, "source", source_id, source.version + 1, "delete", source)
+

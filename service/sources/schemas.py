@@ -1,0 +1,78 @@
+"""Source bodies: where a claim appears."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from service.schemas import HttpUrl, Input, LangTag, Stamped
+
+SourceKind = Literal["article", "statement", "press_release", "social_post", "video",
+                     "broadcast", "interview", "document"]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+PublishedAt = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$",
+        description="A date (`2019-11-24`) or an RFC 3339 date-time with offset "
+                    "(`2019-11-24T09:30:00+03:00`); read back as given, date-times in UTC.",
+        examples=["2019-11-24"],
+    ),
+]
+
+
+class SourceCreate(Input, kw_only=True):
+    kind: SourceKind
+    title: Title
+    url: HttpUrl | None = None
+    publisher_id: UUID | None = None
+    published_at: PublishedAt | None = None
+    lang: LangTag | None = None
+    archive_url: HttpUrl | None = None
+
+
+class SourceUpdate(Input, kw_only=True):
+    """Fields not sent stay as they are; `null` clears."""
+
+    kind: SourceKind | UnsetType = UNSET
+    title: Title | UnsetType = UNSET
+    url: HttpUrl | None | UnsetType = UNSET
+    publisher_id: UUID | None | UnsetType = UNSET
+    published_at: PublishedAt | None | UnsetType = UNSET
+    lang: LangTag | None | UnsetType = UNSET
+    archive_url: HttpUrl | None | UnsetType = UNSET
+
+
+class Publisher(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    kind: str
+
+
+class Source(Stamped, kw_only=True):
+    kind: SourceKind
+    title: str
+    url: str | None
+    publisher_id: UUID | None
+    publisher: Publisher | None
+    published_at: str | None
+    lang: str | None
+    archive_url: str | None
+
+
+class SourcePage(msgspec.Struct, kw_only=True):
+    data: list[Source]
+    next_cursor: str | None
+
+
+class SourceFilters(msgspec.Struct, kw_only=True):
+    kind: SourceKind | None = None
+    publisher_id: UUID | None = None
+    lang: str | None = None
+    url: str | None = None
+    published_from: date | None = None
+    published_to: date | None = None

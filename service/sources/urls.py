@@ -1,0 +1,35 @@
+"""Source URL normalisation: two spellings of one page's address get one key.
+
+The key drops what does not change the page: the scheme (http/https), a leading ``www.``,
+default ports, the fragment, a trailing slash, tracking parameters (``utm_*``, ``fbclid``,
+``gclid``...), the order of query parameters and percent-encoding differences.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+_TRACKING = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src)$")
+_SAFE_PATH = "/:@!$&'()*+,;=-._~"
+
+
+def url_key(url: str) -> str:
+    """The uniqueness key of ``url``; ``ValueError`` if it is not an absolute http(s) URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an absolute http(s) URL")
+    host = parts.hostname.rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port  # ValueError when out of range
+    if port is not None and port not in (80, 443):
+        host = f"{host}:{port}"
+    path = quote(unquote(parts.path), safe=_SAFE_PATH) or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING.match(k.lower())
+    )
+    return host + path + ("?" + urlencode(query) if query else "")

@@ -1,0 +1,1 @@
+"""Text helpers: language tags (and, with search, Arabic normalisation)."""

@@ -1,0 +1,74 @@
+"""A real PostgreSQL under every test.
+
+``CLAIMDESK_TEST_DATABASE_URL`` names a server to use (any database on it that the user may
+create databases from); unset, an embedded server is started once for the session. The
+migrations run once into a template database; every test gets a fresh clone of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service import db, migrate
+from service.app import create_app
+from service.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("CLAIMDESK_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    server = db.start_embedded(tmp_path_factory.mktemp("embedded"))
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def template_db(admin_url: str) -> Iterator[str]:
+    name = f"claimdesk_template_{os.getpid()}"
+    asyncio.run(db.drop_database(admin_url, name))
+    asyncio.run(db.ensure_database(admin_url, name))
+    migrate.upgrade(db.with_database(admin_url, name))
+    yield name
+    asyncio.run(db.drop_database(admin_url, name))
+
+
+@pytest.fixture
+async def database_url(admin_url: str, template_db: str) -> AsyncIterator[str]:
+    name = f"claimdesk_test_{uuid.uuid4().hex[:16]}"
+    await db.ensure_database(admin_url, name, template=template_db)
+    try:
+        yield db.with_database(admin_url, name)
+    finally:
+        await db.drop_database(admin_url, name)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, log_format="json", log_level="warning")
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()

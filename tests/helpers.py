@@ -1,0 +1,62 @@
+"""Builders and database snapshots shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+TABLES = ("actors", "actor_names", "actor_memberships", "sources", "claims", "claim_targets",
+          "claim_appearances", "revisions", "change_events")
+
+
+async def snapshot(conn: asyncpg.Connection) -> dict[str, Any]:
+    """Every row of every table, to assert that a refused request changed nothing."""
+    state: dict[str, Any] = {}
+    for table in TABLES:
+        rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY 1, 2")
+        state[table] = [tuple(r.values()) for r in rows]
+    return state
+
+
+async def create(client: Any, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(f"/v1/{collection}", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def actor(client: Any, name: str = "Hulusi Akar", **fields: Any) -> dict[str, Any]:
+    return await create(client, "actors", {"kind": "person", "name": name, **fields})
+
+
+async def source(client: Any, **fields: Any) -> dict[str, Any]:
+    body = {"kind": "article", "title": "عين عيسى", **fields}
+    return await create(client, "sources", body)
+
+
+async def claim(client: Any, speaker_id: str, source_id: str, **fields: Any) -> dict[str, Any]:
+    body = {
+        "speaker_id": speaker_id,
+        "text": "إن بعض عناصر ميليشيات قسد مازالوا موجودين في المنطقة الآمنة",
+        "lang": "ar",
+        "appearances": [{"source_id": source_id}],
+        **fields,
+    }
+    return await create(client, "claims", body)
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    """Assert ``response`` is an RFC 9457 problem with ``status``; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("/problems/")
+    assert body["title"] and body["detail"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def fields(body: dict[str, Any]) -> set[str]:
+    return {e["field"] for e in body.get("errors", [])}
