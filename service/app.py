@@ -13,12 +13,12 @@ from litestar import Litestar, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Schema, Tag
-from litestar.params import Parameter
+from litestar.params import PathParameter
 
 from service import __version__, db, migrate
 from service.actors.routes import ActorController
 from service.claims.routes import ClaimController
-from service.deps import dependencies
+from service.deps import Pool, dependencies
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin
@@ -45,34 +45,53 @@ class ProblemType(msgspec.Struct):
     status: int
 
 
-@get("/health", operation_id="health", summary="Liveness", tags=["meta"],
-     description="The process is up. Does not touch the database.")
+@get(
+    "/health",
+    operation_id="health",
+    summary="Liveness",
+    tags=["meta"],
+    description="The process is up. Does not touch the database.",
+)
 async def health() -> Health:
     return Health(status="ok")
 
 
-@get("/ready", operation_id="ready", summary="Readiness", tags=["meta"],
-     description="The database answers and is migrated to the version this code expects.",
-     responses=responses(503))
-async def ready(pool: asyncpg.Pool) -> Response[Any]:
+@get(
+    "/ready",
+    operation_id="ready",
+    summary="Readiness",
+    tags=["meta"],
+    description="The database answers and is migrated to the version this code expects.",
+    responses=responses(503),
+)
+async def ready(pool: Pool) -> Response[Any]:
     try:
         async with pool.acquire(timeout=2) as conn:
             version = await conn.fetchval("SELECT version_num FROM alembic_version")
             server = await conn.fetchval("SHOW server_version")
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        return problem("unavailable", f"Database unreachable or not migrated: {type(exc).__name__}.")
+        return problem(
+            "unavailable", f"Database unreachable or not migrated: {type(exc).__name__}."
+        )
     if version != migrate.head():
-        return problem("unavailable",
-                       f"Database at migration {version}, this code expects {migrate.head()}; "
-                       "run `claimdesk migrate`.")
+        return problem(
+            "unavailable",
+            f"Database at migration {version}, this code expects {migrate.head()}; "
+            "run `claimdesk migrate`.",
+        )
     return Response(Readiness(status="ready", database=f"PostgreSQL {server}", migration=version))
 
 
-@get("/problems/{slug:str}", operation_id="get_problem_type", summary="Describe a problem type",
-     tags=["meta"], description="Every problem `type` URI resolves here.",
-     responses=responses(404))
+@get(
+    "/problems/{slug:str}",
+    operation_id="get_problem_type",
+    summary="Describe a problem type",
+    tags=["meta"],
+    description="Every problem `type` URI resolves here.",
+    responses=responses(404),
+)
 async def problem_type(
-    slug: Annotated[str, Parameter(description="The last part of a problem `type`.")],
+    slug: Annotated[str, PathParameter(description="The last part of a problem `type`.")],
 ) -> ProblemType:
     if slug not in PROBLEMS:
         raise NotFound("problem type", slug)
@@ -98,8 +117,11 @@ def openapi_config() -> OpenAPIConfig:
         create_examples=False,
         use_handler_docstrings=False,
         tags=[
-            Tag(name="actors", description="People, organizations, states, armed groups, "
-                                           "media and unnamed groups that speak or are spoken of."),
+            Tag(
+                name="actors",
+                description="People, organizations, states, armed groups, "
+                "media and unnamed groups that speak or are spoken of.",
+            ),
             Tag(name="sources", description="Where claims appear: articles, statements, posts."),
             Tag(name="claims", description="One statement by one speaker, with provenance."),
             Tag(name="meta", description="Health, readiness and problem types."),
@@ -127,8 +149,14 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
             await app.state.pool.close()
 
     app = Litestar(
-        route_handlers=[health, ready, problem_type, ActorController, SourceController,
-                        ClaimController],
+        route_handlers=[
+            health,
+            ready,
+            problem_type,
+            ActorController,
+            SourceController,
+            ClaimController,
+        ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
         middleware=[request_id_middleware],
@@ -142,8 +170,11 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
     return app
 
 
-def _subclasses(cls: type) -> list[type]:
-    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+def _subclasses(cls: type[Input]) -> list[type[Input]]:
+    found: list[type[Input]] = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
 
 
 def _tidy_openapi(app: Litestar) -> None:

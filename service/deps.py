@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from service.history import Who
 
@@ -26,3 +26,7 @@ dependencies = {
     "pool": Provide(provide_pool, sync_to_thread=False),
     "who": Provide(provide_who, sync_to_thread=False),
 }
+
+# What handlers declare: ``pool: Pool`` and ``who: Caller``.
+Pool = NamedDependency[asyncpg.Pool]
+Caller = NamedDependency[Who]

@@ -127,9 +127,15 @@ def invalid(field: str, message: str, location: Location = "body") -> Invalid:
     return Invalid([FieldError(field=field, message=message, location=location)])
 
 
-def problem(slug: str, detail: str, request: Request[Any, Any, Any] | None = None,
-            *, status: int | None = None, headers: dict[str, str] | None = None,
-            **extensions: Any) -> Response[ProblemDetails]:
+def problem(
+    slug: str,
+    detail: str,
+    request: Request[Any, Any, Any] | None = None,
+    *,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response[ProblemDetails]:
     default_status, title = PROBLEMS[slug]
     body = ProblemDetails(
         type=PROBLEM_BASE + slug,
@@ -140,8 +146,7 @@ def problem(slug: str, detail: str, request: Request[Any, Any, Any] | None = Non
         request_id=request.scope.get("state", {}).get("request_id") if request else None,
         **extensions,
     )
-    return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE,
-                    headers=headers)
+    return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 # ---------------------------------------------------------------- Litestar validation errors
@@ -182,8 +187,11 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
     errors = _field_errors(exc)
     if all(e.location == "path" for e in errors):
         # A malformed id can name nothing: the same answer as a well-formed id that is absent.
-        return problem("not-found", "No resource at this path: " + "; ".join(
-            f"{e.field}: {e.message}" for e in errors), request)
+        return problem(
+            "not-found",
+            "No resource at this path: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
+            request,
+        )
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     return problem("validation-error", detail, request, errors=errors)
 
@@ -207,8 +215,13 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         detail = exc.detail or PROBLEMS.get(slug or "", (status, "Error"))[1]
     headers = dict(exc.headers or {})
     if slug is None:
-        body = ProblemDetails(type="about:blank", title=exc.detail or "Error", status=status,
-                              detail=detail, instance=request.url.path)
+        body = ProblemDetails(
+            type="about:blank",
+            title=exc.detail or "Error",
+            status=status,
+            detail=detail,
+            instance=request.url.path,
+        )
         return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
     return problem(slug, detail, request, status=status, headers=headers)
 
@@ -242,33 +255,55 @@ def _db_field(exc: asyncpg.PostgresError) -> str:
     return f"{prefix}.{column}" if prefix else column
 
 
-def _integrity_handler(request: Request[Any, Any, Any],
-                       exc: asyncpg.IntegrityConstraintViolationError) -> Response[Any]:
+def _integrity_handler(
+    request: Request[Any, Any, Any], exc: asyncpg.IntegrityConstraintViolationError
+) -> Response[Any]:
     field = _db_field(exc)
-    log.info("integrity_error", sqlstate=exc.sqlstate, constraint=getattr(exc, "constraint_name", None))
+    log.info(
+        "integrity_error", sqlstate=exc.sqlstate, constraint=getattr(exc, "constraint_name", None)
+    )
     if isinstance(exc, asyncpg.UniqueViolationError):
-        return problem("duplicate", f"{field}: a resource with this value exists already.",
-                       request, errors=[FieldError(field=field, message="already exists")])
+        return problem(
+            "duplicate",
+            f"{field}: a resource with this value exists already.",
+            request,
+            errors=[FieldError(field=field, message="already exists")],
+        )
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
         if "is still referenced" in (exc.detail or ""):
-            return problem("in-use", f"Still referenced from {exc.detail.rsplit(' ', 1)[-1]}",
-                           request)
-        return problem("validation-error", f"{field}: refers to a resource that does not exist.",
-                       request, errors=[FieldError(field=field, message="no such resource")])
-    return problem("validation-error", f"{field}: value not allowed.", request,
-                   errors=[FieldError(field=field, message="value not allowed")])
+            return problem(
+                "in-use", f"Still referenced from {exc.detail.rsplit(' ', 1)[-1]}", request
+            )
+        return problem(
+            "validation-error",
+            f"{field}: refers to a resource that does not exist.",
+            request,
+            errors=[FieldError(field=field, message="no such resource")],
+        )
+    return problem(
+        "validation-error",
+        f"{field}: value not allowed.",
+        request,
+        errors=[FieldError(field=field, message="value not allowed")],
+    )
 
 
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, asyncpg.QueryCanceledError | asyncpg.TooManyConnectionsError):
         log.warning("database_unavailable", error=type(exc).__name__)
-        return problem("unavailable", "The database did not answer in time; try again.", request,
-                       headers={"Retry-After": "1"})
+        return problem(
+            "unavailable",
+            "The database did not answer in time; try again.",
+            request,
+            headers={"Retry-After": "1"},
+        )
     log.exception("unhandled_error", path=request.url.path)
     rid = request.scope.get("state", {}).get("request_id")
-    return problem("internal-error",
-                   f"Something went wrong on our side. Quote request id {rid} when reporting it.",
-                   request)
+    return problem(
+        "internal-error",
+        f"Something went wrong on our side. Quote request id {rid} when reporting it.",
+        request,
+    )
 
 
 exception_handlers: dict[Any, Any] = {
@@ -292,8 +327,12 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
         503: "Not ready: the database is unreachable or not migrated.",
     }
     return {
-        status: ResponseSpec(data_container=ProblemDetails, description=described[status],
-                             media_type=PROBLEM_MEDIA_TYPE, generate_examples=False)
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=described[status],
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+        )
         for status in statuses
     }
 

@@ -58,16 +58,36 @@ VALUES ($1, $2, $4, $3, $5)
 """
 
 
-async def record(conn: asyncpg.Connection, who: Who, resource: Resource, resource_id: UUID,
-                 version: int, action: Action, data: Any) -> None:
+async def record(
+    conn: asyncpg.Connection,
+    who: Who,
+    resource: Resource,
+    resource_id: UUID,
+    version: int,
+    action: Action,
+    data: Any,
+) -> None:
     """Store the revision and the change event, in the caller's transaction (one round trip)."""
     assert conn.is_in_transaction(), "history.record must run inside the write's transaction"
-    await conn.execute(_RECORD, resource, resource_id, version, action, who.changed_by,
-                       who.request_id, msgspec.to_builtins(data))
+    await conn.execute(
+        _RECORD,
+        resource,
+        resource_id,
+        version,
+        action,
+        who.changed_by,
+        who.request_id,
+        msgspec.to_builtins(data),
+    )
 
 
-async def revisions(conn: asyncpg.Connection, resource: Resource, resource_id: UUID,
-                    limit: int, before_version: int | None) -> list[Revision]:
+async def revisions(
+    conn: asyncpg.Connection,
+    resource: Resource,
+    resource_id: UUID,
+    limit: int,
+    before_version: int | None,
+) -> list[Revision]:
     """Revisions newest first, ``limit`` of them, below ``before_version`` when given."""
     rows = await conn.fetch(
         """
@@ -77,13 +97,17 @@ async def revisions(conn: asyncpg.Connection, resource: Resource, resource_id: U
         ORDER BY version DESC
         LIMIT $4
         """,
-        resource, resource_id, before_version, limit,
+        resource,
+        resource_id,
+        before_version,
+        limit,
     )
     return [Revision(**dict(row)) for row in rows]
 
 
-async def revision_page(pool: asyncpg.Pool, resource: Resource, resource_id: UUID, limit: int,
-                        cursor: str | None) -> RevisionPage:
+async def revision_page(
+    pool: asyncpg.Pool, resource: Resource, resource_id: UUID, limit: int, cursor: str | None
+) -> RevisionPage:
     """``GET /v1/<collection>/{id}/revisions``: a 404 only if the id never existed."""
     kind = f"{resource}-revisions"
     before = decode_cursor(cursor, kind, int)[0] if cursor else None

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from service.errors import invalid
 
@@ -22,7 +22,7 @@ MAX_LIMIT = 200
 
 Limit = Annotated[
     int,
-    Parameter(
+    QueryParameter(
         ge=1,
         le=MAX_LIMIT,
         description=f"Page size, 1 to {MAX_LIMIT}.",
@@ -30,7 +30,7 @@ Limit = Annotated[
 ]
 Cursor = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         max_length=200,
         description="`next_cursor` of the previous page; omit for the first page.",
     ),
@@ -53,8 +53,9 @@ def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
             raise ValueError(cursor)
         return tuple(t(v) for t, v in zip(types, value[1:], strict=True))
     except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
-        raise invalid("cursor", "Not a cursor of this list; pass back a next_cursor unchanged.",
-                      "query") from None
+        raise invalid(
+            "cursor", "Not a cursor of this list; pass back a next_cursor unchanged.", "query"
+        ) from None
 
 
 def page(rows: list[T], limit: int, kind: str, key: Any) -> tuple[list[T], str | None]:

@@ -18,16 +18,21 @@ Table = Literal["actors", "sources", "claims"]
 _NOUN = {"actors": "actor", "sources": "source", "claims": "claim"}
 
 
-async def require(conn: asyncpg.Connection, table: Table,
-                  refs: Iterable[tuple[str, UUID | None]]) -> None:
+async def require(
+    conn: asyncpg.Connection, table: Table, refs: Iterable[tuple[str, UUID | None]]
+) -> None:
     """Raise 422 naming every field whose id is not a row of ``table``."""
     wanted = [(field, ref) for field, ref in refs if ref is not None]
     if not wanted:
         return
     ids = list({ref for _, ref in wanted})
     # KEY SHARE: the referenced rows cannot be deleted before this transaction commits.
-    found = {r["id"] for r in await conn.fetch(
-        f"SELECT id FROM {table} WHERE id = ANY($1::uuid[]) FOR KEY SHARE", ids)}
+    found = {
+        r["id"]
+        for r in await conn.fetch(
+            f"SELECT id FROM {table} WHERE id = ANY($1::uuid[]) FOR KEY SHARE", ids
+        )
+    }
     missing = [
         FieldError(field=field, message=f"No {_NOUN[table]} with id '{ref}'.")
         for field, ref in wanted
@@ -41,8 +46,9 @@ async def require(conn: asyncpg.Connection, table: Table,
 Holder = tuple[str, str, str]
 
 
-async def refuse_if_held(conn: asyncpg.Connection, noun: str, resource_id: UUID,
-                         holders: list[Holder]) -> None:
+async def refuse_if_held(
+    conn: asyncpg.Connection, noun: str, resource_id: UUID, holders: list[Holder]
+) -> None:
     """Raise 409 listing what still refers to ``resource_id`` (up to 10 ids of each kind)."""
     parts = [
         f"(SELECT '{resource}' AS resource, '{field}' AS field, count(DISTINCT id) AS count, "
@@ -50,9 +56,13 @@ async def refuse_if_held(conn: asyncpg.Connection, noun: str, resource_id: UUID,
         for resource, field, sql in holders
     ]
     rows = await conn.fetch(" UNION ALL ".join(parts), resource_id)
-    held = [HeldBy(resource=r["resource"], field=r["field"], count=r["count"], ids=r["ids"])
-            for r in rows if r["count"]]
+    held = [
+        HeldBy(resource=r["resource"], field=r["field"], count=r["count"], ids=r["ids"])
+        for r in rows
+        if r["count"]
+    ]
     if held:
         what = ", ".join(f"{h.count} {h.resource} ({h.field})" for h in held)
-        raise InUse(f"This {noun} is still referenced by {what}; "
-                    "remove those references first.", held)
+        raise InUse(
+            f"This {noun} is still referenced by {what}; remove those references first.", held
+        )

@@ -6,8 +6,17 @@ from typing import Any
 
 import asyncpg
 
-TABLES = ("actors", "actor_names", "actor_memberships", "sources", "claims", "claim_targets",
-          "claim_appearances", "revisions", "change_events")
+TABLES = (
+    "actors",
+    "actor_names",
+    "actor_memberships",
+    "sources",
+    "claims",
+    "claim_targets",
+    "claim_appearances",
+    "revisions",
+    "change_events",
+)
 
 
 async def snapshot(conn: asyncpg.Connection) -> dict[str, Any]:

@@ -63,10 +63,19 @@ LIMIT $7
 """
 
 
-async def list_actors(conn: asyncpg.Connection, filters: ActorFilters, limit: int,
-                      before: UUID | None) -> list[Actor]:
-    rows = await conn.fetch(_LIST, filters.kind, filters.country, filters.wikidata_id,
-                            filters.member_of, filters.name, before, limit)
+async def list_actors(
+    conn: asyncpg.Connection, filters: ActorFilters, limit: int, before: UUID | None
+) -> list[Actor]:
+    rows = await conn.fetch(
+        _LIST,
+        filters.kind,
+        filters.country,
+        filters.wikidata_id,
+        filters.member_of,
+        filters.name,
+        before,
+        limit,
+    )
     return [_decode(r[0]) for r in rows]
 
 
@@ -76,43 +85,66 @@ def _check_names(names: list[Any]) -> None:
     for i, name in enumerate(names):
         key = (name.value, canonical_lang(name.lang))
         if key in seen:
-            errors.append(FieldError(field=f"names[{i}]",
-                                     message=f"Repeats names[{seen[key]}] (same value and lang)."))
+            errors.append(
+                FieldError(
+                    field=f"names[{i}]",
+                    message=f"Repeats names[{seen[key]}] (same value and lang).",
+                )
+            )
         seen.setdefault(key, i)
     if errors:
         raise Invalid(errors)
 
 
-async def _check_memberships(conn: asyncpg.Connection, actor_id: UUID,
-                             memberships: list[MembershipInput]) -> None:
+async def _check_memberships(
+    conn: asyncpg.Connection, actor_id: UUID, memberships: list[MembershipInput]
+) -> None:
     errors = []
     for i, m in enumerate(memberships):
         if m.organization_id == actor_id:
-            errors.append(FieldError(field=f"memberships[{i}].organization_id",
-                                     message="An actor cannot be a member of itself."))
+            errors.append(
+                FieldError(
+                    field=f"memberships[{i}].organization_id",
+                    message="An actor cannot be a member of itself.",
+                )
+            )
         if m.start_date and m.end_date and m.end_date < m.start_date:
-            errors.append(FieldError(field=f"memberships[{i}].end_date",
-                                     message="end_date is before start_date."))
+            errors.append(
+                FieldError(
+                    field=f"memberships[{i}].end_date", message="end_date is before start_date."
+                )
+            )
     if errors:
         raise Invalid(errors)
-    await references.require(conn, "actors", [
-        (f"memberships[{i}].organization_id", m.organization_id) for i, m in enumerate(memberships)
-    ])
+    await references.require(
+        conn,
+        "actors",
+        [
+            (f"memberships[{i}].organization_id", m.organization_id)
+            for i, m in enumerate(memberships)
+        ],
+    )
 
 
-async def _check_wikidata(conn: asyncpg.Connection, wikidata_id: str | None,
-                          actor_id: UUID) -> None:
+async def _check_wikidata(
+    conn: asyncpg.Connection, wikidata_id: str | None, actor_id: UUID
+) -> None:
     if wikidata_id is None:
         return
     other = await conn.fetchval(
-        "SELECT id FROM actors WHERE wikidata_id = $1 AND id <> $2", wikidata_id, actor_id)
+        "SELECT id FROM actors WHERE wikidata_id = $1 AND id <> $2", wikidata_id, actor_id
+    )
     if other is not None:
-        raise Duplicate(f"Actor {other} has wikidata_id {wikidata_id} already.",
-                        field="wikidata_id", existing_id=other)
+        raise Duplicate(
+            f"Actor {other} has wikidata_id {wikidata_id} already.",
+            field="wikidata_id",
+            existing_id=other,
+        )
 
 
-async def _write_children(conn: asyncpg.Connection, actor_id: UUID, changes: dict[str, Any],
-                          replace: bool) -> None:
+async def _write_children(
+    conn: asyncpg.Connection, actor_id: UUID, changes: dict[str, Any], replace: bool
+) -> None:
     if "names" in changes:
         if replace:
             await conn.execute("DELETE FROM actor_names WHERE actor_id = $1", actor_id)
@@ -121,7 +153,10 @@ async def _write_children(conn: asyncpg.Connection, actor_id: UUID, changes: dic
             await conn.executemany(
                 "INSERT INTO actor_names (actor_id, position, value, lang, kind) "
                 "VALUES ($1, $2, $3, $4, $5)",
-                [(actor_id, i, n.value, canonical_lang(n.lang), n.kind) for i, n in enumerate(names)],
+                [
+                    (actor_id, i, n.value, canonical_lang(n.lang), n.kind)
+                    for i, n in enumerate(names)
+                ],
             )
     if "memberships" in changes:
         if replace:
@@ -131,8 +166,10 @@ async def _write_children(conn: asyncpg.Connection, actor_id: UUID, changes: dic
             await conn.executemany(
                 "INSERT INTO actor_memberships (actor_id, position, organization_id, role, "
                 "start_date, end_date) VALUES ($1, $2, $3, $4, $5, $6)",
-                [(actor_id, i, m.organization_id, m.role, m.start_date, m.end_date)
-                 for i, m in enumerate(memberships)],
+                [
+                    (actor_id, i, m.organization_id, m.role, m.start_date, m.end_date)
+                    for i, m in enumerate(memberships)
+                ],
             )
 
 
@@ -144,10 +181,16 @@ async def create(conn: asyncpg.Connection, who: Who, data: ActorCreate) -> Actor
     await conn.execute(
         "INSERT INTO actors (id, kind, name, description, country, wikidata_id) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
-        actor_id, data.kind, data.name, data.description, data.country, data.wikidata_id,
+        actor_id,
+        data.kind,
+        data.name,
+        data.description,
+        data.country,
+        data.wikidata_id,
     )
-    await _write_children(conn, actor_id, {"names": data.names, "memberships": data.memberships},
-                          replace=False)
+    await _write_children(
+        conn, actor_id, {"names": data.names, "memberships": data.memberships}, replace=False
+    )
     actor = await get(conn, actor_id)
     await history.record(conn, who, "actor", actor_id, actor.version, "create", actor)
     return actor
@@ -163,11 +206,16 @@ async def update(conn: asyncpg.Connection, who: Who, actor_id: UUID, data: Actor
     if "wikidata_id" in changes:
         await _check_wikidata(conn, changes["wikidata_id"], actor_id)
     merged = msgspec.structs.replace(
-        current, **{k: v for k, v in changes.items() if k not in ("names", "memberships")})
+        current, **{k: v for k, v in changes.items() if k not in ("names", "memberships")}
+    )
     await conn.execute(
         "UPDATE actors SET kind = $2, name = $3, description = $4, country = $5, "
         "wikidata_id = $6, version = version + 1, updated_at = now() WHERE id = $1",
-        actor_id, merged.kind, merged.name, merged.description, merged.country,
+        actor_id,
+        merged.kind,
+        merged.name,
+        merged.description,
+        merged.country,
         merged.wikidata_id,
     )
     await _write_children(conn, actor_id, changes, replace=True)
@@ -180,10 +228,17 @@ async def update(conn: asyncpg.Connection, who: Who, actor_id: UUID, data: Actor
 HOLDERS: list[references.Holder] = [
     ("claims", "speaker_id", "SELECT id FROM claims WHERE speaker_id = $1"),
     ("claims", "relayed_by_id", "SELECT id FROM claims WHERE relayed_by_id = $1"),
-    ("claims", "targets[].actor_id", "SELECT claim_id AS id FROM claim_targets WHERE actor_id = $1"),
+    (
+        "claims",
+        "targets[].actor_id",
+        "SELECT claim_id AS id FROM claim_targets WHERE actor_id = $1",
+    ),
     ("sources", "publisher_id", "SELECT id FROM sources WHERE publisher_id = $1"),
-    ("actors", "memberships[].organization_id",
-     "SELECT actor_id AS id FROM actor_memberships WHERE organization_id = $1"),
+    (
+        "actors",
+        "memberships[].organization_id",
+        "SELECT actor_id AS id FROM actor_memberships WHERE organization_id = $1",
+    ),
 ]
 
 
@@ -192,4 +247,3 @@ async def delete(conn: asyncpg.Connection, who: Who, actor_id: UUID) -> None:
     await references.refuse_if_held(conn, "actor", actor_id, HOLDERS)
     await conn.execute("DELETE FROM actors WHERE id = $1", actor_id)
     await history.record(conn, who, "actor", actor_id, actor.version + 1, "delete", actor)
-

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Body, Parameter
+from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, history
 from service.actors import examples, queries
@@ -19,82 +18,124 @@ from service.actors.schemas import (
     ActorPage,
     ActorUpdate,
 )
+from service.deps import Caller, Pool
 from service.errors import responses
-from service.history import RevisionPage, Who
+from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
 
-ActorId = Annotated[UUID, Parameter(description="The actor's id.")]
+ActorId = Annotated[UUID, PathParameter(description="The actor's id.")]
 
 
 class ActorController(Controller):
     path = "/v1/actors"
     tags = ["actors"]
 
-    @get("/", operation_id="list_actors", summary="List actors",
-         description="Newest first, with keyset pagination. Filters combine with AND.",
-         responses=responses(422))
+    @get(
+        "/",
+        operation_id="list_actors",
+        summary="List actors",
+        description="Newest first, with keyset pagination. Filters combine with AND.",
+        responses=responses(422),
+    )
     async def list_actors(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         limit: Limit = 50,
         cursor: Cursor = None,
-        kind: Annotated[ActorKind | None, Parameter(description="Only this kind.")] = None,
-        country: Annotated[str | None, Parameter(pattern=r"^[A-Z]{2}$",
-                                                 description="ISO 3166-1 alpha-2.")] = None,
-        wikidata_id: Annotated[str | None, Parameter(pattern=r"^Q[1-9][0-9]{0,11}$")] = None,
-        member_of: Annotated[UUID | None, Parameter(
-            description="Only members of this organization (an actor id).")] = None,
-        name: Annotated[str | None, Parameter(
-            max_length=300,
-            description="Exact match (case-insensitive) on the display name or any name.",
-            examples=[examples.NAME_EXAMPLE])] = None,
+        kind: Annotated[ActorKind | None, QueryParameter(description="Only this kind.")] = None,
+        country: Annotated[
+            str | None, QueryParameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
+        ] = None,
+        wikidata_id: Annotated[str | None, QueryParameter(pattern=r"^Q[1-9][0-9]{0,11}$")] = None,
+        member_of: Annotated[
+            UUID | None,
+            QueryParameter(description="Only members of this organization (an actor id)."),
+        ] = None,
+        name: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=300,
+                description="Exact match (case-insensitive) on the display name or any name.",
+                examples=[examples.NAME_EXAMPLE],
+            ),
+        ] = None,
     ) -> ActorPage:
         before = decode_cursor(cursor, "actors", UUID)[0] if cursor else None
-        filters = ActorFilters(kind=kind, country=country, wikidata_id=wikidata_id,
-                               member_of=member_of, name=name)
+        filters = ActorFilters(
+            kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, name=name
+        )
         async with pool.acquire() as conn:
             rows = await queries.list_actors(conn, filters, limit + 1, before)
         data, next_cursor = page(rows, limit, "actors", lambda a: (a.id,))
         return ActorPage(data=data, next_cursor=next_cursor)
 
-    @post("/", operation_id="create_actor", summary="Create an actor",
-          description="A person, organization, state, armed group, media outlet or unnamed group.",
-          responses=responses(400, 409, 413, 422))
+    @post(
+        "/",
+        operation_id="create_actor",
+        summary="Create an actor",
+        description="A person, organization, state, armed group, media outlet or unnamed group.",
+        responses=responses(400, 409, 413, 422),
+    )
     async def create_actor(
-        self, pool: asyncpg.Pool, who: Who,
+        self,
+        pool: Pool,
+        who: Caller,
         data: Annotated[ActorCreate, Body(examples=examples.CREATE)],
     ) -> Actor:
         async with db.transaction(pool) as conn:
             return await queries.create(conn, who, data)
 
-    @get("/{actor_id:str}", operation_id="get_actor", summary="Get an actor",
-         responses=responses(404))
-    async def get_actor(self, pool: asyncpg.Pool, actor_id: ActorId) -> Actor:
+    @get(
+        "/{actor_id:str}",
+        operation_id="get_actor",
+        summary="Get an actor",
+        responses=responses(404),
+    )
+    async def get_actor(self, pool: Pool, actor_id: ActorId) -> Actor:
         async with pool.acquire() as conn:
             return await queries.get(conn, actor_id)
 
-    @patch("/{actor_id:str}", operation_id="update_actor", summary="Update an actor",
-           description="Send only the fields to change; a list sent replaces the whole list.",
-           responses=responses(400, 404, 409, 413, 422))
+    @patch(
+        "/{actor_id:str}",
+        operation_id="update_actor",
+        summary="Update an actor",
+        description="Send only the fields to change; a list sent replaces the whole list.",
+        responses=responses(400, 404, 409, 413, 422),
+    )
     async def update_actor(
-        self, pool: asyncpg.Pool, who: Who, actor_id: ActorId,
+        self,
+        pool: Pool,
+        who: Caller,
+        actor_id: ActorId,
         data: Annotated[ActorUpdate, Body(examples=examples.UPDATE)],
     ) -> Actor:
         async with db.transaction(pool) as conn:
             return await queries.update(conn, who, actor_id, data)
 
-    @delete("/{actor_id:str}", operation_id="delete_actor", summary="Delete an actor",
-            description="Refused (409) while claims, sources or memberships refer to it; "
-                        "its revisions stay readable.",
-            responses=responses(404, 409))
-    async def delete_actor(self, pool: asyncpg.Pool, who: Who, actor_id: ActorId) -> None:
+    @delete(
+        "/{actor_id:str}",
+        operation_id="delete_actor",
+        summary="Delete an actor",
+        description="Refused (409) while claims, sources or memberships refer to it; "
+        "its revisions stay readable.",
+        responses=responses(404, 409),
+    )
+    async def delete_actor(self, pool: Pool, who: Caller, actor_id: ActorId) -> None:
         async with db.transaction(pool) as conn:
             await queries.delete(conn, who, actor_id)
 
-    @get("/{actor_id:str}/revisions", operation_id="list_actor_revisions",
-         summary="List an actor's revisions", description="Newest first; kept after a delete.",
-         responses=responses(404, 422))
+    @get(
+        "/{actor_id:str}/revisions",
+        operation_id="list_actor_revisions",
+        summary="List an actor's revisions",
+        description="Newest first; kept after a delete.",
+        responses=responses(404, 422),
+    )
     async def list_actor_revisions(
-        self, pool: asyncpg.Pool, actor_id: ActorId, limit: Limit = 50, cursor: Cursor = None,
+        self,
+        pool: Pool,
+        actor_id: ActorId,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> RevisionPage:
         return await history.revision_page(pool, "actor", actor_id, limit, cursor)

@@ -14,14 +14,15 @@ from service.schemas import Input, LangTag, Stamped
 ActorKind = Literal["person", "organization", "state", "armed_group", "media", "group"]
 NameKind = Literal["official", "common", "abbreviation", "transliteration", "translation"]
 
-ActorNameText = Annotated[str, msgspec.Meta(min_length=1, max_length=300,
-                                            examples=["خلوصي آكار"])]
+ActorNameText = Annotated[str, msgspec.Meta(min_length=1, max_length=300, examples=["خلوصي آكار"])]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
-Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.",
-                                      examples=["TR"])]
+Country = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.", examples=["TR"])
+]
 WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]{0,11}$", examples=["Q43"])]
-Role = Annotated[str, msgspec.Meta(min_length=1, max_length=300,
-                                   examples=["Minister of National Defence"])]
+Role = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=300, examples=["Minister of National Defence"])
+]
 
 MAX_NAMES = 50
 MAX_MEMBERSHIPS = 50
@@ -70,9 +71,9 @@ class ActorUpdate(Input, kw_only=True):
     kind: ActorKind | UnsetType = UNSET
     name: ActorNameText | UnsetType = UNSET
     names: Names | UnsetType = UNSET
-    description: Description | None | UnsetType = UNSET
-    country: Country | None | UnsetType = UNSET
-    wikidata_id: WikidataId | None | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
+    country: Country | UnsetType | None = UNSET
+    wikidata_id: WikidataId | UnsetType | None = UNSET
     memberships: Memberships | UnsetType = UNSET
 
 

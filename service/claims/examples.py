@@ -15,21 +15,25 @@ CREATE = [
         value={
             "speaker_id": AKAR_ID,
             "text": "إن بعض عناصر ميليشيات قسد مازالوا موجودين في المنطقة الآمنة رغم أن روسيا "
-                    "كانت قد أكدت شفوياً وكتابياً سابقاً بأن “الإرهابيين” أخلوا تماماً تلك المناطق",
+            "كانت قد أكدت شفوياً وكتابياً سابقاً بأن “الإرهابيين” أخلوا تماماً تلك المناطق",
             "lang": "ar",
             "verbatim": True,
-            "translations": [{
-                "lang": "en",
-                "text": "Some SDF members are still present in the safe zone, although Russia "
-                        "had confirmed orally and in writing that the 'terrorists' had fully "
-                        "left those areas.",
-            }],
+            "translations": [
+                {
+                    "lang": "en",
+                    "text": "Some SDF members are still present in the safe zone, although Russia "
+                    "had confirmed orally and in writing that the 'terrorists' had fully "
+                    "left those areas.",
+                }
+            ],
             "kind": "assertion",
             "stated_on": "2019-11-24",
             "stated_on_precision": "day",
             "appearances": [{"source_id": SOURCE_ID, "note": "Quoted in paragraph 9."}],
-            "targets": [{"actor_id": SDF_ID, "role": "accused"},
-                        {"actor_id": RUSSIA_ID, "role": "criticized"}],
+            "targets": [
+                {"actor_id": SDF_ID, "role": "accused"},
+                {"actor_id": RUSSIA_ID, "role": "criticized"},
+            ],
             "topics": ["safe-zone"],
         },
     ),
@@ -52,6 +56,8 @@ CREATE = [
 ]
 
 UPDATE = [
-    Example(summary="Correct the date to a month", value={
-        "stated_on": "2019-11-01", "stated_on_precision": "month"}),
+    Example(
+        summary="Correct the date to a month",
+        value={"stated_on": "2019-11-01", "stated_on_precision": "month"},
+    ),
 ]

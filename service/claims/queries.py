@@ -87,12 +87,23 @@ LIMIT $11
 """
 
 
-async def list_claims(conn: asyncpg.Connection, f: ClaimFilters, limit: int,
-                      before: UUID | None) -> list[Claim]:
+async def list_claims(
+    conn: asyncpg.Connection, f: ClaimFilters, limit: int, before: UUID | None
+) -> list[Claim]:
     rows = await conn.fetch(
-        _LIST, f.speaker_id, f.target_id, f.relayed_by_id, f.source_id, f.topic,
-        canonical_lang(f.lang) if f.lang else None, f.kind, f.stated_from, f.stated_to,
-        before, limit)
+        _LIST,
+        f.speaker_id,
+        f.target_id,
+        f.relayed_by_id,
+        f.source_id,
+        f.topic,
+        canonical_lang(f.lang) if f.lang else None,
+        f.kind,
+        f.stated_from,
+        f.stated_to,
+        before,
+        limit,
+    )
     return [_decode(r[0]) for r in rows]
 
 
@@ -101,8 +112,9 @@ def _repeats(field: str, keys: list[Any], what: str) -> list[FieldError]:
     errors = []
     for i, key in enumerate(keys):
         if key in seen:
-            errors.append(FieldError(field=f"{field}[{i}]",
-                                     message=f"Repeats {field}[{seen[key]}] ({what})."))
+            errors.append(
+                FieldError(field=f"{field}[{i}]", message=f"Repeats {field}[{seen[key]}] ({what}).")
+            )
         seen.setdefault(key, i)
     return errors
 
@@ -116,32 +128,50 @@ def _validate(c: dict[str, Any]) -> None:
         *_repeats("topics", c["topics"], "same topic"),
     ]
     if c["relayed_by_id"] is not None and c["relayed_by_id"] == c["speaker_id"]:
-        errors.append(FieldError(field="relayed_by_id",
-                                 message="A claim is not relayed by its own speaker."))
+        errors.append(
+            FieldError(field="relayed_by_id", message="A claim is not relayed by its own speaker.")
+        )
     stated_on, precision = c["stated_on"], c["stated_on_precision"]
     if stated_on is None and precision is not None:
-        errors.append(FieldError(field="stated_on_precision",
-                                 message="Set only together with stated_on."))
+        errors.append(
+            FieldError(field="stated_on_precision", message="Set only together with stated_on.")
+        )
     elif precision == "month" and stated_on.day != 1:
-        errors.append(FieldError(field="stated_on", message=(
-            "With precision month, stated_on is the first day of the month "
-            f"({stated_on.replace(day=1)}).")))
+        errors.append(
+            FieldError(
+                field="stated_on",
+                message=(
+                    "With precision month, stated_on is the first day of the month "
+                    f"({stated_on.replace(day=1)})."
+                ),
+            )
+        )
     elif precision == "year" and (stated_on.month, stated_on.day) != (1, 1):
-        errors.append(FieldError(field="stated_on", message=(
-            f"With precision year, stated_on is 1 January ({stated_on.year}-01-01).")))
+        errors.append(
+            FieldError(
+                field="stated_on",
+                message=(f"With precision year, stated_on is 1 January ({stated_on.year}-01-01)."),
+            )
+        )
     if errors:
         raise Invalid(errors)
 
 
 async def _check_references(conn: asyncpg.Connection, c: dict[str, Any]) -> None:
-    await references.require(conn, "actors", [
-        ("speaker_id", c["speaker_id"]),
-        ("relayed_by_id", c["relayed_by_id"]),
-        *[(f"targets[{i}].actor_id", t.actor_id) for i, t in enumerate(c["targets"])],
-    ])
-    await references.require(conn, "sources", [
-        (f"appearances[{i}].source_id", a.source_id) for i, a in enumerate(c["appearances"])
-    ])
+    await references.require(
+        conn,
+        "actors",
+        [
+            ("speaker_id", c["speaker_id"]),
+            ("relayed_by_id", c["relayed_by_id"]),
+            *[(f"targets[{i}].actor_id", t.actor_id) for i, t in enumerate(c["targets"])],
+        ],
+    )
+    await references.require(
+        conn,
+        "sources",
+        [(f"appearances[{i}].source_id", a.source_id) for i, a in enumerate(c["appearances"])],
+    )
 
 
 _WRITE = """
@@ -157,8 +187,9 @@ ON CONFLICT (id) DO UPDATE SET
 """
 
 
-async def _write(conn: asyncpg.Connection, claim_id: UUID, c: dict[str, Any],
-                 lists: set[str]) -> Claim:
+async def _write(
+    conn: asyncpg.Connection, claim_id: UUID, c: dict[str, Any], lists: set[str]
+) -> Claim:
     """Insert or update the claim row; replace the child rows of the lists in ``lists``."""
     if c["stated_on"] is not None and c["stated_on_precision"] is None:
         c["stated_on_precision"] = "day"
@@ -166,28 +197,38 @@ async def _write(conn: asyncpg.Connection, claim_id: UUID, c: dict[str, Any],
     await _check_references(conn, c)
     translations = [{"lang": canonical_lang(t.lang), "text": t.text} for t in c["translations"]]
     await conn.execute(
-        _WRITE, claim_id, c["speaker_id"], c["relayed_by_id"], c["text"],
-        canonical_lang(c["lang"]), c["verbatim"], c["kind"], c["stated_on"],
-        c["stated_on_precision"], translations, c["topics"],
+        _WRITE,
+        claim_id,
+        c["speaker_id"],
+        c["relayed_by_id"],
+        c["text"],
+        canonical_lang(c["lang"]),
+        c["verbatim"],
+        c["kind"],
+        c["stated_on"],
+        c["stated_on_precision"],
+        translations,
+        c["topics"],
     )
     if "appearances" in lists:
         await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
         await conn.executemany(
             "INSERT INTO claim_appearances (claim_id, position, source_id, note) "
             "VALUES ($1, $2, $3, $4)",
-            [(claim_id, i, a.source_id, a.note) for i, a in enumerate(c["appearances"])])
+            [(claim_id, i, a.source_id, a.note) for i, a in enumerate(c["appearances"])],
+        )
     if "targets" in lists:
         await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
         await conn.executemany(
             "INSERT INTO claim_targets (claim_id, position, actor_id, role) "
             "VALUES ($1, $2, $3, $4)",
-            [(claim_id, i, t.actor_id, t.role) for i, t in enumerate(c["targets"])])
+            [(claim_id, i, t.actor_id, t.role) for i, t in enumerate(c["targets"])],
+        )
     return await get(conn, claim_id)
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim:
-    claim = await _write(conn, new_id(), msgspec.structs.asdict(data),
-                         {"appearances", "targets"})
+    claim = await _write(conn, new_id(), msgspec.structs.asdict(data), {"appearances", "targets"})
     await history.record(conn, who, "claim", claim.id, claim.version, "create", claim)
     return claim
 

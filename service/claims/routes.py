@@ -6,10 +6,9 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, delete, get, patch, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, history
 from service.claims import examples, queries
@@ -21,94 +20,156 @@ from service.claims.schemas import (
     ClaimPage,
     ClaimUpdate,
 )
+from service.deps import Caller, Pool
 from service.errors import invalid, responses
-from service.history import RevisionPage, Who
+from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.text.lang import LANG_PATTERN
 
-ClaimId = Annotated[UUID, Parameter(description="The claim's id.")]
+ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
 
 
 class ClaimController(Controller):
     path = "/v1/claims"
     tags = ["claims"]
 
-    @get("/", operation_id="list_claims", summary="List claims",
-         description="Newest first, with keyset pagination. Filters combine with AND. A date "
-                     "range matches claims whose stated period (day, month or year) overlaps it.",
-         responses=responses(422))
+    @get(
+        "/",
+        operation_id="list_claims",
+        summary="List claims",
+        description="Newest first, with keyset pagination. Filters combine with AND. A date "
+        "range matches claims whose stated period (day, month or year) overlaps it.",
+        responses=responses(422),
+    )
     async def list_claims(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         limit: Limit = 50,
         cursor: Cursor = None,
-        speaker_id: Annotated[UUID | None, Parameter(description="Said by this actor.")] = None,
-        target_id: Annotated[UUID | None, Parameter(description="About this actor.")] = None,
-        relayed_by_id: Annotated[UUID | None, Parameter(
-            description="Known through this actor.")] = None,
-        source_id: Annotated[UUID | None, Parameter(description="Appears in this source.")]
-        = None,
-        topic: Annotated[str | None, Parameter(
-            pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64,
-            examples=[Example(summary="The safe zone", value="safe-zone")])] = None,
-        lang: Annotated[str | None, Parameter(pattern=LANG_PATTERN, max_length=35,
-                                              description="`ar` also matches `ar-SY`.")] = None,
-        kind: ClaimKind | None = None,
-        stated_from: Annotated[date | None, Parameter(
-            examples=[Example(summary="From the Sochi agreement", value="2019-10-22")])] = None,
-        stated_to: Annotated[date | None, Parameter(
-            examples=[Example(summary="To the article's day", value="2019-11-24")])] = None,
+        speaker_id: Annotated[
+            UUID | None, QueryParameter(description="Said by this actor.")
+        ] = None,
+        target_id: Annotated[UUID | None, QueryParameter(description="About this actor.")] = None,
+        relayed_by_id: Annotated[
+            UUID | None, QueryParameter(description="Known through this actor.")
+        ] = None,
+        source_id: Annotated[
+            UUID | None, QueryParameter(description="Appears in this source.")
+        ] = None,
+        topic: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                max_length=64,
+                examples=[Example(summary="The safe zone", value="safe-zone")],
+            ),
+        ] = None,
+        lang: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=LANG_PATTERN, max_length=35, description="`ar` also matches `ar-SY`."
+            ),
+        ] = None,
+        kind: Annotated[ClaimKind | None, QueryParameter(description="Only this kind.")] = None,
+        stated_from: Annotated[
+            date | None,
+            QueryParameter(
+                examples=[Example(summary="From the Sochi agreement", value="2019-10-22")]
+            ),
+        ] = None,
+        stated_to: Annotated[
+            date | None,
+            QueryParameter(examples=[Example(summary="To the article's day", value="2019-11-24")]),
+        ] = None,
     ) -> ClaimPage:
         if stated_from and stated_to and stated_to < stated_from:
             raise invalid("stated_to", "Before stated_from.", "query")
         before = decode_cursor(cursor, "claims", UUID)[0] if cursor else None
-        filters = ClaimFilters(speaker_id=speaker_id, target_id=target_id,
-                               relayed_by_id=relayed_by_id, source_id=source_id, topic=topic,
-                               lang=lang, kind=kind, stated_from=stated_from, stated_to=stated_to)
+        filters = ClaimFilters(
+            speaker_id=speaker_id,
+            target_id=target_id,
+            relayed_by_id=relayed_by_id,
+            source_id=source_id,
+            topic=topic,
+            lang=lang,
+            kind=kind,
+            stated_from=stated_from,
+            stated_to=stated_to,
+        )
         async with pool.acquire() as conn:
             rows = await queries.list_claims(conn, filters, limit + 1, before)
         data, next_cursor = page(rows, limit, "claims", lambda c: (c.id,))
         return ClaimPage(data=data, next_cursor=next_cursor)
 
-    @post("/", operation_id="create_claim", summary="Create a claim",
-          description="One statement by one speaker, with at least one appearance in a source.",
-          responses=responses(400, 413, 422))
+    @post(
+        "/",
+        operation_id="create_claim",
+        summary="Create a claim",
+        description="One statement by one speaker, with at least one appearance in a source.",
+        responses=responses(400, 413, 422),
+    )
     async def create_claim(
-        self, pool: asyncpg.Pool, who: Who,
+        self,
+        pool: Pool,
+        who: Caller,
         data: Annotated[ClaimCreate, Body(examples=examples.CREATE)],
     ) -> Claim:
         async with db.transaction(pool) as conn:
             return await queries.create(conn, who, data)
 
-    @get("/{claim_id:str}", operation_id="get_claim", summary="Get a claim",
-         description="Embeds speaker (with their role on that date), relayed-by, targets and "
-                     "sources.",
-         responses=responses(404))
-    async def get_claim(self, pool: asyncpg.Pool, claim_id: ClaimId) -> Claim:
+    @get(
+        "/{claim_id:str}",
+        operation_id="get_claim",
+        summary="Get a claim",
+        description="Embeds speaker (with their role on that date), relayed-by, targets and "
+        "sources.",
+        responses=responses(404),
+    )
+    async def get_claim(self, pool: Pool, claim_id: ClaimId) -> Claim:
         async with pool.acquire() as conn:
             return await queries.get(conn, claim_id)
 
-    @patch("/{claim_id:str}", operation_id="update_claim", summary="Update a claim",
-           description="Send only the fields to change; a list sent replaces the whole list. "
-                       "Sending `stated_on` without a precision means a day.",
-           responses=responses(400, 404, 413, 422))
+    @patch(
+        "/{claim_id:str}",
+        operation_id="update_claim",
+        summary="Update a claim",
+        description="Send only the fields to change; a list sent replaces the whole list. "
+        "Sending `stated_on` without a precision means a day.",
+        responses=responses(400, 404, 413, 422),
+    )
     async def update_claim(
-        self, pool: asyncpg.Pool, who: Who, claim_id: ClaimId,
+        self,
+        pool: Pool,
+        who: Caller,
+        claim_id: ClaimId,
         data: Annotated[ClaimUpdate, Body(examples=examples.UPDATE)],
     ) -> Claim:
         async with db.transaction(pool) as conn:
             return await queries.update(conn, who, claim_id, data)
 
-    @delete("/{claim_id:str}", operation_id="delete_claim", summary="Delete a claim",
-            description="Its revisions stay readable.", responses=responses(404, 409))
-    async def delete_claim(self, pool: asyncpg.Pool, who: Who, claim_id: ClaimId) -> None:
+    @delete(
+        "/{claim_id:str}",
+        operation_id="delete_claim",
+        summary="Delete a claim",
+        description="Its revisions stay readable.",
+        responses=responses(404, 409),
+    )
+    async def delete_claim(self, pool: Pool, who: Caller, claim_id: ClaimId) -> None:
         async with db.transaction(pool) as conn:
             await queries.delete(conn, who, claim_id)
 
-    @get("/{claim_id:str}/revisions", operation_id="list_claim_revisions",
-         summary="List a claim's revisions", description="Newest first; kept after a delete.",
-         responses=responses(404, 422))
+    @get(
+        "/{claim_id:str}/revisions",
+        operation_id="list_claim_revisions",
+        summary="List a claim's revisions",
+        description="Newest first; kept after a delete.",
+        responses=responses(404, 422),
+    )
     async def list_claim_revisions(
-        self, pool: asyncpg.Pool, claim_id: ClaimId, limit: Limit = 50, cursor: Cursor = None,
+        self,
+        pool: Pool,
+        claim_id: ClaimId,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> RevisionPage:
         return await history.revision_page(pool, "claim", claim_id, limit, cursor)

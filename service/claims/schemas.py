@@ -11,8 +11,9 @@ from msgspec import UNSET, UnsetType
 
 from service.schemas import Input, LangTag, Stamped, Topic
 
-ClaimKind = Literal["assertion", "denial", "accusation", "doubt", "demand", "prediction",
-                    "promise", "other"]
+ClaimKind = Literal[
+    "assertion", "denial", "accusation", "doubt", "demand", "prediction", "promise", "other"
+]
 Precision = Literal["day", "month", "year"]
 TargetRole = Literal["accused", "criticized", "addressed", "supported", "mentioned"]
 
@@ -39,8 +40,11 @@ class TargetInput(Input, kw_only=True):
 Translations = Annotated[list[Translation], msgspec.Meta(max_length=20)]
 Appearances = Annotated[
     list[AppearanceInput],
-    msgspec.Meta(min_length=1, max_length=50,
-                 description="Where the claim appears; at least one: no claim without provenance."),
+    msgspec.Meta(
+        min_length=1,
+        max_length=50,
+        description="Where the claim appears; at least one: no claim without provenance.",
+    ),
 ]
 Targets = Annotated[list[TargetInput], msgspec.Meta(max_length=100)]
 Topics = Annotated[list[Topic], msgspec.Meta(max_length=20)]
@@ -50,17 +54,25 @@ class ClaimCreate(Input, kw_only=True):
     speaker_id: UUID
     text: Annotated[ClaimText, msgspec.Meta(description="In the original language.")]
     lang: LangTag
-    verbatim: Annotated[bool, msgspec.Meta(
-        description="true: a direct quote; false: a paraphrase of what was said.")] = False
+    verbatim: Annotated[
+        bool,
+        msgspec.Meta(description="true: a direct quote; false: a paraphrase of what was said."),
+    ] = False
     translations: Translations = []
     kind: ClaimKind = "assertion"
     stated_on: date | None = None
-    stated_on_precision: Annotated[Precision | None, msgspec.Meta(
-        description="How much of `stated_on` is known; `day` when omitted. For `month` "
-                    "`stated_on` is the 1st of the month, for `year` the 1st of January.")] = None
+    stated_on_precision: Annotated[
+        Precision | None,
+        msgspec.Meta(
+            description="How much of `stated_on` is known; `day` when omitted. For `month` "
+            "`stated_on` is the 1st of the month, for `year` the 1st of January."
+        ),
+    ] = None
     appearances: Appearances
-    relayed_by_id: Annotated[UUID | None, msgspec.Meta(
-        description="The actor through whom a second-hand claim is known.")] = None
+    relayed_by_id: Annotated[
+        UUID | None,
+        msgspec.Meta(description="The actor through whom a second-hand claim is known."),
+    ] = None
     targets: Targets = []
     topics: Topics = []
 
@@ -74,10 +86,10 @@ class ClaimUpdate(Input, kw_only=True):
     verbatim: bool | UnsetType = UNSET
     translations: Translations | UnsetType = UNSET
     kind: ClaimKind | UnsetType = UNSET
-    stated_on: date | None | UnsetType = UNSET
-    stated_on_precision: Precision | None | UnsetType = UNSET
+    stated_on: date | UnsetType | None = UNSET
+    stated_on_precision: Precision | UnsetType | None = UNSET
     appearances: Appearances | UnsetType = UNSET
-    relayed_by_id: UUID | None | UnsetType = UNSET
+    relayed_by_id: UUID | UnsetType | None = UNSET
     targets: Targets | UnsetType = UNSET
     topics: Topics | UnsetType = UNSET
 

@@ -56,8 +56,9 @@ LIMIT $8
 """
 
 
-async def list_sources(conn: asyncpg.Connection, filters: SourceFilters, limit: int,
-                       before: UUID | None) -> list[Source]:
+async def list_sources(
+    conn: asyncpg.Connection, filters: SourceFilters, limit: int, before: UUID | None
+) -> list[Source]:
     key = None
     if filters.url is not None:
         try:
@@ -65,8 +66,17 @@ async def list_sources(conn: asyncpg.Connection, filters: SourceFilters, limit: 
         except ValueError:
             raise invalid("url", "Not an absolute http(s) URL.", "query") from None
     lang = canonical_lang(filters.lang) if filters.lang else None
-    rows = await conn.fetch(_LIST, filters.kind, filters.publisher_id, lang, key,
-                            filters.published_from, filters.published_to, before, limit)
+    rows = await conn.fetch(
+        _LIST,
+        filters.kind,
+        filters.publisher_id,
+        lang,
+        key,
+        filters.published_from,
+        filters.published_to,
+        before,
+        limit,
+    )
     return [_decode(r[0]) for r in rows]
 
 
@@ -92,14 +102,19 @@ def _url_key(url: str | None) -> str | None:
         raise invalid("url", "Not an absolute http(s) URL with a valid host and port.") from None
 
 
-async def _check(conn: asyncpg.Connection, source_id: UUID, key: str | None,
-                 publisher_id: UUID | None) -> None:
+async def _check(
+    conn: asyncpg.Connection, source_id: UUID, key: str | None, publisher_id: UUID | None
+) -> None:
     if key is not None:
         other = await conn.fetchval(
-            "SELECT id FROM sources WHERE url_key = $1 AND id <> $2", key, source_id)
+            "SELECT id FROM sources WHERE url_key = $1 AND id <> $2", key, source_id
+        )
         if other is not None:
-            raise Duplicate(f"Source {other} has this URL already (after normalisation).",
-                            field="url", existing_id=other)
+            raise Duplicate(
+                f"Source {other} has this URL already (after normalisation).",
+                field="url",
+                existing_id=other,
+            )
     await references.require(conn, "actors", [("publisher_id", publisher_id)])
 
 
@@ -120,9 +135,16 @@ async def _write(conn: asyncpg.Connection, source_id: UUID, fields: dict[str, An
     published_at, precision = _published(fields["published_at"])
     await _check(conn, source_id, key, fields["publisher_id"])
     await conn.execute(
-        _WRITE, source_id, fields["kind"], fields["title"],
-        fields["url"].strip() if fields["url"] else None, key, fields["publisher_id"],
-        published_at, precision, canonical_lang(fields["lang"]) if fields["lang"] else None,
+        _WRITE,
+        source_id,
+        fields["kind"],
+        fields["title"],
+        fields["url"].strip() if fields["url"] else None,
+        key,
+        fields["publisher_id"],
+        published_at,
+        precision,
+        canonical_lang(fields["lang"]) if fields["lang"] else None,
         fields["archive_url"],
     )
     return await get(conn, source_id)
@@ -134,8 +156,7 @@ async def create(conn: asyncpg.Connection, who: Who, data: SourceCreate) -> Sour
     return source
 
 
-async def update(conn: asyncpg.Connection, who: Who, source_id: UUID,
-                 data: SourceUpdate) -> Source:
+async def update(conn: asyncpg.Connection, who: Who, source_id: UUID, data: SourceUpdate) -> Source:
     current = await get(conn, source_id, lock=True)
     fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
     fields.update(sent(data))
@@ -145,8 +166,11 @@ async def update(conn: asyncpg.Connection, who: Who, source_id: UUID,
 
 
 HOLDERS: list[references.Holder] = [
-    ("claims", "appearances[].source_id",
-     "SELECT claim_id AS id FROM claim_appearances WHERE source_id = $1"),
+    (
+        "claims",
+        "appearances[].source_id",
+        "SELECT claim_id AS id FROM claim_appearances WHERE source_id = $1",
+    ),
 ]
 
 
@@ -155,4 +179,3 @@ async def delete(conn: asyncpg.Connection, who: Who, source_id: UUID) -> None:
     await references.refuse_if_held(conn, "source", source_id, HOLDERS)
     await conn.execute("DELETE FROM sources WHERE id = $1", source_id)
     await history.record(conn, who, "source", source_id, source.version + 1, "delete", source)
-

@@ -6,13 +6,13 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Body, Parameter
+from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, history
+from service.deps import Caller, Pool
 from service.errors import responses
-from service.history import RevisionPage, Who
+from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.sources import examples, queries
 from service.sources.schemas import (
@@ -25,80 +25,131 @@ from service.sources.schemas import (
 )
 from service.text.lang import LANG_PATTERN
 
-SourceId = Annotated[UUID, Parameter(description="The source's id.")]
+SourceId = Annotated[UUID, PathParameter(description="The source's id.")]
 
 
 class SourceController(Controller):
     path = "/v1/sources"
     tags = ["sources"]
 
-    @get("/", operation_id="list_sources", summary="List sources",
-         description="Newest first, with keyset pagination. Filters combine with AND.",
-         responses=responses(422))
+    @get(
+        "/",
+        operation_id="list_sources",
+        summary="List sources",
+        description="Newest first, with keyset pagination. Filters combine with AND.",
+        responses=responses(422),
+    )
     async def list_sources(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         limit: Limit = 50,
         cursor: Cursor = None,
-        kind: SourceKind | None = None,
-        publisher_id: Annotated[UUID | None, Parameter(description="Published by this actor.")]
-        = None,
-        lang: Annotated[str | None, Parameter(pattern=LANG_PATTERN, max_length=35,
-                                              description="`ar` also matches `ar-SY`.")] = None,
-        url: Annotated[str | None, Parameter(
-            max_length=2048, description="The source at this URL (compared after normalisation).",
-            examples=[examples.URL_EXAMPLE])] = None,
-        published_from: Annotated[date | None, Parameter(description="On or after (UTC day).")]
-        = None,
-        published_to: Annotated[date | None, Parameter(description="On or before (UTC day).")]
-        = None,
+        kind: Annotated[SourceKind | None, QueryParameter(description="Only this kind.")] = None,
+        publisher_id: Annotated[
+            UUID | None, QueryParameter(description="Published by this actor.")
+        ] = None,
+        lang: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=LANG_PATTERN, max_length=35, description="`ar` also matches `ar-SY`."
+            ),
+        ] = None,
+        url: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=2048,
+                description="The source at this URL (compared after normalisation).",
+                examples=[examples.URL_EXAMPLE],
+            ),
+        ] = None,
+        published_from: Annotated[
+            date | None, QueryParameter(description="On or after (UTC day).")
+        ] = None,
+        published_to: Annotated[
+            date | None, QueryParameter(description="On or before (UTC day).")
+        ] = None,
     ) -> SourcePage:
         before = decode_cursor(cursor, "sources", UUID)[0] if cursor else None
-        filters = SourceFilters(kind=kind, publisher_id=publisher_id, lang=lang, url=url,
-                                published_from=published_from, published_to=published_to)
+        filters = SourceFilters(
+            kind=kind,
+            publisher_id=publisher_id,
+            lang=lang,
+            url=url,
+            published_from=published_from,
+            published_to=published_to,
+        )
         async with pool.acquire() as conn:
             rows = await queries.list_sources(conn, filters, limit + 1, before)
         data, next_cursor = page(rows, limit, "sources", lambda s: (s.id,))
         return SourcePage(data=data, next_cursor=next_cursor)
 
-    @post("/", operation_id="create_source", summary="Create a source",
-          description="A URL is unique after normalisation: a second source at the same page "
-                      "is a 409 naming the first (`existing_id`).",
-          responses=responses(400, 409, 413, 422))
+    @post(
+        "/",
+        operation_id="create_source",
+        summary="Create a source",
+        description="A URL is unique after normalisation: a second source at the same page "
+        "is a 409 naming the first (`existing_id`).",
+        responses=responses(400, 409, 413, 422),
+    )
     async def create_source(
-        self, pool: asyncpg.Pool, who: Who,
+        self,
+        pool: Pool,
+        who: Caller,
         data: Annotated[SourceCreate, Body(examples=examples.CREATE)],
     ) -> Source:
         async with db.transaction(pool) as conn:
             return await queries.create(conn, who, data)
 
-    @get("/{source_id:str}", operation_id="get_source", summary="Get a source",
-         responses=responses(404))
-    async def get_source(self, pool: asyncpg.Pool, source_id: SourceId) -> Source:
+    @get(
+        "/{source_id:str}",
+        operation_id="get_source",
+        summary="Get a source",
+        responses=responses(404),
+    )
+    async def get_source(self, pool: Pool, source_id: SourceId) -> Source:
         async with pool.acquire() as conn:
             return await queries.get(conn, source_id)
 
-    @patch("/{source_id:str}", operation_id="update_source", summary="Update a source",
-           description="Send only the fields to change.",
-           responses=responses(400, 404, 409, 413, 422))
+    @patch(
+        "/{source_id:str}",
+        operation_id="update_source",
+        summary="Update a source",
+        description="Send only the fields to change.",
+        responses=responses(400, 404, 409, 413, 422),
+    )
     async def update_source(
-        self, pool: asyncpg.Pool, who: Who, source_id: SourceId,
+        self,
+        pool: Pool,
+        who: Caller,
+        source_id: SourceId,
         data: Annotated[SourceUpdate, Body(examples=examples.UPDATE)],
     ) -> Source:
         async with db.transaction(pool) as conn:
             return await queries.update(conn, who, source_id, data)
 
-    @delete("/{source_id:str}", operation_id="delete_source", summary="Delete a source",
-            description="Refused (409) while claims appear in it; its revisions stay readable.",
-            responses=responses(404, 409))
-    async def delete_source(self, pool: asyncpg.Pool, who: Who, source_id: SourceId) -> None:
+    @delete(
+        "/{source_id:str}",
+        operation_id="delete_source",
+        summary="Delete a source",
+        description="Refused (409) while claims appear in it; its revisions stay readable.",
+        responses=responses(404, 409),
+    )
+    async def delete_source(self, pool: Pool, who: Caller, source_id: SourceId) -> None:
         async with db.transaction(pool) as conn:
             await queries.delete(conn, who, source_id)
 
-    @get("/{source_id:str}/revisions", operation_id="list_source_revisions",
-         summary="List a source's revisions", description="Newest first; kept after a delete.",
-         responses=responses(404, 422))
+    @get(
+        "/{source_id:str}/revisions",
+        operation_id="list_source_revisions",
+        summary="List a source's revisions",
+        description="Newest first; kept after a delete.",
+        responses=responses(404, 422),
+    )
     async def list_source_revisions(
-        self, pool: asyncpg.Pool, source_id: SourceId, limit: Limit = 50, cursor: Cursor = None,
+        self,
+        pool: Pool,
+        source_id: SourceId,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> RevisionPage:
         return await history.revision_page(pool, "source", source_id, limit, cursor)

@@ -11,15 +11,23 @@ from msgspec import UNSET, UnsetType
 
 from service.schemas import HttpUrl, Input, LangTag, Stamped
 
-SourceKind = Literal["article", "statement", "press_release", "social_post", "video",
-                     "broadcast", "interview", "document"]
+SourceKind = Literal[
+    "article",
+    "statement",
+    "press_release",
+    "social_post",
+    "video",
+    "broadcast",
+    "interview",
+    "document",
+]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 PublishedAt = Annotated[
     str,
     msgspec.Meta(
         pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$",
         description="A date (`2019-11-24`) or an RFC 3339 date-time with offset "
-                    "(`2019-11-24T09:30:00+03:00`); read back as given, date-times in UTC.",
+        "(`2019-11-24T09:30:00+03:00`); read back as given, date-times in UTC.",
         examples=["2019-11-24"],
     ),
 ]
@@ -40,11 +48,11 @@ class SourceUpdate(Input, kw_only=True):
 
     kind: SourceKind | UnsetType = UNSET
     title: Title | UnsetType = UNSET
-    url: HttpUrl | None | UnsetType = UNSET
-    publisher_id: UUID | None | UnsetType = UNSET
-    published_at: PublishedAt | None | UnsetType = UNSET
-    lang: LangTag | None | UnsetType = UNSET
-    archive_url: HttpUrl | None | UnsetType = UNSET
+    url: HttpUrl | UnsetType | None = UNSET
+    publisher_id: UUID | UnsetType | None = UNSET
+    published_at: PublishedAt | UnsetType | None = UNSET
+    lang: LangTag | UnsetType | None = UNSET
+    archive_url: HttpUrl | UnsetType | None = UNSET
 
 
 class Publisher(msgspec.Struct, kw_only=True):

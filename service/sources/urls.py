@@ -29,7 +29,8 @@ def url_key(url: str) -> str:
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not _TRACKING.match(k.lower())
     )
     return host + path + ("?" + urlencode(query) if query else "")
