@@ -59,9 +59,14 @@ def _body(item: dict[str, Any], refs: dict[str, str], ids: dict[str, UUID]) -> d
 
 
 async def load(settings: Settings, url: str) -> dict[str, int]:
-    refs = {"organization": "organization_id", "publisher": "publisher_id",
-            "speaker": "speaker_id", "relayed_by": "relayed_by_id", "actor": "actor_id",
-            "source": "source_id"}
+    refs = {
+        "organization": "organization_id",
+        "publisher": "publisher_id",
+        "speaker": "speaker_id",
+        "relayed_by": "relayed_by_id",
+        "actor": "actor_id",
+        "source": "source_id",
+    }
     ids: dict[str, UUID] = {}
     created: Counter[str] = Counter()
     pool = await db.create_pool(settings, url)
@@ -77,8 +82,9 @@ async def load(settings: Settings, url: str) -> dict[str, int]:
                 ids[item["key"]] = (await actors.create(conn, WHO, body)).id
                 created["actors"] += 1
 
-            found_sources = await sources.list_sources(conn, SourceFilters(url=SOURCE["url"]),
-                                                       1, None)
+            found_sources = await sources.list_sources(
+                conn, SourceFilters(url=SOURCE["url"]), 1, None
+            )
             if found_sources:
                 ids[SOURCE["key"]] = found_sources[0].id
             else:

@@ -205,8 +205,10 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         413: "payload-too-large",
         415: "unsupported-media-type",
     }.get(status)
-    if status == 400 and "JSON is malformed" in (exc.detail or ""):
-        detail = "The request body is not valid JSON: " + exc.detail.split(":", 1)[-1].strip()
+    if status == 400:
+        # Litestar's own 400s come from decoding the body (validation errors are handled above).
+        reason = (exc.detail or "").removeprefix("JSON is malformed:").strip()
+        detail = f"The request body is not valid JSON: {reason}"
     elif status == 413:
         detail = "The request body is larger than this service accepts."
     elif status == 404:

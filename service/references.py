@@ -18,13 +18,13 @@ Table = Literal["actors", "sources", "claims"]
 _NOUN = {"actors": "actor", "sources": "source", "claims": "claim"}
 
 
-async def require(
+async def missing(
     conn: asyncpg.Connection, table: Table, refs: Iterable[tuple[str, UUID | None]]
-) -> None:
-    """Raise 422 naming every field whose id is not a row of ``table``."""
+) -> list[FieldError]:
+    """An error for every field whose id is not a row of ``table``."""
     wanted = [(field, ref) for field, ref in refs if ref is not None]
     if not wanted:
-        return
+        return []
     ids = list({ref for _, ref in wanted})
     # KEY SHARE: the referenced rows cannot be deleted before this transaction commits.
     found = {
@@ -33,13 +33,20 @@ async def require(
             f"SELECT id FROM {table} WHERE id = ANY($1::uuid[]) FOR KEY SHARE", ids
         )
     }
-    missing = [
+    return [
         FieldError(field=field, message=f"No {_NOUN[table]} with id '{ref}'.")
         for field, ref in wanted
         if ref not in found
     ]
-    if missing:
-        raise Invalid(missing)
+
+
+async def require(
+    conn: asyncpg.Connection, table: Table, refs: Iterable[tuple[str, UUID | None]]
+) -> None:
+    """Raise 422 naming every field whose id is not a row of ``table``."""
+    errors = await missing(conn, table, refs)
+    if errors:
+        raise Invalid(errors)
 
 
 # (resource, field, SQL selecting the holder ids for $1 — at most 11 are fetched)

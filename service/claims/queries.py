@@ -158,7 +158,7 @@ def _validate(c: dict[str, Any]) -> None:
 
 
 async def _check_references(conn: asyncpg.Connection, c: dict[str, Any]) -> None:
-    await references.require(
+    errors = await references.missing(
         conn,
         "actors",
         [
@@ -167,11 +167,13 @@ async def _check_references(conn: asyncpg.Connection, c: dict[str, Any]) -> None
             *[(f"targets[{i}].actor_id", t.actor_id) for i, t in enumerate(c["targets"])],
         ],
     )
-    await references.require(
+    errors += await references.missing(
         conn,
         "sources",
         [(f"appearances[{i}].source_id", a.source_id) for i, a in enumerate(c["appearances"])],
     )
+    if errors:
+        raise Invalid(errors)
 
 
 _WRITE = """

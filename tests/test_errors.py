@@ -1,0 +1,133 @@
+"""Every class of bad input gets a problem+json answer naming the field, and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import helpers
+from tests.helpers import fields, problem, snapshot
+
+pytestmark = pytest.mark.compat
+
+MISSING = "01937a5e-0000-7000-8000-000000000000"
+
+
+@pytest.fixture
+async def world(client):
+    akar = await helpers.actor(client)
+    src = await helpers.source(client, url="https://www.awtanpost.com/2019/11/24/ain-issa/")
+    claim = await helpers.claim(client, akar["id"], src["id"])
+    return {"actor": akar, "source": src, "claim": claim}
+
+
+async def test_malformed_json_is_400(client, conn, world):
+    before = await snapshot(conn)
+    response = await client.post("/v1/actors", content=b'{"kind": "person", "name": ',
+                                 headers={"content-type": "application/json"})
+    body = problem(response, 400)
+    assert "not valid JSON" in body["detail"]
+    assert await snapshot(conn) == before
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"kind": "person", "name": 42}, "name"),  # wrong type
+    ({"kind": "wizard", "name": "x"}, "kind"),  # unknown enum value
+    ({"kind": "person"}, "name"),  # missing
+    ({"kind": "person", "name": "x", "id": MISSING}, "id"),  # unknown field: cannot set id
+    ({"kind": "person", "name": "x", "version": 7}, "version"),
+    ({"kind": "person", "name": "x" * 301}, "name"),  # over-long
+    ({"kind": "person", "name": ""}, "name"),
+    ({"kind": "person", "name": "x", "country": "Turkey"}, "country"),
+    ({"kind": "person", "name": "x", "wikidata_id": "43"}, "wikidata_id"),
+    ({"kind": "person", "name": "x", "names": [{"value": "x", "lang": "not a tag"}]},
+     "names[0].lang"),
+    ({"kind": "person", "name": "x", "names": [{"value": "x", "lang": "ar", "kind": "nick"}]},
+     "names[0].kind"),
+    ({"kind": "person", "name": "x", "memberships": [{"organization_id": "not-a-uuid"}]},
+     "memberships[0].organization_id"),
+    ({"kind": "person", "name": "x",
+      "memberships": [{"organization_id": MISSING, "start_date": "2019-02-30"}]},
+     "memberships[0].start_date"),  # bad date
+    ({"kind": "person", "name": "x", "names": [{"value": "x", "lang": "ar"}] * 51}, "names"),
+])
+async def test_invalid_actor_bodies_are_422(client, conn, world, body, field):
+    before = await snapshot(conn)
+    problem_body = problem(await client.post("/v1/actors", json=body), 422)
+    assert field in fields(problem_body), problem_body
+    assert await snapshot(conn) == before
+
+
+async def test_body_that_is_not_an_object_is_422(client, conn, world):
+    before = await snapshot(conn)
+    problem(await client.post("/v1/actors", json=["kind", "person"]), 422)
+    assert await snapshot(conn) == before
+
+
+async def test_null_for_a_required_field_in_patch_is_422(client, conn, world):
+    before = await snapshot(conn)
+    body = problem(await client.patch(f"/v1/actors/{world['actor']['id']}", json={"name": None}),
+                   422)
+    assert fields(body) == {"name"}
+    assert await snapshot(conn) == before
+
+
+async def test_bad_uuid_in_path_is_404(client, world):
+    for path in ("/v1/actors/not-a-uuid", "/v1/sources/123", "/v1/claims/x/revisions"):
+        problem(await client.get(path), 404)
+    problem(await client.delete("/v1/claims/not-a-uuid"), 404)
+
+
+async def test_bad_uuid_in_query_is_422(client):
+    body = problem(await client.get("/v1/claims", params={"speaker_id": "akar"}), 422)
+    assert body["errors"][0] == {"field": "speaker_id", "message": body["errors"][0]["message"],
+                                 "location": "query"}
+
+
+async def test_bad_query_values_are_422(client):
+    for params, field in [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "201"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"stated_from": "2019-13-01"}, "stated_from"),
+        ({"stated_from": "2019-11-24", "stated_to": "2019-11-01"}, "stated_to"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"lang": "not a tag"}, "lang"),
+    ]:
+        body = problem(await client.get("/v1/claims", params=params), 422)
+        assert field in fields(body), (params, body)
+
+
+async def test_dangling_references_are_422_naming_the_field(client, conn, world):
+    before = await snapshot(conn)
+    body = problem(await client.post("/v1/claims", json={
+        "speaker_id": world["actor"]["id"], "text": "x", "lang": "ar",
+        "appearances": [{"source_id": world["source"]["id"]}, {"source_id": MISSING}],
+        "targets": [{"actor_id": world["actor"]["id"], "role": "mentioned"},
+                    {"actor_id": MISSING, "role": "accused"}],
+        "relayed_by_id": MISSING,
+    }), 422)
+    assert fields(body) == {"appearances[1].source_id", "targets[1].actor_id", "relayed_by_id"}
+    body = problem(await client.post("/v1/sources", json={
+        "kind": "article", "title": "x", "publisher_id": MISSING}), 422)
+    assert fields(body) == {"publisher_id"}
+    assert await snapshot(conn) == before
+
+
+async def test_body_over_the_size_cap_is_413(client, conn, world):
+    before = await snapshot(conn)
+    huge = {"kind": "person", "name": "x", "description": "ض" * 600_000}
+    problem(await client.post("/v1/actors", json=huge), 413)
+    assert await snapshot(conn) == before
+
+
+async def test_unknown_path_and_method(client):
+    problem(await client.get("/v1/nothing"), 404)
+    problem(await client.put("/v1/actors"), 405)
+
+
+async def test_problem_types_resolve(client, world):
+    body = problem(await client.get("/v1/actors/not-a-uuid"), 404)
+    described = await client.get(body["type"])
+    assert described.status_code == 200
+    assert described.json() == {"type": body["type"], "title": "Not found", "status": 404}
+    problem(await client.get("/problems/no-such-problem"), 404)
