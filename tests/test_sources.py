@@ -1,0 +1,96 @@
+"""Sources: URL uniqueness after normalisation, dates or date-times, refused deletes."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.sources.urls import url_key
+from tests import helpers
+from tests.helpers import fields, problem, snapshot
+
+pytestmark = pytest.mark.compat
+
+URL = "https://www.awtanpost.com/2019/11/24/ain-issa/"
+
+
+@pytest.mark.parametrize("other", [
+    "http://awtanpost.com/2019/11/24/ain-issa",
+    "https://WWW.AWTANPOST.COM:443/2019/11/24/ain-issa/#comments",
+    "https://awtanpost.com/2019/11/24/ain-issa/?utm_source=twitter&fbclid=abc",
+])
+async def test_same_page_is_409_naming_the_first(client, conn, other):
+    first = await helpers.source(client, url=URL)
+    before = await snapshot(conn)
+    body = problem(await client.post("/v1/sources", json={
+        "kind": "article", "title": "again", "url": other}), 409)
+    assert body["existing_id"] == first["id"]
+    assert fields(body) == {"url"}
+    assert await snapshot(conn) == before
+
+
+def test_url_key_keeps_what_changes_the_page():
+    assert url_key("https://a.org/p?id=1") != url_key("https://a.org/p?id=2")
+    assert url_key("https://a.org/p?b=2&a=1") == url_key("https://a.org/p?a=1&b=2")
+    assert url_key("https://a.org:8080/p") != url_key("https://a.org/p")
+    assert url_key("https://a.org/%D8%B9%D9%8A%D9%86") == url_key("https://a.org/عين")
+    with pytest.raises(ValueError):
+        url_key("ftp://a.org/x")
+
+
+async def test_published_at_is_a_date_or_a_datetime(client, conn):
+    day = await helpers.source(client, published_at="2019-11-24")
+    assert day["published_at"] == "2019-11-24"
+    moment = await helpers.source(client, published_at="2019-11-24T09:30:00+03:00")
+    assert moment["published_at"] == "2019-11-24T06:30:00+00:00"
+    before = await snapshot(conn)
+    for bad in ("2019-02-30", "24/11/2019", "2019-11-24T09:30:00"):  # last: no offset
+        body = problem(await client.post("/v1/sources", json={
+            "kind": "article", "title": "x", "published_at": bad}), 422)
+        assert fields(body) == {"published_at"}
+    assert await snapshot(conn) == before
+
+
+async def test_update_and_filters(client):
+    awtan = await helpers.create(client, "actors", {"kind": "media", "name": "Awtan Post"})
+    src = await helpers.source(client, url=URL, publisher_id=awtan["id"], lang="ar",
+                               published_at="2019-11-24")
+    other = await helpers.source(client, kind="statement", lang="en")
+    assert src["publisher"] == {"id": awtan["id"], "name": "Awtan Post", "kind": "media"}
+
+    updated = (await client.patch(f"/v1/sources/{src['id']}", json={
+        "archive_url": "https://web.archive.org/web/2019/" + URL, "lang": "ar-SY"})).json()
+    assert updated["version"] == 2
+    assert updated["lang"] == "ar-SY"
+    assert updated["url"] == URL and updated["published_at"] == "2019-11-24"
+
+    async def ids(**params):
+        response = await client.get("/v1/sources", params=params)
+        assert response.status_code == 200, response.text
+        return [s["id"] for s in response.json()["data"]]
+
+    assert await ids(publisher_id=awtan["id"]) == [src["id"]]
+    assert await ids(kind="statement") == [other["id"]]
+    assert await ids(lang="ar") == [src["id"]]  # ar matches ar-SY
+    assert await ids(url="http://awtanpost.com/2019/11/24/ain-issa") == [src["id"]]
+    assert await ids(published_from="2019-11-24", published_to="2019-11-24") == [src["id"]]
+    assert await ids(published_from="2019-11-25") == []
+
+
+async def test_clearing_the_url_allows_a_new_source_there(client):
+    first = await helpers.source(client, url=URL)
+    cleared = (await client.patch(f"/v1/sources/{first['id']}", json={"url": None})).json()
+    assert cleared["url"] is None
+    await helpers.source(client, url=URL)
+
+
+async def test_delete_refused_while_claims_appear_in_it(client, conn):
+    akar = await helpers.actor(client)
+    src = await helpers.source(client)
+    claim = await helpers.claim(client, akar["id"], src["id"])
+    before = await snapshot(conn)
+    body = problem(await client.delete(f"/v1/sources/{src['id']}"), 409)
+    assert body["held_by"] == [{"resource": "claims", "field": "appearances[].source_id",
+                                "count": 1, "ids": [claim["id"]]}]
+    assert await snapshot(conn) == before
+    assert (await client.delete(f"/v1/claims/{claim['id']}")).status_code == 204
+    assert (await client.delete(f"/v1/sources/{src['id']}")).status_code == 204
