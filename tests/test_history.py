@@ -1,0 +1,88 @@
+"""The single write path: version, revision and change event, in the write's transaction."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from service import history
+from tests import helpers
+
+pytestmark = pytest.mark.compat
+
+
+async def test_every_write_records_a_revision_and_a_change_event(client, conn):
+    akar = await helpers.actor(client)
+    await client.patch(f"/v1/actors/{akar['id']}", json={"country": "TR"})
+    await client.patch(f"/v1/actors/{akar['id']}", json={"description": "Defence minister"})
+    src = await helpers.source(client)
+    claim = await helpers.claim(client, akar["id"], src["id"])
+    await client.delete(f"/v1/claims/{claim['id']}")
+
+    events = await conn.fetch("SELECT resource, resource_id, action, version FROM change_events "
+                              "ORDER BY id")
+    assert [(e["resource"], e["action"], e["version"]) for e in events] == [
+        ("actor", "create", 1), ("actor", "update", 2), ("actor", "update", 3),
+        ("source", "create", 1), ("claim", "create", 1), ("claim", "delete", 2)]
+    revisions = await conn.fetch("SELECT resource, resource_id, version, action, data, "
+                                 "changed_by, request_id FROM revisions ORDER BY id")
+    assert [(r["resource"], r["resource_id"], r["version"], r["action"]) for r in revisions] == [
+        (e["resource"], e["resource_id"], e["version"], e["action"]) for e in events]
+    assert all(r["changed_by"] == "anonymous" and r["request_id"] for r in revisions)
+
+    listed = (await client.get(f"/v1/actors/{akar['id']}/revisions")).json()
+    assert [r["version"] for r in listed["data"]] == [3, 2, 1]
+    assert listed["data"][0]["data"]["description"] == "Defence minister"
+    assert listed["data"][2]["data"] == akar  # the revision is the resource as GET returned it
+
+
+async def test_request_id_of_the_change_is_the_one_echoed(client, conn):
+    response = await client.post("/v1/actors", json={"kind": "state", "name": "Russia"},
+                                 headers={"X-Request-ID": "cms-42"})
+    assert response.headers["x-request-id"] == "cms-42"
+    assert await conn.fetchval("SELECT request_id FROM revisions") == "cms-42"
+
+
+async def test_record_refuses_to_run_outside_a_transaction(conn):
+    akar_id = "01937a5e-0000-7000-8000-000000000001"
+    with pytest.raises(AssertionError):
+        await history.record(conn, history.Who(changed_by="t"), "actor", akar_id, 1, "create", {})
+
+
+async def test_a_failed_write_leaves_neither_row_nor_history(client, conn):
+    """The revision insert fails (a version that exists): the actor change rolls back too."""
+    akar = await helpers.actor(client)
+    await conn.execute(
+        "INSERT INTO revisions (resource, resource_id, version, action, changed_by, data) "
+        "VALUES ('actor', $1, 2, 'update', 'test', '{}')", akar["id"])
+    before = await helpers.snapshot(conn)
+    response = await client.patch(f"/v1/actors/{akar['id']}", json={"name": "Akar"})
+    assert response.status_code == 409  # the unique (resource, id, version) backstop
+    assert await helpers.snapshot(conn) == before
+    assert (await client.get(f"/v1/actors/{akar['id']}")).json()["name"] == "Hulusi Akar"
+
+
+async def test_revision_pages(client):
+    akar = await helpers.actor(client)
+    for i in range(5):
+        await client.patch(f"/v1/actors/{akar['id']}", json={"description": f"edit {i}"})
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(f"/v1/actors/{akar['id']}/revisions", params=params)).json()
+        seen += [r["version"] for r in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [6, 5, 4, 3, 2, 1]
+
+
+async def test_changes_commit_before_the_response(client, database_url):
+    """What a 201 reports is visible to any other connection at once."""
+    akar = await helpers.actor(client)
+    other = await asyncpg.connect(database_url)
+    try:
+        assert await other.fetchval("SELECT version FROM actors WHERE id = $1::uuid",
+                                    akar["id"]) == 1
+    finally:
+        await other.close()

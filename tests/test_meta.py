@@ -1,0 +1,102 @@
+"""Health, readiness, request ids, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service import db
+from service.app import create_app
+from service.settings import Settings
+from tests.helpers import problem
+
+pytestmark = pytest.mark.compat
+
+COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
+
+
+async def test_health_and_ready(client):
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    ready = await client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ready"
+
+
+async def test_not_ready_on_an_unmigrated_database(admin_url):
+    name = "claimdesk_unmigrated"
+    await db.drop_database(admin_url, name)
+    await db.ensure_database(admin_url, name)
+    try:
+        settings = Settings(database_url=db.with_database(admin_url, name))
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            assert (await client.get("/health")).status_code == 200
+            body = problem(await client.get("/ready"), 503)
+            assert "migrat" in body["detail"]
+    finally:
+        await db.drop_database(admin_url, name)
+
+
+async def test_request_id_is_made_or_echoed(client):
+    made = (await client.get("/health")).headers["x-request-id"]
+    assert len(made) == 32
+    assert (await client.get("/health", headers={"X-Request-ID": "abc-1"})).headers[
+        "x-request-id"] == "abc-1"
+    hostile = (await client.get("/health", headers={"X-Request-ID": "a\tb" * 100})).headers
+    assert hostile["x-request-id"] != "a\tb" * 100
+    body = problem(await client.get("/v1/actors/x", headers={"X-Request-ID": "req-7"}), 404)
+    assert body["request_id"] == "req-7"
+
+
+async def test_served_document_is_the_committed_one(client):
+    served = await client.get("/schema/openapi.json")
+    assert served.status_code == 200
+    assert served.content == COMMITTED.read_bytes(), (
+        "openapi/openapi.json is stale: run `claimdesk openapi` and commit it")
+
+
+def test_every_operation_is_named_tagged_summarised_and_documents_its_errors():
+    document = json.loads(COMMITTED.read_text())
+    assert document["openapi"].startswith("3.1")
+    seen_ids = set()
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            assert op.get("operationId"), (method, path)
+            assert op["operationId"] not in seen_ids
+            seen_ids.add(op["operationId"])
+            assert op.get("tags") and op.get("summary"), (method, path)
+            for status, response in op["responses"].items():
+                if status.startswith(("4", "5")):
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        method, path, status)
+            if "requestBody" in op:
+                assert op["requestBody"]["content"]["application/json"]["schema"]
+                assert "400" in op["responses"] and "422" in op["responses"]
+            if "{" in path:
+                assert "404" in op["responses"], (method, path)
+    for name in ("list_claims", "create_claim", "get_claim", "update_claim", "delete_claim",
+                 "list_claim_revisions", "list_actors", "create_source"):
+        assert name in seen_ids
+
+
+def test_request_bodies_refuse_unknown_fields_in_the_document_too():
+    schemas = json.loads(COMMITTED.read_text())["components"]["schemas"]
+    for name in ("ActorCreate", "ActorUpdate", "SourceCreate", "ClaimCreate", "ClaimUpdate",
+                 "TargetInput", "AppearanceInput", "Translation", "MembershipInput"):
+        assert schemas[name]["additionalProperties"] is False, name
+
+
+def test_examples_come_from_the_corpus():
+    document = json.loads(COMMITTED.read_text())
+    create_claim = document["paths"]["/v1/claims"]["post"]["requestBody"]["content"][
+        "application/json"]
+    texts = json.dumps(create_claim, ensure_ascii=False)
+    assert "المنطقة الآمنة" in texts and "safe-zone" in texts
+
+
+async def test_connection_uses_utc(client, conn):
+    assert await conn.fetchval("SHOW server_encoding") == "UTF8"
+    assert isinstance(conn, asyncpg.Connection)
