@@ -46,9 +46,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _terminate_gracefully() -> None:
-    # SIGTERM outside uvicorn's own handling (e.g. during start-up) still runs the `finally`
-    # blocks that stop the embedded server.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    """SIGTERM or Ctrl-C, whenever they come (uvicorn re-raises them after its own graceful
+    shutdown), unwind through the ``finally`` blocks that stop the embedded server, and the
+    process exits 0: a requested stop is a clean one."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

