@@ -27,6 +27,8 @@ def database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
+    if not settings.embedded:
+        raise SystemExit("claimdesk: set CLAIMDESK_DATABASE_URL (CLAIMDESK_EMBEDDED is false)")
     server = db.start_embedded(settings.data_dir)
     try:
         url = db.with_database(server.get_uri(), db.DATABASE_NAME)

@@ -22,6 +22,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
     # PostgreSQL connection URL. Unset: an embedded PostgreSQL is started in ``data_dir``.
     database_url: str | None = None
+    # With no database_url: start an embedded PostgreSQL (true) or refuse to start (false).
+    embedded: bool = True
     # Where the embedded PostgreSQL keeps its data (``<data_dir>/pgdata``).
     data_dir: str = msgspec.field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
@@ -49,4 +51,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         try:
             return msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
-            raise SystemExit(f"claimdesk: invalid setting: {exc}") from None
+            message, _, where = str(exc).partition(" - at `$.")
+            name = PREFIX + where.rstrip("`").upper() if where else "setting"
+            raise SystemExit(f"claimdesk: invalid {name}: {message}") from None

@@ -11,23 +11,28 @@ pytestmark = pytest.mark.compat
 
 
 async def test_create_read_update_delete(client, conn):
-    sdf = await helpers.create(client, "actors", {
-        "kind": "armed_group",
-        "name": "Syrian Democratic Forces",
-        "names": [
-            {"value": "قسد", "lang": "ar", "kind": "abbreviation"},
-            {"value": "SDF", "lang": "EN", "kind": "abbreviation"},
-        ],
-        "country": "SY",
-    })
+    sdf = await helpers.create(
+        client,
+        "actors",
+        {
+            "kind": "armed_group",
+            "name": "Syrian Democratic Forces",
+            "names": [
+                {"value": "قسد", "lang": "ar", "kind": "abbreviation"},
+                {"value": "SDF", "lang": "EN", "kind": "abbreviation"},
+            ],
+            "country": "SY",
+        },
+    )
     assert sdf["version"] == 1
     assert [n["lang"] for n in sdf["names"]] == ["ar", "en"]  # canonical case
 
     read = (await client.get(f"/v1/actors/{sdf['id']}")).json()
     assert read == sdf
 
-    patched = await client.patch(f"/v1/actors/{sdf['id']}",
-                                 json={"description": "Kurdish-led alliance", "country": None})
+    patched = await client.patch(
+        f"/v1/actors/{sdf['id']}", json={"description": "Kurdish-led alliance", "country": None}
+    )
     assert patched.status_code == 200, patched.text
     body = patched.json()
     assert body["version"] == 2
@@ -35,8 +40,11 @@ async def test_create_read_update_delete(client, conn):
     assert body["country"] is None
     assert body["names"] == sdf["names"]  # lists not sent stay
 
-    replaced = (await client.patch(f"/v1/actors/{sdf['id']}",
-                                   json={"names": [{"value": "ميليشيات قسد", "lang": "ar"}]})).json()
+    replaced = (
+        await client.patch(
+            f"/v1/actors/{sdf['id']}", json={"names": [{"value": "ميليشيات قسد", "lang": "ar"}]}
+        )
+    ).json()
     assert replaced["names"] == [{"value": "ميليشيات قسد", "lang": "ar", "kind": "common"}]
     assert await conn.fetchval("SELECT count(*) FROM actor_names") == 1
 
@@ -48,28 +56,50 @@ async def test_create_read_update_delete(client, conn):
 
 async def test_memberships_embed_the_organization(client):
     turkey = await helpers.create(client, "actors", {"kind": "state", "name": "Turkey"})
-    akar = await helpers.actor(client, memberships=[{
-        "organization_id": turkey["id"], "role": "Minister of National Defence",
-        "start_date": "2018-07-10", "end_date": "2023-06-03"}])
-    assert akar["memberships"] == [{
-        "organization_id": turkey["id"], "organization_name": "Turkey",
-        "role": "Minister of National Defence", "start_date": "2018-07-10",
-        "end_date": "2023-06-03"}]
+    akar = await helpers.actor(
+        client,
+        memberships=[
+            {
+                "organization_id": turkey["id"],
+                "role": "Minister of National Defence",
+                "start_date": "2018-07-10",
+                "end_date": "2023-06-03",
+            }
+        ],
+    )
+    assert akar["memberships"] == [
+        {
+            "organization_id": turkey["id"],
+            "organization_name": "Turkey",
+            "role": "Minister of National Defence",
+            "start_date": "2018-07-10",
+            "end_date": "2023-06-03",
+        }
+    ]
     members = (await client.get("/v1/actors", params={"member_of": turkey["id"]})).json()
     assert [a["id"] for a in members["data"]] == [akar["id"]]
 
 
-@pytest.mark.parametrize("membership, field", [
-    ({"organization_id": "00000000-0000-7000-8000-000000000001"}, "memberships[0].organization_id"),
-    ({"organization_id": "SELF", "role": "x"}, "memberships[0].organization_id"),
-    ({"organization_id": "ORG", "start_date": "2020-01-02", "end_date": "2020-01-01"},
-     "memberships[0].end_date"),
-])
+@pytest.mark.parametrize(
+    "membership, field",
+    [
+        (
+            {"organization_id": "00000000-0000-7000-8000-000000000001"},
+            "memberships[0].organization_id",
+        ),
+        ({"organization_id": "SELF", "role": "x"}, "memberships[0].organization_id"),
+        (
+            {"organization_id": "ORG", "start_date": "2020-01-02", "end_date": "2020-01-01"},
+            "memberships[0].end_date",
+        ),
+    ],
+)
 async def test_bad_membership_is_422_and_changes_nothing(client, conn, membership, field):
     org = await helpers.create(client, "actors", {"kind": "state", "name": "Turkey"})
     akar = await helpers.actor(client)
-    membership = {k: {"SELF": akar["id"], "ORG": org["id"]}.get(v, v)
-                  for k, v in membership.items()}
+    membership = {
+        k: {"SELF": akar["id"], "ORG": org["id"]}.get(v, v) for k, v in membership.items()
+    }
     before = await snapshot(conn)
     response = await client.patch(f"/v1/actors/{akar['id']}", json={"memberships": [membership]})
     assert field in fields(problem(response, 422))
@@ -78,28 +108,47 @@ async def test_bad_membership_is_422_and_changes_nothing(client, conn, membershi
 
 async def test_duplicate_names_in_one_actor_are_422(client, conn):
     before = await snapshot(conn)
-    response = await client.post("/v1/actors", json={
-        "kind": "state", "name": "Russia",
-        "names": [{"value": "روسيا", "lang": "ar"}, {"value": "روسيا", "lang": "ar"}]})
+    response = await client.post(
+        "/v1/actors",
+        json={
+            "kind": "state",
+            "name": "Russia",
+            "names": [{"value": "روسيا", "lang": "ar"}, {"value": "روسيا", "lang": "ar"}],
+        },
+    )
     assert fields(problem(response, 422)) == {"names[1]"}
     assert await snapshot(conn) == before
 
 
 async def test_duplicate_wikidata_id_is_409_naming_the_existing_actor(client, conn):
-    russia = await helpers.create(client, "actors",
-                                  {"kind": "state", "name": "Russia", "wikidata_id": "Q159"})
+    russia = await helpers.create(
+        client, "actors", {"kind": "state", "name": "Russia", "wikidata_id": "Q159"}
+    )
     before = await snapshot(conn)
-    body = problem(await client.post("/v1/actors", json={
-        "kind": "state", "name": "Russian Federation", "wikidata_id": "Q159"}), 409)
+    body = problem(
+        await client.post(
+            "/v1/actors",
+            json={"kind": "state", "name": "Russian Federation", "wikidata_id": "Q159"},
+        ),
+        409,
+    )
     assert body["existing_id"] == russia["id"]
     assert fields(body) == {"wikidata_id"}
     assert await snapshot(conn) == before
 
 
 async def test_filters(client):
-    russia = await helpers.create(client, "actors", {
-        "kind": "state", "name": "Russia", "country": "RU", "wikidata_id": "Q159",
-        "names": [{"value": "روسيا", "lang": "ar"}]})
+    russia = await helpers.create(
+        client,
+        "actors",
+        {
+            "kind": "state",
+            "name": "Russia",
+            "country": "RU",
+            "wikidata_id": "Q159",
+            "names": [{"value": "روسيا", "lang": "ar"}],
+        },
+    )
     await helpers.create(client, "actors", {"kind": "state", "name": "Turkey", "country": "TR"})
     akar = await helpers.actor(client, country="TR")
 
@@ -123,16 +172,19 @@ async def test_delete_refused_while_referenced(client, conn):
     akar = await helpers.actor(client, memberships=[{"organization_id": turkey["id"]}])
     awtan = await helpers.create(client, "actors", {"kind": "media", "name": "Awtan Post"})
     src = await helpers.source(client, publisher_id=awtan["id"])
-    claim = await helpers.claim(client, akar["id"], src["id"],
-                                targets=[{"actor_id": turkey["id"], "role": "supported"}])
+    claim = await helpers.claim(
+        client, akar["id"], src["id"], targets=[{"actor_id": turkey["id"], "role": "supported"}]
+    )
     before = await snapshot(conn)
 
     body = problem(await client.delete(f"/v1/actors/{turkey['id']}"), 409)
     held = {(h["resource"], h["field"]): h for h in body["held_by"]}
     assert held[("claims", "targets[].actor_id")]["ids"] == [claim["id"]]
     assert held[("actors", "memberships[].organization_id")]["ids"] == [akar["id"]]
-    assert set(held) == {("claims", "targets[].actor_id"),
-                         ("actors", "memberships[].organization_id")}
+    assert set(held) == {
+        ("claims", "targets[].actor_id"),
+        ("actors", "memberships[].organization_id"),
+    }
 
     body = problem(await client.delete(f"/v1/actors/{akar['id']}"), 409)
     assert [h["field"] for h in body["held_by"]] == ["speaker_id"]

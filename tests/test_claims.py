@@ -15,48 +15,80 @@ async def world(client):
     turkey = await helpers.create(client, "actors", {"kind": "state", "name": "Turkey"})
     russia = await helpers.create(client, "actors", {"kind": "state", "name": "Russia"})
     sdf = await helpers.create(client, "actors", {"kind": "armed_group", "name": "SDF"})
-    akar = await helpers.actor(client, memberships=[
-        {"organization_id": turkey["id"], "role": "Chief of the General Staff",
-         "start_date": "2015-08-18", "end_date": "2018-07-09"},
-        {"organization_id": turkey["id"], "role": "Minister of National Defence",
-         "start_date": "2018-07-10", "end_date": "2023-06-03"},
-    ])
-    src = await helpers.source(client, title="Awtan Post on Ain Issa",
-                               url="https://www.awtanpost.com/2019/11/24/ain-issa/")
+    akar = await helpers.actor(
+        client,
+        memberships=[
+            {
+                "organization_id": turkey["id"],
+                "role": "Chief of the General Staff",
+                "start_date": "2015-08-18",
+                "end_date": "2018-07-09",
+            },
+            {
+                "organization_id": turkey["id"],
+                "role": "Minister of National Defence",
+                "start_date": "2018-07-10",
+                "end_date": "2023-06-03",
+            },
+        ],
+    )
+    src = await helpers.source(
+        client, title="Awtan Post on Ain Issa", url="https://www.awtanpost.com/2019/11/24/ain-issa/"
+    )
     return {"turkey": turkey, "russia": russia, "sdf": sdf, "akar": akar, "source": src}
 
 
 async def test_claim_embeds_what_a_client_shows(client, world):
     claim = await helpers.claim(
-        client, world["russia"]["id"], world["source"]["id"],
-        relayed_by_id=world["akar"]["id"], verbatim=False, kind="assertion",
-        stated_on="2019-11-01", stated_on_precision="month",
+        client,
+        world["russia"]["id"],
+        world["source"]["id"],
+        relayed_by_id=world["akar"]["id"],
+        verbatim=False,
+        kind="assertion",
+        stated_on="2019-11-01",
+        stated_on_precision="month",
         translations=[{"lang": "en", "text": "The terrorists fully left the safe zone."}],
         targets=[{"actor_id": world["sdf"]["id"], "role": "mentioned"}],
         topics=["safe-zone", "ain-issa"],
     )
     read = (await client.get(f"/v1/claims/{claim['id']}")).json()
     assert read == claim
-    assert read["speaker"] == {"id": world["russia"]["id"], "name": "Russia", "kind": "state",
-                               "role": None}
+    assert read["speaker"] == {
+        "id": world["russia"]["id"],
+        "name": "Russia",
+        "kind": "state",
+        "role": None,
+    }
     assert read["relayed_by"]["name"] == "Hulusi Akar"
-    assert read["targets"] == [{"actor_id": world["sdf"]["id"], "role": "mentioned",
-                                "actor": {"id": world["sdf"]["id"], "name": "SDF",
-                                          "kind": "armed_group"}}]
+    assert read["targets"] == [
+        {
+            "actor_id": world["sdf"]["id"],
+            "role": "mentioned",
+            "actor": {"id": world["sdf"]["id"], "name": "SDF", "kind": "armed_group"},
+        }
+    ]
     assert read["appearances"][0]["source"] == {
-        "id": world["source"]["id"], "title": "Awtan Post on Ain Issa",
-        "url": "https://www.awtanpost.com/2019/11/24/ain-issa/", "kind": "article"}
+        "id": world["source"]["id"],
+        "title": "Awtan Post on Ain Issa",
+        "url": "https://www.awtanpost.com/2019/11/24/ain-issa/",
+        "kind": "article",
+    }
     assert read["topics"] == ["safe-zone", "ain-issa"]
 
 
-@pytest.mark.parametrize("stated_on, role", [
-    ("2019-11-24", "Minister of National Defence"),
-    ("2016-03-01", "Chief of the General Staff"),
-    ("2030-01-01", None),
-])
+@pytest.mark.parametrize(
+    "stated_on, role",
+    [
+        ("2019-11-24", "Minister of National Defence"),
+        ("2016-03-01", "Chief of the General Staff"),
+        ("2030-01-01", None),
+    ],
+)
 async def test_speaker_role_on_the_claims_date(client, world, stated_on, role):
-    claim = await helpers.claim(client, world["akar"]["id"], world["source"]["id"],
-                                stated_on=stated_on)
+    claim = await helpers.claim(
+        client, world["akar"]["id"], world["source"]["id"], stated_on=stated_on
+    )
     speaker_role = claim["speaker"]["role"]
     assert (speaker_role and speaker_role["role"]) == role
     if role:
@@ -64,8 +96,9 @@ async def test_speaker_role_on_the_claims_date(client, world, stated_on, role):
 
 
 async def test_stated_on_defaults_to_day_precision_and_checks_alignment(client, conn, world):
-    claim = await helpers.claim(client, world["akar"]["id"], world["source"]["id"],
-                                stated_on="2019-11-24")
+    claim = await helpers.claim(
+        client, world["akar"]["id"], world["source"]["id"], stated_on="2019-11-24"
+    )
     assert claim["stated_on_precision"] == "day"
     before = await snapshot(conn)
     for extra, field in [
@@ -75,18 +108,28 @@ async def test_stated_on_defaults_to_day_precision_and_checks_alignment(client, 
         ({"stated_on": "2019-11-31"}, "stated_on"),
         ({"stated_on_precision": "week", "stated_on": "2019-11-24"}, "stated_on_precision"),
     ]:
-        response = await client.post("/v1/claims", json={
-            "speaker_id": world["akar"]["id"], "text": "x", "lang": "ar",
-            "appearances": [{"source_id": world["source"]["id"]}], **extra})
+        response = await client.post(
+            "/v1/claims",
+            json={
+                "speaker_id": world["akar"]["id"],
+                "text": "x",
+                "lang": "ar",
+                "appearances": [{"source_id": world["source"]["id"]}],
+                **extra,
+            },
+        )
         assert field in fields(problem(response, 422)), extra
     # PATCH checks the claim as it would be stored
-    response = await client.patch(f"/v1/claims/{claim['id']}",
-                                  json={"stated_on_precision": "year"})
+    response = await client.patch(f"/v1/claims/{claim['id']}", json={"stated_on_precision": "year"})
     assert fields(problem(response, 422)) == {"stated_on"}
     assert await snapshot(conn) == before
 
-    year = (await client.patch(f"/v1/claims/{claim['id']}", json={
-        "stated_on": "2019-01-01", "stated_on_precision": "year"})).json()
+    year = (
+        await client.patch(
+            f"/v1/claims/{claim['id']}",
+            json={"stated_on": "2019-01-01", "stated_on_precision": "year"},
+        )
+    ).json()
     assert (year["stated_on"], year["stated_on_precision"]) == ("2019-01-01", "year")
     day = (await client.patch(f"/v1/claims/{claim['id']}", json={"stated_on": "2019-11-25"})).json()
     assert (day["stated_on"], day["stated_on_precision"]) == ("2019-11-25", "day")
@@ -103,8 +146,10 @@ async def test_rules_across_fields(client, conn, world):
         ({"appearances": [{"source_id": src}, {"source_id": src}]}, "appearances[1]"),
         ({"relayed_by_id": speaker}, "relayed_by_id"),
         ({"targets": [{"actor_id": speaker, "role": "accused"}] * 2}, "targets[1]"),
-        ({"translations": [{"lang": "en", "text": "a"}, {"lang": "EN", "text": "b"}]},
-         "translations[1]"),
+        (
+            {"translations": [{"lang": "en", "text": "a"}, {"lang": "EN", "text": "b"}]},
+            "translations[1]",
+        ),
         ({"topics": ["safe-zone", "safe-zone"]}, "topics[1]"),
         ({"topics": ["Safe Zone"]}, "topics[0]"),
         ({"text": "ق" * 20_001}, "text"),
@@ -123,12 +168,22 @@ async def test_rules_across_fields(client, conn, world):
 
 
 async def test_patch_replaces_sent_lists_only(client, conn, world):
-    claim = await helpers.claim(client, world["akar"]["id"], world["source"]["id"],
-                                targets=[{"actor_id": world["sdf"]["id"], "role": "accused"}])
+    claim = await helpers.claim(
+        client,
+        world["akar"]["id"],
+        world["source"]["id"],
+        targets=[{"actor_id": world["sdf"]["id"], "role": "accused"}],
+    )
     other = await helpers.source(client, title="another")
-    patched = (await client.patch(f"/v1/claims/{claim['id']}", json={
-        "appearances": [{"source_id": other["id"], "note": "syndicated"}],
-        "kind": "denial"})).json()
+    patched = (
+        await client.patch(
+            f"/v1/claims/{claim['id']}",
+            json={
+                "appearances": [{"source_id": other["id"], "note": "syndicated"}],
+                "kind": "denial",
+            },
+        )
+    ).json()
     assert patched["version"] == 2
     assert [a["source_id"] for a in patched["appearances"]] == [other["id"]]
     assert patched["targets"] == claim["targets"]
@@ -139,13 +194,34 @@ async def test_patch_replaces_sent_lists_only(client, conn, world):
 async def test_filters(client, world):
     akar, russia, sdf, src = (world[k]["id"] for k in ("akar", "russia", "sdf", "source"))
     other_src = (await helpers.source(client, title="other"))["id"]
-    remain = await helpers.claim(client, akar, src, stated_on="2019-11-24", kind="assertion",
-                                 targets=[{"actor_id": sdf, "role": "accused"}],
-                                 topics=["safe-zone"])
-    left = await helpers.claim(client, russia, src, relayed_by_id=akar, stated_on="2019-11-01",
-                               stated_on_precision="month", topics=["safe-zone"])
-    sochi = await helpers.claim(client, russia, other_src, lang="en", text="Sochi", kind="promise",
-                                stated_on="2019-01-01", stated_on_precision="year")
+    remain = await helpers.claim(
+        client,
+        akar,
+        src,
+        stated_on="2019-11-24",
+        kind="assertion",
+        targets=[{"actor_id": sdf, "role": "accused"}],
+        topics=["safe-zone"],
+    )
+    left = await helpers.claim(
+        client,
+        russia,
+        src,
+        relayed_by_id=akar,
+        stated_on="2019-11-01",
+        stated_on_precision="month",
+        topics=["safe-zone"],
+    )
+    sochi = await helpers.claim(
+        client,
+        russia,
+        other_src,
+        lang="en",
+        text="Sochi",
+        kind="promise",
+        stated_on="2019-01-01",
+        stated_on_precision="year",
+    )
 
     async def ids(**params):
         response = await client.get("/v1/claims", params=params)

@@ -41,14 +41,19 @@ def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Sig
     env |= {"CLAIMDESK_DATA_DIR": str(tmp_path / "data"), "CLAIMDESK_LOG_FORMAT": "json"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         assert _wait_for(f"{base}/health", proc).json() == {"status": "ok"}
         assert httpx.get(f"{base}/ready").json()["status"] == "ready"
-        created = httpx.post(f"{base}/v1/actors", json={"kind": "armed_group", "name": "قسد"},
-                             headers={"X-Request-ID": "e2e-1"})
+        created = httpx.post(
+            f"{base}/v1/actors",
+            json={"kind": "armed_group", "name": "قسد"},
+            headers={"X-Request-ID": "e2e-1"},
+        )
         assert created.status_code == 201, created.text
         got = httpx.get(f"{base}/v1/actors/{created.json()['id']}")
         assert got.json()["name"] == "قسد"
@@ -64,14 +69,20 @@ def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Sig
     assert proc.returncode == 0, output.decode(errors="replace")
     assert not pid_file.exists(), "the embedded PostgreSQL was left running"
     lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line.get("event") == "request"
-              and line.get("request_id") == "e2e-1"]
+    access = [
+        line
+        for line in lines
+        if line.get("event") == "request" and line.get("request_id") == "e2e-1"
+    ]
     assert access and access[0]["status"] == 201 and access[0]["path"] == "/v1/actors"
 
 
 def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
     out = tmp_path / "openapi.json"
-    subprocess.run([sys.executable, "-m", "service.cli", "openapi", "-o", str(out)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "openapi", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
     committed = Path(__file__).parent.parent / "openapi" / "openapi.json"
     assert out.read_bytes() == committed.read_bytes()

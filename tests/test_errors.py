@@ -22,34 +22,55 @@ async def world(client):
 
 async def test_malformed_json_is_400(client, conn, world):
     before = await snapshot(conn)
-    response = await client.post("/v1/actors", content=b'{"kind": "person", "name": ',
-                                 headers={"content-type": "application/json"})
+    response = await client.post(
+        "/v1/actors",
+        content=b'{"kind": "person", "name": ',
+        headers={"content-type": "application/json"},
+    )
     body = problem(response, 400)
     assert "not valid JSON" in body["detail"]
     assert await snapshot(conn) == before
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"kind": "person", "name": 42}, "name"),  # wrong type
-    ({"kind": "wizard", "name": "x"}, "kind"),  # unknown enum value
-    ({"kind": "person"}, "name"),  # missing
-    ({"kind": "person", "name": "x", "id": MISSING}, "id"),  # unknown field: cannot set id
-    ({"kind": "person", "name": "x", "version": 7}, "version"),
-    ({"kind": "person", "name": "x" * 301}, "name"),  # over-long
-    ({"kind": "person", "name": ""}, "name"),
-    ({"kind": "person", "name": "x", "country": "Turkey"}, "country"),
-    ({"kind": "person", "name": "x", "wikidata_id": "43"}, "wikidata_id"),
-    ({"kind": "person", "name": "x", "names": [{"value": "x", "lang": "not a tag"}]},
-     "names[0].lang"),
-    ({"kind": "person", "name": "x", "names": [{"value": "x", "lang": "ar", "kind": "nick"}]},
-     "names[0].kind"),
-    ({"kind": "person", "name": "x", "memberships": [{"organization_id": "not-a-uuid"}]},
-     "memberships[0].organization_id"),
-    ({"kind": "person", "name": "x",
-      "memberships": [{"organization_id": MISSING, "start_date": "2019-02-30"}]},
-     "memberships[0].start_date"),  # bad date
-    ({"kind": "person", "name": "x", "names": [{"value": "x", "lang": "ar"}] * 51}, "names"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"kind": "person", "name": 42}, "name"),  # wrong type
+        ({"kind": "wizard", "name": "x"}, "kind"),  # unknown enum value
+        ({"kind": "person"}, "name"),  # missing
+        ({"kind": "person", "name": "x", "id": MISSING}, "id"),  # unknown field: cannot set id
+        ({"kind": "person", "name": "x", "version": 7}, "version"),
+        ({"kind": "person", "name": "x" * 301}, "name"),  # over-long
+        ({"kind": "person", "name": ""}, "name"),
+        ({"kind": "person", "name": "x", "country": "Turkey"}, "country"),
+        ({"kind": "person", "name": "x", "wikidata_id": "43"}, "wikidata_id"),
+        (
+            {"kind": "person", "name": "x", "names": [{"value": "x", "lang": "not a tag"}]},
+            "names[0].lang",
+        ),
+        (
+            {
+                "kind": "person",
+                "name": "x",
+                "names": [{"value": "x", "lang": "ar", "kind": "nick"}],
+            },
+            "names[0].kind",
+        ),
+        (
+            {"kind": "person", "name": "x", "memberships": [{"organization_id": "not-a-uuid"}]},
+            "memberships[0].organization_id",
+        ),
+        (
+            {
+                "kind": "person",
+                "name": "x",
+                "memberships": [{"organization_id": MISSING, "start_date": "2019-02-30"}],
+            },
+            "memberships[0].start_date",
+        ),  # bad date
+        ({"kind": "person", "name": "x", "names": [{"value": "x", "lang": "ar"}] * 51}, "names"),
+    ],
+)
 async def test_invalid_actor_bodies_are_422(client, conn, world, body, field):
     before = await snapshot(conn)
     problem_body = problem(await client.post("/v1/actors", json=body), 422)
@@ -65,8 +86,9 @@ async def test_body_that_is_not_an_object_is_422(client, conn, world):
 
 async def test_null_for_a_required_field_in_patch_is_422(client, conn, world):
     before = await snapshot(conn)
-    body = problem(await client.patch(f"/v1/actors/{world['actor']['id']}", json={"name": None}),
-                   422)
+    body = problem(
+        await client.patch(f"/v1/actors/{world['actor']['id']}", json={"name": None}), 422
+    )
     assert fields(body) == {"name"}
     assert await snapshot(conn) == before
 
@@ -79,8 +101,11 @@ async def test_bad_uuid_in_path_is_404(client, world):
 
 async def test_bad_uuid_in_query_is_422(client):
     body = problem(await client.get("/v1/claims", params={"speaker_id": "akar"}), 422)
-    assert body["errors"][0] == {"field": "speaker_id", "message": body["errors"][0]["message"],
-                                 "location": "query"}
+    assert body["errors"][0] == {
+        "field": "speaker_id",
+        "message": body["errors"][0]["message"],
+        "location": "query",
+    }
 
 
 async def test_bad_query_values_are_422(client):
@@ -99,16 +124,30 @@ async def test_bad_query_values_are_422(client):
 
 async def test_dangling_references_are_422_naming_the_field(client, conn, world):
     before = await snapshot(conn)
-    body = problem(await client.post("/v1/claims", json={
-        "speaker_id": world["actor"]["id"], "text": "x", "lang": "ar",
-        "appearances": [{"source_id": world["source"]["id"]}, {"source_id": MISSING}],
-        "targets": [{"actor_id": world["actor"]["id"], "role": "mentioned"},
-                    {"actor_id": MISSING, "role": "accused"}],
-        "relayed_by_id": MISSING,
-    }), 422)
+    body = problem(
+        await client.post(
+            "/v1/claims",
+            json={
+                "speaker_id": world["actor"]["id"],
+                "text": "x",
+                "lang": "ar",
+                "appearances": [{"source_id": world["source"]["id"]}, {"source_id": MISSING}],
+                "targets": [
+                    {"actor_id": world["actor"]["id"], "role": "mentioned"},
+                    {"actor_id": MISSING, "role": "accused"},
+                ],
+                "relayed_by_id": MISSING,
+            },
+        ),
+        422,
+    )
     assert fields(body) == {"appearances[1].source_id", "targets[1].actor_id", "relayed_by_id"}
-    body = problem(await client.post("/v1/sources", json={
-        "kind": "article", "title": "x", "publisher_id": MISSING}), 422)
+    body = problem(
+        await client.post(
+            "/v1/sources", json={"kind": "article", "title": "x", "publisher_id": MISSING}
+        ),
+        422,
+    )
     assert fields(body) == {"publisher_id"}
     assert await snapshot(conn) == before
 

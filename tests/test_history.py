@@ -19,15 +19,24 @@ async def test_every_write_records_a_revision_and_a_change_event(client, conn):
     claim = await helpers.claim(client, akar["id"], src["id"])
     await client.delete(f"/v1/claims/{claim['id']}")
 
-    events = await conn.fetch("SELECT resource, resource_id, action, version FROM change_events "
-                              "ORDER BY id")
+    events = await conn.fetch(
+        "SELECT resource, resource_id, action, version FROM change_events ORDER BY id"
+    )
     assert [(e["resource"], e["action"], e["version"]) for e in events] == [
-        ("actor", "create", 1), ("actor", "update", 2), ("actor", "update", 3),
-        ("source", "create", 1), ("claim", "create", 1), ("claim", "delete", 2)]
-    revisions = await conn.fetch("SELECT resource, resource_id, version, action, data, "
-                                 "changed_by, request_id FROM revisions ORDER BY id")
+        ("actor", "create", 1),
+        ("actor", "update", 2),
+        ("actor", "update", 3),
+        ("source", "create", 1),
+        ("claim", "create", 1),
+        ("claim", "delete", 2),
+    ]
+    revisions = await conn.fetch(
+        "SELECT resource, resource_id, version, action, data, "
+        "changed_by, request_id FROM revisions ORDER BY id"
+    )
     assert [(r["resource"], r["resource_id"], r["version"], r["action"]) for r in revisions] == [
-        (e["resource"], e["resource_id"], e["version"], e["action"]) for e in events]
+        (e["resource"], e["resource_id"], e["version"], e["action"]) for e in events
+    ]
     assert all(r["changed_by"] == "anonymous" and r["request_id"] for r in revisions)
 
     listed = (await client.get(f"/v1/actors/{akar['id']}/revisions")).json()
@@ -37,8 +46,9 @@ async def test_every_write_records_a_revision_and_a_change_event(client, conn):
 
 
 async def test_request_id_of_the_change_is_the_one_echoed(client, conn):
-    response = await client.post("/v1/actors", json={"kind": "state", "name": "Russia"},
-                                 headers={"X-Request-ID": "cms-42"})
+    response = await client.post(
+        "/v1/actors", json={"kind": "state", "name": "Russia"}, headers={"X-Request-ID": "cms-42"}
+    )
     assert response.headers["x-request-id"] == "cms-42"
     assert await conn.fetchval("SELECT request_id FROM revisions") == "cms-42"
 
@@ -54,7 +64,9 @@ async def test_a_failed_write_leaves_neither_row_nor_history(client, conn):
     akar = await helpers.actor(client)
     await conn.execute(
         "INSERT INTO revisions (resource, resource_id, version, action, changed_by, data) "
-        "VALUES ('actor', $1, 2, 'update', 'test', '{}')", akar["id"])
+        "VALUES ('actor', $1, 2, 'update', 'test', '{}')",
+        akar["id"],
+    )
     before = await helpers.snapshot(conn)
     response = await client.patch(f"/v1/actors/{akar['id']}", json={"name": "Akar"})
     assert response.status_code == 409  # the unique (resource, id, version) backstop
@@ -82,7 +94,8 @@ async def test_changes_commit_before_the_response(client, database_url):
     akar = await helpers.actor(client)
     other = await asyncpg.connect(database_url)
     try:
-        assert await other.fetchval("SELECT version FROM actors WHERE id = $1::uuid",
-                                    akar["id"]) == 1
+        assert (
+            await other.fetchval("SELECT version FROM actors WHERE id = $1::uuid", akar["id"]) == 1
+        )
     finally:
         await other.close()

@@ -44,7 +44,8 @@ async def test_request_id_is_made_or_echoed(client):
     made = (await client.get("/health")).headers["x-request-id"]
     assert len(made) == 32
     assert (await client.get("/health", headers={"X-Request-ID": "abc-1"})).headers[
-        "x-request-id"] == "abc-1"
+        "x-request-id"
+    ] == "abc-1"
     hostile = (await client.get("/health", headers={"X-Request-ID": "a\tb" * 100})).headers
     assert hostile["x-request-id"] != "a\tb" * 100
     body = problem(await client.get("/v1/actors/x", headers={"X-Request-ID": "req-7"}), 404)
@@ -55,7 +56,8 @@ async def test_served_document_is_the_committed_one(client):
     served = await client.get("/schema/openapi.json")
     assert served.status_code == 200
     assert served.content == COMMITTED.read_bytes(), (
-        "openapi/openapi.json is stale: run `claimdesk openapi` and commit it")
+        "openapi/openapi.json is stale: run `claimdesk openapi` and commit it"
+    )
 
 
 def test_every_operation_is_named_tagged_summarised_and_documents_its_errors():
@@ -71,28 +73,49 @@ def test_every_operation_is_named_tagged_summarised_and_documents_its_errors():
             for status, response in op["responses"].items():
                 if status.startswith(("4", "5")):
                     assert list(response["content"]) == ["application/problem+json"], (
-                        method, path, status)
+                        method,
+                        path,
+                        status,
+                    )
             if "requestBody" in op:
                 assert op["requestBody"]["content"]["application/json"]["schema"]
                 assert "400" in op["responses"] and "422" in op["responses"]
             if "{" in path:
                 assert "404" in op["responses"], (method, path)
-    for name in ("list_claims", "create_claim", "get_claim", "update_claim", "delete_claim",
-                 "list_claim_revisions", "list_actors", "create_source"):
+    for name in (
+        "list_claims",
+        "create_claim",
+        "get_claim",
+        "update_claim",
+        "delete_claim",
+        "list_claim_revisions",
+        "list_actors",
+        "create_source",
+    ):
         assert name in seen_ids
 
 
 def test_request_bodies_refuse_unknown_fields_in_the_document_too():
     schemas = json.loads(COMMITTED.read_text())["components"]["schemas"]
-    for name in ("ActorCreate", "ActorUpdate", "SourceCreate", "ClaimCreate", "ClaimUpdate",
-                 "TargetInput", "AppearanceInput", "Translation", "MembershipInput"):
+    for name in (
+        "ActorCreate",
+        "ActorUpdate",
+        "SourceCreate",
+        "ClaimCreate",
+        "ClaimUpdate",
+        "TargetInput",
+        "AppearanceInput",
+        "Translation",
+        "MembershipInput",
+    ):
         assert schemas[name]["additionalProperties"] is False, name
 
 
 def test_examples_come_from_the_corpus():
     document = json.loads(COMMITTED.read_text())
     create_claim = document["paths"]["/v1/claims"]["post"]["requestBody"]["content"][
-        "application/json"]
+        "application/json"
+    ]
     texts = json.dumps(create_claim, ensure_ascii=False)
     assert "المنطقة الآمنة" in texts and "safe-zone" in texts
 

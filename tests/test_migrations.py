@@ -29,7 +29,8 @@ def test_up_down_up(admin_url):
     try:
         migrate.upgrade(url)
         assert {"actors", "claims", "sources", "revisions", "change_events"} <= asyncio.run(
-            _tables(url))
+            _tables(url)
+        )
         migrate.downgrade(url, "base")
         assert asyncio.run(_tables(url)) == {"alembic_version"}
         migrate.upgrade(url)

@@ -54,8 +54,10 @@ async def walk(client, path, limit, params=None, during=None):
 async def test_walk_sees_every_row_once_with_inserts_meanwhile(client):
     akar = await helpers.actor(client)
     src = await helpers.source(client)
-    made = [(await helpers.claim(client, akar["id"], src["id"], text=f"claim {i}"))["id"]
-            for i in range(23)]
+    made = [
+        (await helpers.claim(client, akar["id"], src["id"], text=f"claim {i}"))["id"]
+        for i in range(23)
+    ]
 
     async def insert_more():
         for i in range(3):

@@ -13,16 +13,21 @@ pytestmark = pytest.mark.compat
 URL = "https://www.awtanpost.com/2019/11/24/ain-issa/"
 
 
-@pytest.mark.parametrize("other", [
-    "http://awtanpost.com/2019/11/24/ain-issa",
-    "https://WWW.AWTANPOST.COM:443/2019/11/24/ain-issa/#comments",
-    "https://awtanpost.com/2019/11/24/ain-issa/?utm_source=twitter&fbclid=abc",
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        "http://awtanpost.com/2019/11/24/ain-issa",
+        "https://WWW.AWTANPOST.COM:443/2019/11/24/ain-issa/#comments",
+        "https://awtanpost.com/2019/11/24/ain-issa/?utm_source=twitter&fbclid=abc",
+    ],
+)
 async def test_same_page_is_409_naming_the_first(client, conn, other):
     first = await helpers.source(client, url=URL)
     before = await snapshot(conn)
-    body = problem(await client.post("/v1/sources", json={
-        "kind": "article", "title": "again", "url": other}), 409)
+    body = problem(
+        await client.post("/v1/sources", json={"kind": "article", "title": "again", "url": other}),
+        409,
+    )
     assert body["existing_id"] == first["id"]
     assert fields(body) == {"url"}
     assert await snapshot(conn) == before
@@ -44,21 +49,30 @@ async def test_published_at_is_a_date_or_a_datetime(client, conn):
     assert moment["published_at"] == "2019-11-24T06:30:00+00:00"
     before = await snapshot(conn)
     for bad in ("2019-02-30", "24/11/2019", "2019-11-24T09:30:00"):  # last: no offset
-        body = problem(await client.post("/v1/sources", json={
-            "kind": "article", "title": "x", "published_at": bad}), 422)
+        body = problem(
+            await client.post(
+                "/v1/sources", json={"kind": "article", "title": "x", "published_at": bad}
+            ),
+            422,
+        )
         assert fields(body) == {"published_at"}
     assert await snapshot(conn) == before
 
 
 async def test_update_and_filters(client):
     awtan = await helpers.create(client, "actors", {"kind": "media", "name": "Awtan Post"})
-    src = await helpers.source(client, url=URL, publisher_id=awtan["id"], lang="ar",
-                               published_at="2019-11-24")
+    src = await helpers.source(
+        client, url=URL, publisher_id=awtan["id"], lang="ar", published_at="2019-11-24"
+    )
     other = await helpers.source(client, kind="statement", lang="en")
     assert src["publisher"] == {"id": awtan["id"], "name": "Awtan Post", "kind": "media"}
 
-    updated = (await client.patch(f"/v1/sources/{src['id']}", json={
-        "archive_url": "https://web.archive.org/web/2019/" + URL, "lang": "ar-SY"})).json()
+    updated = (
+        await client.patch(
+            f"/v1/sources/{src['id']}",
+            json={"archive_url": "https://web.archive.org/web/2019/" + URL, "lang": "ar-SY"},
+        )
+    ).json()
     assert updated["version"] == 2
     assert updated["lang"] == "ar-SY"
     assert updated["url"] == URL and updated["published_at"] == "2019-11-24"
@@ -89,8 +103,9 @@ async def test_delete_refused_while_claims_appear_in_it(client, conn):
     claim = await helpers.claim(client, akar["id"], src["id"])
     before = await snapshot(conn)
     body = problem(await client.delete(f"/v1/sources/{src['id']}"), 409)
-    assert body["held_by"] == [{"resource": "claims", "field": "appearances[].source_id",
-                                "count": 1, "ids": [claim["id"]]}]
+    assert body["held_by"] == [
+        {"resource": "claims", "field": "appearances[].source_id", "count": 1, "ids": [claim["id"]]}
+    ]
     assert await snapshot(conn) == before
     assert (await client.delete(f"/v1/claims/{claim['id']}")).status_code == 204
     assert (await client.delete(f"/v1/sources/{src['id']}")).status_code == 204

@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# claimdesk: build a wheel, install it into a clean slim image, run as a non-root user.
+# Needs an external PostgreSQL: docker run -e CLAIMDESK_DATABASE_URL=postgresql://... -p 8000:8000
+
+FROM python:3.11-slim-bookworm AS build
+WORKDIR /src
+RUN pip install --no-cache-dir build==1.2.2.post1
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY migrations ./migrations
+RUN python -m build --wheel --outdir /dist
+
+FROM python:3.11-slim-bookworm AS runtime
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    CLAIMDESK_HOST=0.0.0.0 \
+    CLAIMDESK_PORT=8000 \
+    CLAIMDESK_LOG_FORMAT=json \
+    CLAIMDESK_EMBEDDED=false
+RUN groupadd --system --gid 10001 claimdesk \
+    && useradd --system --uid 10001 --gid claimdesk --no-create-home claimdesk
+COPY --from=build /dist/*.whl /tmp/
+RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2)"]
+# Migrations first (under an advisory lock, so replicas may start together), then the server.
+# With CLAIMDESK_EMBEDDED=false both refuse to start without CLAIMDESK_DATABASE_URL.
+CMD ["sh", "-c", "claimdesk migrate && exec claimdesk serve --no-migrate"]
