@@ -19,9 +19,11 @@ from service import __version__, db, migrate
 from service.actors.routes import ActorController
 from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
+from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin
+from service.reviews.routes import ReviewController, get_claim_review
 from service.schemas import Input
 from service.settings import Settings
 from service.sources.routes import SourceController
@@ -124,6 +126,14 @@ def openapi_config() -> OpenAPIConfig:
             ),
             Tag(name="sources", description="Where claims appear: articles, statements, posts."),
             Tag(name="claims", description="One statement by one speaker, with provenance."),
+            Tag(
+                name="disputes",
+                description="Questions on which claims disagree, read as their sides.",
+            ),
+            Tag(
+                name="reviews",
+                description="Fact-check verdicts on claims, after schema.org ClaimReview.",
+            ),
             Tag(name="meta", description="Health, readiness and problem types."),
         ],
     )
@@ -156,6 +166,10 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
             ActorController,
             SourceController,
             ClaimController,
+            list_contradictions,
+            get_claim_review,
+            DisputeController,
+            ReviewController,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,

@@ -19,7 +19,7 @@ from service.errors import NotFound
 from service.pagination import decode_cursor, page
 
 Action = Literal["create", "update", "delete"]
-Resource = Literal["actor", "source", "claim"]
+Resource = Literal["actor", "source", "claim", "dispute", "review"]
 
 
 class Who(msgspec.Struct, frozen=True, kw_only=True):

@@ -61,3 +61,11 @@ def sent(update: msgspec.Struct) -> dict[str, Any]:
         for name in update.__struct_fields__
         if (value := getattr(update, name)) is not msgspec.UNSET
     }
+
+
+class ActorRef(msgspec.Struct, kw_only=True):
+    """An actor as other resources embed it."""
+
+    id: UUID
+    name: str
+    kind: str

@@ -234,6 +234,7 @@ HOLDERS: list[references.Holder] = [
         "SELECT claim_id AS id FROM claim_targets WHERE actor_id = $1",
     ),
     ("sources", "publisher_id", "SELECT id FROM sources WHERE publisher_id = $1"),
+    ("reviews", "reviewer_id", "SELECT id FROM reviews WHERE reviewer_id = $1"),
     (
         "actors",
         "memberships[].organization_id",

@@ -13,12 +13,13 @@ from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
+from service.reviews.queries import REVIEW_SUMMARY_FIELDS
 from service.schemas import sent
 from service.text.lang import canonical_lang
 
 # The claim with everything a client needs to show it: speaker (with the role they held on
 # the claim's date), relayed-by, targets and sources, in one statement.
-CLAIM_JSON = """json_build_object(
+CLAIM_JSON = f"""json_build_object(
     'id', c.id,
     'speaker_id', c.speaker_id,
     'speaker', (
@@ -54,7 +55,15 @@ CLAIM_JSON = """json_build_object(
         FROM claim_targets t JOIN actors ta ON ta.id = t.actor_id
         WHERE t.claim_id = c.id), '[]'),
     'topics', c.topics,
-    'version', c.version, 'created_at', c.created_at, 'updated_at', c.updated_at)::text"""
+    'disputes', COALESCE((
+        SELECT json_agg(json_build_object('id', d.id, 'title', d.title, 'status', d.status,
+                                          'stance', dp.stance) ORDER BY d.id)
+        FROM dispute_positions dp JOIN disputes d ON d.id = dp.dispute_id
+        WHERE dp.claim_id = c.id), '[]'),
+    'reviews', COALESCE((
+        SELECT json_agg(json_build_object({REVIEW_SUMMARY_FIELDS}) ORDER BY rv.id)
+        FROM reviews rv WHERE rv.claim_id = c.id), '[]'),
+    'version', c.version, 'created_at', c.created_at, 'updated_at', c.updated_at)"""
 
 _decode = msgspec.json.Decoder(Claim).decode
 
@@ -62,7 +71,7 @@ _decode = msgspec.json.Decoder(Claim).decode
 async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -> Claim:
     if lock:
         await conn.execute("SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", claim_id)
-    row = await conn.fetchval(f"SELECT {CLAIM_JSON} FROM claims c WHERE c.id = $1", claim_id)
+    row = await conn.fetchval(f"SELECT {CLAIM_JSON}::text FROM claims c WHERE c.id = $1", claim_id)
     if row is None:
         raise NotFound("claim", claim_id)
     return _decode(row)
@@ -70,7 +79,7 @@ async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -
 
 # A claim matches a date range when the period it was stated in overlaps the range.
 _LIST = f"""
-SELECT {CLAIM_JSON}
+SELECT {CLAIM_JSON}::text
 FROM claims c
 WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($2::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $2))
@@ -81,9 +90,10 @@ WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($7::text IS NULL OR c.kind = $7)
   AND ($8::date IS NULL OR c.stated_until >= $8)
   AND ($9::date IS NULL OR c.stated_on <= $9)
-  AND ($10::uuid IS NULL OR c.id < $10)
+  AND ($10::uuid IS NULL OR c.id IN (SELECT claim_id FROM dispute_positions WHERE dispute_id = $10))
+  AND ($11::uuid IS NULL OR c.id < $11)
 ORDER BY c.id DESC
-LIMIT $11
+LIMIT $12
 """
 
 
@@ -101,6 +111,7 @@ async def list_claims(
         f.kind,
         f.stated_from,
         f.stated_to,
+        f.dispute_id,
         before,
         limit,
     )
@@ -248,12 +259,18 @@ async def update(conn: asyncpg.Connection, who: Who, claim_id: UUID, data: Claim
     return claim
 
 
-HOLDERS: list[references.Holder] = []  # disputes will hold claims (disputes issue)
+HOLDERS: list[references.Holder] = [
+    (
+        "disputes",
+        "positions[].claim_id",
+        "SELECT dispute_id AS id FROM dispute_positions WHERE claim_id = $1",
+    ),
+    ("reviews", "claim_id", "SELECT id FROM reviews WHERE claim_id = $1"),
+]
 
 
 async def delete(conn: asyncpg.Connection, who: Who, claim_id: UUID) -> None:
     claim = await get(conn, claim_id, lock=True)
-    if HOLDERS:
-        await references.refuse_if_held(conn, "claim", claim_id, HOLDERS)
+    await references.refuse_if_held(conn, "claim", claim_id, HOLDERS)
     await conn.execute("DELETE FROM claims WHERE id = $1", claim_id)
     await history.record(conn, who, "claim", claim_id, claim.version + 1, "delete", claim)

@@ -81,6 +81,9 @@ class ClaimController(Controller):
             date | None,
             QueryParameter(examples=[Example(summary="To the article's day", value="2019-11-24")]),
         ] = None,
+        dispute_id: Annotated[
+            UUID | None, QueryParameter(description="Claims standing in this dispute.")
+        ] = None,
     ) -> ClaimPage:
         if stated_from and stated_to and stated_to < stated_from:
             raise invalid("stated_to", "Before stated_from.", "query")
@@ -95,6 +98,7 @@ class ClaimController(Controller):
             kind=kind,
             stated_from=stated_from,
             stated_to=stated_to,
+            dispute_id=dispute_id,
         )
         async with pool.acquire() as conn:
             rows = await queries.list_claims(conn, filters, limit + 1, before)
@@ -151,7 +155,8 @@ class ClaimController(Controller):
         "/{claim_id:str}",
         operation_id="delete_claim",
         summary="Delete a claim",
-        description="Its revisions stay readable.",
+        description="Refused (409) while a dispute holds it or reviews rate it; its revisions "
+        "stay readable.",
         responses=responses(404, 409),
     )
     async def delete_claim(self, pool: Pool, who: Caller, claim_id: ClaimId) -> None:

@@ -9,13 +9,16 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import Input, LangTag, Stamped, Topic
+from service.reviews.schemas import ReviewSummary
+from service.schemas import ActorRef, Input, LangTag, Stamped, Topic
 
 ClaimKind = Literal[
     "assertion", "denial", "accusation", "doubt", "demand", "prediction", "promise", "other"
 ]
 Precision = Literal["day", "month", "year"]
 TargetRole = Literal["accused", "criticized", "addressed", "supported", "mentioned"]
+Stance = Literal["affirms", "denies", "questions"]
+DisputeStatus = Literal["open", "resolved", "dismissed"]
 
 MAX_TEXT = 20_000
 ClaimText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
@@ -94,12 +97,6 @@ class ClaimUpdate(Input, kw_only=True):
     topics: Topics | UnsetType = UNSET
 
 
-class ActorRef(msgspec.Struct, kw_only=True):
-    id: UUID
-    name: str
-    kind: str
-
-
 class SpeakerRole(msgspec.Struct, kw_only=True):
     """The speaker's membership on the claim's date: "Minister of National Defence" of Turkey."""
 
@@ -131,6 +128,15 @@ class Target(msgspec.Struct, kw_only=True):
     actor: ActorRef
 
 
+class ClaimDispute(msgspec.Struct, kw_only=True):
+    """A dispute the claim stands in, and on which side."""
+
+    id: UUID
+    title: str
+    status: DisputeStatus
+    stance: Stance
+
+
 class Claim(Stamped, kw_only=True):
     speaker_id: UUID
     speaker: Speaker
@@ -146,6 +152,8 @@ class Claim(Stamped, kw_only=True):
     relayed_by: ActorRef | None
     targets: list[Target]
     topics: list[str]
+    disputes: list[ClaimDispute]
+    reviews: list[ReviewSummary]
 
 
 class ClaimPage(msgspec.Struct, kw_only=True):
@@ -163,3 +171,4 @@ class ClaimFilters(msgspec.Struct, kw_only=True):
     kind: ClaimKind | None = None
     stated_from: date | None = None
     stated_to: date | None = None
+    dispute_id: UUID | None = None

@@ -1,0 +1,309 @@
+"""Dispute SQL. Every function takes a connection; writes go through ``history.record``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service import history, references
+from service.claims.queries import CLAIM_JSON
+from service.db import new_id
+from service.disputes.schemas import (
+    Contradiction,
+    Dispute,
+    DisputeCreate,
+    DisputeFilters,
+    DisputeUpdate,
+    PositionInput,
+)
+from service.errors import Duplicate, FieldError, Invalid, NotFound, invalid
+from service.history import Who
+from service.schemas import sent
+
+STANCES = ("affirms", "denies", "questions")
+
+# The dispute as its sides: every member claim with its speaker, relayed-by, date, sources and
+# reviews, grouped by stance, in one statement.
+_SIDE = """COALESCE((
+        SELECT json_agg(json_build_object('claim_id', dp.claim_id, 'stance', dp.stance,
+                                          'added_at', dp.added_at, 'claim', {claim})
+                        ORDER BY c.stated_on NULLS LAST, c.id)
+        FROM dispute_positions dp JOIN claims c ON c.id = dp.claim_id
+        WHERE dp.dispute_id = d.id AND dp.stance = '{stance}'), '[]')"""
+DISPUTE_JSON = f"""json_build_object(
+    'id', d.id, 'title', d.title, 'question', d.question, 'status', d.status,
+    'resolution', CASE WHEN d.status = 'resolved' THEN json_build_object(
+        'verdict', d.resolution_verdict, 'note', d.resolution_note,
+        'resolved_at', d.resolved_at) END,
+    'dismissal', CASE WHEN d.status = 'dismissed' THEN json_build_object(
+        'note', d.dismissal_note, 'dismissed_at', d.dismissed_at) END,
+    'topics', d.topics,
+    'sides', json_build_object({
+    ", ".join(f"'{s}', " + _SIDE.format(claim=CLAIM_JSON, stance=s) for s in STANCES)
+}),
+    'version', d.version, 'created_at', d.created_at, 'updated_at', d.updated_at)"""
+
+_decode = msgspec.json.Decoder(Dispute).decode
+
+
+async def get(conn: asyncpg.Connection, dispute_id: UUID, *, lock: bool = False) -> Dispute:
+    if lock:
+        await conn.execute("SELECT 1 FROM disputes WHERE id = $1 FOR UPDATE", dispute_id)
+    row = await conn.fetchval(
+        f"SELECT {DISPUTE_JSON}::text FROM disputes d WHERE d.id = $1", dispute_id
+    )
+    if row is None:
+        raise NotFound("dispute", dispute_id)
+    return _decode(row)
+
+
+_LIST = f"""
+SELECT {DISPUTE_JSON}::text
+FROM disputes d
+WHERE ($1::text IS NULL OR d.status = $1)
+  AND ($2::uuid IS NULL OR d.id IN (
+        SELECT dp.dispute_id FROM dispute_positions dp JOIN claims c ON c.id = dp.claim_id
+        WHERE c.speaker_id = $2
+           OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $2)))
+  AND ($3::uuid IS NULL OR d.id IN (SELECT dispute_id FROM dispute_positions WHERE claim_id = $3))
+  AND ($4::text IS NULL OR d.topics @> ARRAY[$4::text])
+  AND ($5::timestamptz IS NULL OR d.updated_at >= $5)
+  AND ($6::timestamptz IS NULL OR d.updated_at <= $6)
+  AND ($7::uuid IS NULL OR d.id < $7)
+ORDER BY d.id DESC
+LIMIT $8
+"""
+
+
+async def list_disputes(
+    conn: asyncpg.Connection, f: DisputeFilters, limit: int, before: UUID | None
+) -> list[Dispute]:
+    rows = await conn.fetch(
+        _LIST,
+        f.status,
+        f.actor_id,
+        f.claim_id,
+        f.topic,
+        f.updated_from,
+        f.updated_to,
+        before,
+        limit,
+    )
+    return [_decode(r[0]) for r in rows]
+
+
+def _check_minimum(stances: list[str], field: str = "positions") -> None:
+    """Nothing is disputed without two claims on two different sides."""
+    if len(stances) < 2 or len(set(stances)) < 2:
+        held = ", ".join(f"{n} {s}" for s, n in Counter(stances).items()) or "no claims"
+        raise invalid(
+            field,
+            "A dispute needs at least two claims holding at least two "
+            f"different stances; this would leave {held}.",
+        )
+
+
+async def _require_claims(
+    conn: asyncpg.Connection, positions: list[PositionInput], field: str = "positions"
+) -> None:
+    errors = [
+        FieldError(
+            field=f"{field}[{i}].claim_id",
+            message=f"Repeats {field}[{first}]: a claim stands in a dispute once.",
+        )
+        for i, p in enumerate(positions)
+        if (first := next(j for j, q in enumerate(positions) if q.claim_id == p.claim_id)) != i
+    ]
+    errors += await references.missing(
+        conn, "claims", [(f"{field}[{i}].claim_id", p.claim_id) for i, p in enumerate(positions)]
+    )
+    if errors:
+        raise Invalid(errors)
+
+
+async def _bump(conn: asyncpg.Connection, who: Who, dispute_id: UUID) -> Dispute:
+    """Record a change to the dispute or its positions: version, revision, change event."""
+    await conn.execute(
+        "UPDATE disputes SET version = version + 1, updated_at = now() WHERE id = $1", dispute_id
+    )
+    dispute = await get(conn, dispute_id)
+    await history.record(conn, who, "dispute", dispute_id, dispute.version, "update", dispute)
+    return dispute
+
+
+async def create(conn: asyncpg.Connection, who: Who, data: DisputeCreate) -> Dispute:
+    await _require_claims(conn, data.positions)
+    _check_minimum([p.stance for p in data.positions])
+    dispute_id = new_id()
+    await conn.execute(
+        "INSERT INTO disputes (id, title, question, topics) VALUES ($1, $2, $3, $4)",
+        dispute_id,
+        data.title,
+        data.question,
+        data.topics,
+    )
+    await conn.executemany(
+        "INSERT INTO dispute_positions (dispute_id, claim_id, stance) VALUES ($1, $2, $3)",
+        [(dispute_id, p.claim_id, p.stance) for p in data.positions],
+    )
+    dispute = await get(conn, dispute_id)
+    await history.record(conn, who, "dispute", dispute_id, dispute.version, "create", dispute)
+    return dispute
+
+
+def _stances(dispute: Dispute) -> dict[UUID, str]:
+    return {p.claim_id: p.stance for s in STANCES for p in getattr(dispute.sides, s)}
+
+
+async def update(
+    conn: asyncpg.Connection, who: Who, dispute_id: UUID, data: DisputeUpdate
+) -> Dispute:
+    current = await get(conn, dispute_id, lock=True)
+    changes = sent(data)
+    status = changes.get("status", current.status)
+    moving = status != current.status
+    errors = []
+    if "resolution" in changes and status != "resolved":
+        errors.append(FieldError(field="resolution", message="Only a resolved dispute has one."))
+    if "dismissal" in changes and status != "dismissed":
+        errors.append(FieldError(field="dismissal", message="Only a dismissed dispute has one."))
+    if status == "resolved" and moving and "resolution" not in changes:
+        errors.append(
+            FieldError(
+                field="resolution", message="Resolving needs a resolution: a verdict and a note."
+            )
+        )
+    if status == "dismissed" and moving and "dismissal" not in changes:
+        errors.append(FieldError(field="dismissal", message="Dismissing needs a note saying why."))
+    if errors:
+        raise Invalid(errors)
+    if status == "open" and moving:
+        _check_minimum(list(_stances(current).values()), "status")
+
+    resolution = changes.get("resolution")
+    dismissal = changes.get("dismissal")
+    await conn.execute(
+        """
+        UPDATE disputes SET
+            title = $2, question = $3, topics = $4, status = $5,
+            resolution_verdict = CASE WHEN $5 = 'resolved'
+                                      THEN COALESCE($6, resolution_verdict) END,
+            resolution_note = CASE WHEN $5 = 'resolved' THEN COALESCE($7, resolution_note) END,
+            resolved_at = CASE WHEN $5 = 'resolved'
+                               THEN CASE WHEN status = 'resolved' THEN resolved_at ELSE now() END
+                          END,
+            dismissal_note = CASE WHEN $5 = 'dismissed' THEN COALESCE($8, dismissal_note) END,
+            dismissed_at = CASE WHEN $5 = 'dismissed'
+                                THEN CASE WHEN status = 'dismissed' THEN dismissed_at ELSE now() END
+                           END
+        WHERE id = $1
+        """,
+        dispute_id,
+        changes.get("title", current.title),
+        changes.get("question", current.question),
+        changes.get("topics", current.topics),
+        status,
+        resolution.verdict if resolution else None,
+        resolution.note if resolution else None,
+        dismissal.note if dismissal else None,
+    )
+    return await _bump(conn, who, dispute_id)
+
+
+async def add_position(
+    conn: asyncpg.Connection, who: Who, dispute_id: UUID, data: PositionInput
+) -> Dispute:
+    current = await get(conn, dispute_id, lock=True)
+    if data.claim_id in _stances(current):
+        raise Duplicate(
+            "This claim stands in the dispute already; change its stance instead.", field="claim_id"
+        )
+    await references.require(conn, "claims", [("claim_id", data.claim_id)])
+    await conn.execute(
+        "INSERT INTO dispute_positions (dispute_id, claim_id, stance) VALUES ($1, $2, $3)",
+        dispute_id,
+        data.claim_id,
+        data.stance,
+    )
+    return await _bump(conn, who, dispute_id)
+
+
+async def _change_position(
+    conn: asyncpg.Connection, who: Who, dispute_id: UUID, claim_id: UUID, stance: str | None
+) -> Dispute:
+    """Set the stance of ``claim_id`` (``None``: remove it), keeping an open dispute disputed."""
+    current = await get(conn, dispute_id, lock=True)
+    stances = _stances(current)
+    if claim_id not in stances:
+        raise NotFound("position of claim", claim_id)
+    if stance is None:
+        del stances[claim_id]
+    else:
+        stances[claim_id] = stance
+    if current.status == "open":
+        _check_minimum(list(stances.values()), "stance" if stance else "claim_id")
+    if stance is None:
+        await conn.execute(
+            "DELETE FROM dispute_positions WHERE dispute_id = $1 AND claim_id = $2",
+            dispute_id,
+            claim_id,
+        )
+    else:
+        await conn.execute(
+            "UPDATE dispute_positions SET stance = $3 WHERE dispute_id = $1 AND claim_id = $2",
+            dispute_id,
+            claim_id,
+            stance,
+        )
+    return await _bump(conn, who, dispute_id)
+
+
+async def set_stance(
+    conn: asyncpg.Connection, who: Who, dispute_id: UUID, claim_id: UUID, stance: str
+) -> Dispute:
+    return await _change_position(conn, who, dispute_id, claim_id, stance)
+
+
+async def remove_position(
+    conn: asyncpg.Connection, who: Who, dispute_id: UUID, claim_id: UUID
+) -> Dispute:
+    return await _change_position(conn, who, dispute_id, claim_id, None)
+
+
+async def delete(conn: asyncpg.Connection, who: Who, dispute_id: UUID) -> None:
+    dispute = await get(conn, dispute_id, lock=True)
+    await conn.execute("DELETE FROM disputes WHERE id = $1", dispute_id)
+    await history.record(conn, who, "dispute", dispute_id, dispute.version + 1, "delete", dispute)
+
+
+_CONTRADICTIONS = f"""
+SELECT json_build_object(
+    'dispute', json_build_object('id', d.id, 'title', d.title, 'status', d.status),
+    'stance', theirs.stance, 'against', mine.stance, 'claim', {CLAIM_JSON})::text,
+    d.id AS dispute_id, c.id AS claim_id
+FROM dispute_positions mine
+JOIN dispute_positions theirs ON theirs.dispute_id = mine.dispute_id
+                             AND theirs.claim_id <> mine.claim_id
+                             AND theirs.stance <> mine.stance
+JOIN disputes d ON d.id = mine.dispute_id
+JOIN claims c ON c.id = theirs.claim_id
+WHERE mine.claim_id = $1
+  AND ($2::uuid IS NULL OR (d.id, c.id) < ($2, $3::uuid))
+ORDER BY d.id DESC, c.id DESC
+LIMIT $4
+"""
+_decode_contradiction = msgspec.json.Decoder(Contradiction).decode
+
+
+async def contradictions(
+    conn: asyncpg.Connection, claim_id: UUID, limit: int, after: tuple[UUID, UUID] | None
+) -> list[tuple[Contradiction, Any]]:
+    """Claims on another side of any dispute ``claim_id`` stands in, with their sort key."""
+    if not await conn.fetchval("SELECT true FROM claims WHERE id = $1", claim_id):
+        raise NotFound("claim", claim_id)
+    rows = await conn.fetch(_CONTRADICTIONS, claim_id, *(after or (None, None)), limit)
+    return [(_decode_contradiction(r[0]), (r["dispute_id"], r["claim_id"])) for r in rows]

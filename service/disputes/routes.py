@@ -1,0 +1,238 @@
+"""/v1/disputes and /v1/claims/{id}/contradictions: HTTP only; SQL lives in ``queries``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, PathParameter, QueryParameter
+
+from service import db, history
+from service.claims.schemas import DisputeStatus
+from service.deps import Caller, Pool
+from service.disputes import examples, queries
+from service.disputes.schemas import (
+    ContradictionPage,
+    Dispute,
+    DisputeCreate,
+    DisputeFilters,
+    DisputePage,
+    DisputeUpdate,
+    PositionInput,
+    PositionUpdate,
+)
+from service.errors import invalid, responses
+from service.history import RevisionPage
+from service.pagination import Cursor, Limit, decode_cursor, page
+
+DisputeId = Annotated[UUID, PathParameter(description="The dispute's id.")]
+ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
+
+
+class DisputeController(Controller):
+    path = "/v1/disputes"
+    tags = ["disputes"]
+
+    @get(
+        "/",
+        operation_id="list_disputes",
+        summary="List disputes",
+        description="Newest first, with keyset pagination; each with its sides.",
+        responses=responses(422),
+    )
+    async def list_disputes(
+        self,
+        pool: Pool,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        status: Annotated[
+            DisputeStatus | None, QueryParameter(description="Only disputes with this status.")
+        ] = None,
+        actor_id: Annotated[
+            UUID | None,
+            QueryParameter(description="Disputes with a claim this actor said or is a target of."),
+        ] = None,
+        claim_id: Annotated[
+            UUID | None, QueryParameter(description="Disputes this claim stands in.")
+        ] = None,
+        topic: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                max_length=64,
+                examples=[Example(summary="The safe zone", value="safe-zone")],
+            ),
+        ] = None,
+        updated_from: Annotated[
+            datetime | None, QueryParameter(description="Changed at or after (RFC 3339).")
+        ] = None,
+        updated_to: Annotated[
+            datetime | None, QueryParameter(description="Changed at or before (RFC 3339).")
+        ] = None,
+    ) -> DisputePage:
+        for name, value in (("updated_from", updated_from), ("updated_to", updated_to)):
+            if value is not None and value.tzinfo is None:
+                raise invalid(name, "Give a time zone offset (Z or +03:00).", "query")
+        before = decode_cursor(cursor, "disputes", UUID)[0] if cursor else None
+        filters = DisputeFilters(
+            status=status,
+            actor_id=actor_id,
+            claim_id=claim_id,
+            topic=topic,
+            updated_from=updated_from,
+            updated_to=updated_to,
+        )
+        async with pool.acquire() as conn:
+            rows = await queries.list_disputes(conn, filters, limit + 1, before)
+        data, next_cursor = page(rows, limit, "disputes", lambda d: (d.id,))
+        return DisputePage(data=data, next_cursor=next_cursor)
+
+    @post(
+        "/",
+        operation_id="create_dispute",
+        summary="Create a dispute",
+        description="A question and at least two claims holding at least two different "
+        "stances (affirms, denies, questions); a claim stands in it once.",
+        responses=responses(400, 413, 422),
+    )
+    async def create_dispute(
+        self,
+        pool: Pool,
+        who: Caller,
+        data: Annotated[DisputeCreate, Body(examples=examples.CREATE)],
+    ) -> Dispute:
+        async with db.transaction(pool) as conn:
+            return await queries.create(conn, who, data)
+
+    @get(
+        "/{dispute_id:str}",
+        operation_id="get_dispute",
+        summary="Get a dispute as its sides",
+        description="Claims grouped by stance, each with speaker (and role), relayed-by, "
+        "date and precision, sources and reviews.",
+        responses=responses(404),
+    )
+    async def get_dispute(self, pool: Pool, dispute_id: DisputeId) -> Dispute:
+        async with pool.acquire() as conn:
+            return await queries.get(conn, dispute_id)
+
+    @patch(
+        "/{dispute_id:str}",
+        operation_id="update_dispute",
+        summary="Update, resolve, dismiss or reopen a dispute",
+        description="Resolving needs a `resolution` (verdict and note), dismissing a "
+        "`dismissal` note; reopening clears them (revisions keep them).",
+        responses=responses(400, 404, 413, 422),
+    )
+    async def update_dispute(
+        self,
+        pool: Pool,
+        who: Caller,
+        dispute_id: DisputeId,
+        data: Annotated[DisputeUpdate, Body(examples=examples.UPDATE)],
+    ) -> Dispute:
+        async with db.transaction(pool) as conn:
+            return await queries.update(conn, who, dispute_id, data)
+
+    @delete(
+        "/{dispute_id:str}",
+        operation_id="delete_dispute",
+        summary="Delete a dispute",
+        description="Its claims stay; its revisions stay readable.",
+        responses=responses(404),
+    )
+    async def delete_dispute(self, pool: Pool, who: Caller, dispute_id: DisputeId) -> None:
+        async with db.transaction(pool) as conn:
+            await queries.delete(conn, who, dispute_id)
+
+    @post(
+        "/{dispute_id:str}/positions",
+        operation_id="add_dispute_position",
+        summary="Add a claim to a dispute",
+        description="409 if it stands there already.",
+        responses=responses(400, 404, 409, 413, 422),
+    )
+    async def add_position(
+        self,
+        pool: Pool,
+        who: Caller,
+        dispute_id: DisputeId,
+        data: Annotated[PositionInput, Body(examples=examples.POSITION)],
+    ) -> Dispute:
+        async with db.transaction(pool) as conn:
+            return await queries.add_position(conn, who, dispute_id, data)
+
+    @patch(
+        "/{dispute_id:str}/positions/{claim_id:str}",
+        operation_id="update_dispute_position",
+        summary="Change a claim's stance in a dispute",
+        description="Refused (422) if an open dispute would be left with one stance.",
+        responses=responses(400, 404, 413, 422),
+    )
+    async def update_position(
+        self,
+        pool: Pool,
+        who: Caller,
+        dispute_id: DisputeId,
+        claim_id: ClaimId,
+        data: Annotated[PositionUpdate, Body(examples=examples.STANCE)],
+    ) -> Dispute:
+        async with db.transaction(pool) as conn:
+            return await queries.set_stance(conn, who, dispute_id, claim_id, data.stance)
+
+    @delete(
+        "/{dispute_id:str}/positions/{claim_id:str}",
+        operation_id="remove_dispute_position",
+        summary="Remove a claim from a dispute",
+        status_code=200,
+        description="Refused (422) if an open dispute would be left with fewer than two "
+        "claims or one stance. Answers the dispute as it now stands.",
+        responses=responses(404, 422),
+    )
+    async def remove_position(
+        self,
+        pool: Pool,
+        who: Caller,
+        dispute_id: DisputeId,
+        claim_id: ClaimId,
+    ) -> Dispute:
+        async with db.transaction(pool) as conn:
+            return await queries.remove_position(conn, who, dispute_id, claim_id)
+
+    @get(
+        "/{dispute_id:str}/revisions",
+        operation_id="list_dispute_revisions",
+        summary="List a dispute's revisions",
+        description="Newest first; every change to it or its positions, kept after a delete.",
+        responses=responses(404, 422),
+    )
+    async def list_dispute_revisions(
+        self,
+        pool: Pool,
+        dispute_id: DisputeId,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> RevisionPage:
+        return await history.revision_page(pool, "dispute", dispute_id, limit, cursor)
+
+
+@get(
+    "/v1/claims/{claim_id:str}/contradictions",
+    operation_id="list_claim_contradictions",
+    summary="List the claims that contradict a claim",
+    tags=["claims"],
+    description="Claims on another side of any dispute this claim stands in, each with the "
+    "dispute named.",
+    responses=responses(404, 422),
+)
+async def list_contradictions(
+    pool: Pool, claim_id: ClaimId, limit: Limit = 50, cursor: Cursor = None
+) -> ContradictionPage:
+    after = decode_cursor(cursor, "contradictions", UUID, UUID) if cursor else None
+    async with pool.acquire() as conn:
+        rows = await queries.contradictions(conn, claim_id, limit + 1, after)
+    data, next_cursor = page(rows, limit, "contradictions", lambda row: row[1])
+    return ContradictionPage(data=[c for c, _ in data], next_cursor=next_cursor)

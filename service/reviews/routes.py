@@ -1,0 +1,141 @@
+"""/v1/reviews and /v1/claims/{id}/claim-review: HTTP only; SQL lives in ``queries``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import Body, PathParameter, QueryParameter
+
+from service import db, history
+from service.claims import queries as claims
+from service.deps import Caller, Pool
+from service.errors import responses
+from service.history import RevisionPage
+from service.pagination import Cursor, Limit, decode_cursor, page
+from service.reviews import examples, queries
+from service.reviews.jsonld import ClaimReviewLD, claim_reviews
+from service.reviews.schemas import Review, ReviewCreate, ReviewPage, ReviewUpdate
+
+ReviewId = Annotated[UUID, PathParameter(description="The review's id.")]
+JSON_LD = "application/ld+json"
+
+
+class ReviewController(Controller):
+    path = "/v1/reviews"
+    tags = ["reviews"]
+
+    @get(
+        "/",
+        operation_id="list_reviews",
+        summary="List reviews",
+        description="Newest first, with keyset pagination.",
+        responses=responses(422),
+    )
+    async def list_reviews(
+        self,
+        pool: Pool,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        claim_id: Annotated[
+            UUID | None, QueryParameter(description="Reviews of this claim.")
+        ] = None,
+        reviewer_id: Annotated[
+            UUID | None, QueryParameter(description="Reviews by this actor.")
+        ] = None,
+    ) -> ReviewPage:
+        before = decode_cursor(cursor, "reviews", UUID)[0] if cursor else None
+        async with pool.acquire() as conn:
+            rows = await queries.list_reviews(conn, claim_id, reviewer_id, limit + 1, before)
+        data, next_cursor = page(rows, limit, "reviews", lambda r: (r.id,))
+        return ReviewPage(data=data, next_cursor=next_cursor)
+
+    @post(
+        "/",
+        operation_id="create_review",
+        summary="Create a review",
+        description="A fact-check verdict on a claim; `worst <= value <= best`.",
+        responses=responses(400, 413, 422),
+    )
+    async def create_review(
+        self,
+        pool: Pool,
+        who: Caller,
+        data: Annotated[ReviewCreate, Body(examples=examples.CREATE)],
+    ) -> Review:
+        async with db.transaction(pool) as conn:
+            return await queries.create(conn, who, data)
+
+    @get(
+        "/{review_id:str}",
+        operation_id="get_review",
+        summary="Get a review",
+        responses=responses(404),
+    )
+    async def get_review(self, pool: Pool, review_id: ReviewId) -> Review:
+        async with pool.acquire() as conn:
+            return await queries.get(conn, review_id)
+
+    @patch(
+        "/{review_id:str}",
+        operation_id="update_review",
+        summary="Update a review",
+        description="Send only the fields to change; the claim reviewed does not change.",
+        responses=responses(400, 404, 413, 422),
+    )
+    async def update_review(
+        self,
+        pool: Pool,
+        who: Caller,
+        review_id: ReviewId,
+        data: Annotated[ReviewUpdate, Body(examples=examples.UPDATE)],
+    ) -> Review:
+        async with db.transaction(pool) as conn:
+            return await queries.update(conn, who, review_id, data)
+
+    @delete(
+        "/{review_id:str}",
+        operation_id="delete_review",
+        summary="Delete a review",
+        description="Its revisions stay readable.",
+        responses=responses(404),
+    )
+    async def delete_review(self, pool: Pool, who: Caller, review_id: ReviewId) -> None:
+        async with db.transaction(pool) as conn:
+            await queries.delete(conn, who, review_id)
+
+    @get(
+        "/{review_id:str}/revisions",
+        operation_id="list_review_revisions",
+        summary="List a review's revisions",
+        description="Newest first; kept after a delete.",
+        responses=responses(404, 422),
+    )
+    async def list_review_revisions(
+        self,
+        pool: Pool,
+        review_id: ReviewId,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> RevisionPage:
+        return await history.revision_page(pool, "review", review_id, limit, cursor)
+
+
+@get(
+    "/v1/claims/{claim_id:str}/claim-review",
+    operation_id="get_claim_review_jsonld",
+    summary="A claim's reviews as schema.org ClaimReview JSON-LD",
+    tags=["claims", "reviews"],
+    description="An array of ClaimReview objects (empty when the claim has no review), to "
+    'paste into a page\'s `<script type="application/ld+json">`.',
+    media_type=JSON_LD,
+    responses=responses(404),
+)
+async def get_claim_review(
+    pool: Pool,
+    claim_id: Annotated[UUID, PathParameter(description="The claim's id.")],
+) -> Response[list[ClaimReviewLD]]:
+    async with pool.acquire() as conn:
+        claim = await claims.get(conn, claim_id)
+    return Response(claim_reviews(claim), media_type=JSON_LD)

@@ -1,0 +1,73 @@
+"""Review bodies: a fact-check verdict on a claim, after schema.org ClaimReview."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from service.schemas import ActorRef, HttpUrl, Input, LangTag, Stamped
+
+RatingNumber = Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
+Summary = Annotated[str, msgspec.Meta(max_length=5000)]
+
+
+class Rating(Input, kw_only=True):
+    """``worst <= value <= best`` and ``worst < best``: "Disputed", 2 on a scale of 1 to 5."""
+
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=100, examples=["Disputed"])]
+    value: RatingNumber
+    best: RatingNumber
+    worst: RatingNumber
+
+
+class ReviewCreate(Input, kw_only=True):
+    claim_id: UUID
+    reviewer_id: Annotated[UUID, msgspec.Meta(description="The fact-checking actor.")]
+    rating: Rating
+    summary: Summary | None = None
+    url: HttpUrl | None = None
+    published_at: date | None = None
+    lang: LangTag | None = None
+
+
+class ReviewUpdate(Input, kw_only=True):
+    """Fields not sent stay as they are; `null` clears; `rating` is replaced whole."""
+
+    reviewer_id: UUID | UnsetType = UNSET
+    rating: Rating | UnsetType = UNSET
+    summary: Summary | UnsetType | None = UNSET
+    url: HttpUrl | UnsetType | None = UNSET
+    published_at: date | UnsetType | None = UNSET
+    lang: LangTag | UnsetType | None = UNSET
+
+
+class ReviewSummary(msgspec.Struct, kw_only=True):
+    """A review as a claim embeds it."""
+
+    id: UUID
+    reviewer: ActorRef
+    rating: Rating
+    summary: str | None
+    url: str | None
+    published_at: date | None
+    lang: str | None
+
+
+class Review(Stamped, kw_only=True):
+    claim_id: UUID
+    reviewer_id: UUID
+    reviewer: ActorRef
+    rating: Rating
+    summary: str | None
+    url: str | None
+    published_at: date | None
+    lang: str | None
+
+
+class ReviewPage(msgspec.Struct, kw_only=True):
+    data: list[Review]
+    next_cursor: str | None
