@@ -1,0 +1,218 @@
+"""Disputes: minimum stances, one claim once, status rules, sides, contradictions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import helpers
+from tests.helpers import fields, problem, snapshot
+
+pytestmark = pytest.mark.compat
+
+
+@pytest.fixture
+async def world(client):
+    turkey = await helpers.create(client, "actors", {"kind": "state", "name": "Turkey"})
+    russia = await helpers.create(client, "actors", {"kind": "state", "name": "Russia"})
+    sdf = await helpers.create(client, "actors", {"kind": "armed_group", "name": "SDF"})
+    akar = await helpers.actor(client, memberships=[{
+        "organization_id": turkey["id"], "role": "Minister of National Defence",
+        "start_date": "2018-07-10", "end_date": "2023-06-03"}])
+    src = await helpers.source(client, title="Awtan Post", url="https://awtanpost.com/a")
+    left = await helpers.claim(client, russia["id"], src["id"], relayed_by_id=akar["id"],
+                               text="أخلوا تماماً تلك المناطق", stated_on="2019-11-01",
+                               stated_on_precision="month",
+                               targets=[{"actor_id": sdf["id"], "role": "mentioned"}])
+    remain = await helpers.claim(client, akar["id"], src["id"], stated_on="2019-11-24",
+                                 targets=[{"actor_id": sdf["id"], "role": "accused"}])
+    doubt = await helpers.claim(client, sdf["id"], src["id"], text="يثير الكثير من الشكوك",
+                                kind="doubt")
+    return {"russia": russia, "akar": akar, "sdf": sdf, "turkey": turkey, "source": src,
+            "left": left, "remain": remain, "doubt": doubt}
+
+
+async def canonical(client, world, **extra):
+    return await helpers.create(client, "disputes", {
+        "title": "SDF withdrawal from the safe zone",
+        "question": "Has the SDF fully withdrawn from the safe zone?",
+        "positions": [{"claim_id": world["left"]["id"], "stance": "affirms"},
+                      {"claim_id": world["remain"]["id"], "stance": "denies"}],
+        "topics": ["safe-zone"], **extra})
+
+
+async def test_the_canonical_dispute_reads_as_its_sides(client, world):
+    dispute = await canonical(client, world)
+    assert dispute["status"] == "open" and dispute["version"] == 1
+    assert dispute["resolution"] is None and dispute["dismissal"] is None
+    read = (await client.get(f"/v1/disputes/{dispute['id']}")).json()
+    assert read == dispute
+    (affirms,), (denies,) = read["sides"]["affirms"], read["sides"]["denies"]
+    assert read["sides"]["questions"] == []
+    assert affirms["claim"]["speaker"]["name"] == "Russia"
+    assert affirms["claim"]["relayed_by"]["name"] == "Hulusi Akar"
+    assert (affirms["claim"]["stated_on"], affirms["claim"]["stated_on_precision"]) == (
+        "2019-11-01", "month")
+    assert denies["claim"]["speaker"]["role"]["role"] == "Minister of National Defence"
+    assert denies["claim"]["appearances"][0]["source"]["title"] == "Awtan Post"
+    # a claim lists the disputes it stands in
+    claim = (await client.get(f"/v1/claims/{world['remain']['id']}")).json()
+    assert claim["disputes"] == [{"id": dispute["id"], "title": dispute["title"],
+                                  "status": "open", "stance": "denies"}]
+
+
+@pytest.mark.parametrize("positions, field", [
+    ([("left", "affirms"), ("remain", "affirms")], "positions"),  # one stance
+    ([("left", "affirms")], "positions"),  # one claim
+    ([("left", "affirms"), ("left", "denies")], "positions[1].claim_id"),  # a claim once
+    ([("left", "affirms"), ("missing", "denies")], "positions[1].claim_id"),  # dangling
+    ([("left", "affirms"), ("remain", "refutes")], "positions[1].stance"),
+])
+async def test_creation_needs_two_claims_on_two_sides(client, conn, world, positions, field):
+    world["missing"] = {"id": "01937a5e-0000-7000-8000-000000000000"}
+    before = await snapshot(conn)
+    body = problem(await client.post("/v1/disputes", json={
+        "title": "t", "question": "q?",
+        "positions": [{"claim_id": world[k]["id"], "stance": s} for k, s in positions]}), 422)
+    assert field in fields(body), body
+    assert await snapshot(conn) == before
+
+
+async def test_positions_add_change_remove(client, conn, world):
+    dispute = await canonical(client, world)
+    url = f"/v1/disputes/{dispute['id']}/positions"
+    added = await client.post(url, json={"claim_id": world["doubt"]["id"], "stance": "questions"})
+    assert added.status_code == 201, added.text
+    assert added.json()["version"] == 2
+    assert [p["claim_id"] for p in added.json()["sides"]["questions"]] == [world["doubt"]["id"]]
+
+    before = await snapshot(conn)
+    again = await client.post(url, json={"claim_id": world["doubt"]["id"], "stance": "denies"})
+    assert fields(problem(again, 409)) == {"claim_id"}
+    assert await snapshot(conn) == before
+
+    changed = await client.patch(f"{url}/{world['doubt']['id']}", json={"stance": "denies"})
+    assert changed.status_code == 200
+    assert len(changed.json()["sides"]["denies"]) == 2
+    removed = await client.delete(f"{url}/{world['doubt']['id']}")
+    assert removed.status_code == 200 and removed.json()["version"] == 4
+
+    before = await snapshot(conn)
+    # now two claims, two stances: neither may go, nor may they agree, while open
+    problem(await client.delete(f"{url}/{world['left']['id']}"), 422)
+    problem(await client.patch(f"{url}/{world['left']['id']}", json={"stance": "denies"}), 422)
+    problem(await client.delete(f"{url}/{world['doubt']['id']}"), 404)  # not in it
+    assert await snapshot(conn) == before
+
+
+async def test_status_rules(client, conn, world):
+    dispute = await canonical(client, world)
+    url = f"/v1/disputes/{dispute['id']}"
+    before = await snapshot(conn)
+    for body, field in [
+        ({"status": "resolved"}, "resolution"),
+        ({"status": "dismissed"}, "dismissal"),
+        ({"resolution": {"verdict": "denied", "note": "n"}}, "resolution"),
+        ({"status": "resolved", "resolution": {"verdict": "maybe", "note": "n"}},
+         "resolution.verdict"),
+        ({"status": "resolved", "resolution": {"verdict": "denied", "note": ""}},
+         "resolution.note"),
+        ({"status": "closed"}, "status"),
+    ]:
+        assert field in fields(problem(await client.patch(url, json=body), 422)), body
+    assert await snapshot(conn) == before
+
+    resolved = (await client.patch(url, json={"status": "resolved", "resolution": {
+        "verdict": "denied", "note": "SDF members were seen inside."}})).json()
+    assert resolved["status"] == "resolved"
+    assert resolved["resolution"]["verdict"] == "denied" and resolved["resolution"]["resolved_at"]
+
+    # a resolved dispute may lose a side; reopening it then needs two stances again
+    positions = f"{url}/positions/{world['left']['id']}"
+    assert (await client.delete(positions)).status_code == 200
+    assert fields(problem(await client.patch(url, json={"status": "open"}), 422)) == {"status"}
+    await client.post(f"{url}/positions", json={"claim_id": world["left"]["id"],
+                                                "stance": "affirms"})
+    reopened = (await client.patch(url, json={"status": "open"})).json()
+    assert reopened["status"] == "open" and reopened["resolution"] is None
+
+    dismissed = (await client.patch(url, json={"status": "dismissed",
+                                               "dismissal": {"note": "Duplicate."}})).json()
+    assert dismissed["dismissal"]["note"] == "Duplicate." and dismissed["resolution"] is None
+    revisions = (await client.get(f"{url}/revisions")).json()["data"]
+    assert [r["data"]["status"] for r in revisions][:4] == ["dismissed", "open", "resolved",
+                                                             "resolved"]
+    assert any(r["data"]["resolution"] for r in revisions)  # the reopening kept it in history
+
+
+async def test_contradictions_in_both_directions(client, world):
+    dispute = await canonical(client, world)
+    await client.post(f"/v1/disputes/{dispute['id']}/positions",
+                      json={"claim_id": world["doubt"]["id"], "stance": "denies"})
+
+    async def contradicting(claim):
+        response = await client.get(f"/v1/claims/{world[claim]['id']}/contradictions")
+        assert response.status_code == 200, response.text
+        return {(c["claim"]["id"], c["stance"], c["against"], c["dispute"]["id"])
+                for c in response.json()["data"]}
+
+    assert await contradicting("left") == {
+        (world["remain"]["id"], "denies", "affirms", dispute["id"]),
+        (world["doubt"]["id"], "denies", "affirms", dispute["id"])}
+    assert await contradicting("remain") == {
+        (world["left"]["id"], "affirms", "denies", dispute["id"])}  # not the other denial
+    lonely = await helpers.claim(client, world["akar"]["id"], world["source"]["id"], text="x")
+    assert (await client.get(f"/v1/claims/{lonely['id']}/contradictions")).json() == {
+        "data": [], "next_cursor": None}
+    problem(await client.get("/v1/claims/01937a5e-0000-7000-8000-000000000000/contradictions"),
+            404)
+    first = (await client.get(f"/v1/claims/{world['left']['id']}/contradictions",
+                              params={"limit": 1})).json()
+    second = (await client.get(f"/v1/claims/{world['left']['id']}/contradictions",
+                               params={"limit": 1, "cursor": first["next_cursor"]})).json()
+    assert first["next_cursor"] and second["next_cursor"] is None
+    assert first["data"][0]["claim"]["id"] != second["data"][0]["claim"]["id"]
+
+
+async def test_list_filters(client, world):
+    first = await canonical(client, world)
+    second = await helpers.create(client, "disputes", {
+        "title": "Russia as guarantor", "question": "Does Russia act as a guarantor?",
+        "positions": [{"claim_id": world["doubt"]["id"], "stance": "denies"},
+                      {"claim_id": world["left"]["id"], "stance": "questions"}],
+        "topics": ["russia-guarantor"]})
+    await client.patch(f"/v1/disputes/{second['id']}", json={
+        "status": "dismissed", "dismissal": {"note": "Out of scope."}})
+
+    async def ids(**params):
+        response = await client.get("/v1/disputes", params=params)
+        assert response.status_code == 200, response.text
+        return [d["id"] for d in response.json()["data"]]
+
+    assert await ids(status="open") == [first["id"]]
+    assert await ids(status="dismissed") == [second["id"]]
+    assert await ids(actor_id=world["akar"]["id"]) == [first["id"]]  # speaker
+    assert await ids(actor_id=world["sdf"]["id"]) == [second["id"], first["id"]]  # target too
+    assert await ids(claim_id=world["doubt"]["id"]) == [second["id"]]
+    assert await ids(topic="safe-zone") == [first["id"]]
+    later = (await client.get(f"/v1/disputes/{second['id']}")).json()["updated_at"]
+    assert await ids(updated_from=later) == [second["id"]]
+    assert await ids(updated_to=first["updated_at"]) == [first["id"]]
+    problem(await client.get("/v1/disputes", params={"updated_from": "2019-11-24T00:00:00"}),
+            422)
+    claims = (await client.get("/v1/claims", params={"dispute_id": first["id"]})).json()
+    assert {c["id"] for c in claims["data"]} == {world["left"]["id"], world["remain"]["id"]}
+
+
+async def test_a_claim_a_dispute_holds_cannot_be_deleted(client, conn, world):
+    dispute = await canonical(client, world)
+    before = await snapshot(conn)
+    body = problem(await client.delete(f"/v1/claims/{world['left']['id']}"), 409)
+    assert body["held_by"] == [{"resource": "disputes", "field": "positions[].claim_id",
+                                "count": 1, "ids": [dispute["id"]]}]
+    assert await snapshot(conn) == before
+    assert (await client.delete(f"/v1/disputes/{dispute['id']}")).status_code == 204
+    assert (await client.delete(f"/v1/claims/{world['left']['id']}")).status_code == 204
+    events = await conn.fetch("SELECT resource, action FROM change_events "
+                              "WHERE resource = 'dispute' ORDER BY id")
+    assert [(e["resource"], e["action"]) for e in events] == [("dispute", "create"),
+                                                              ("dispute", "delete")]
