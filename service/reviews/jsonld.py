@@ -8,22 +8,19 @@ import msgspec
 
 from service.claims.schemas import Claim
 
-CONTEXT = "https://schema.org"
-
-
 class LdAgent(msgspec.Struct, kw_only=True):
     type: Literal["Person", "Organization"] = msgspec.field(name="@type")
     name: str
 
 
 class LdCreativeWork(msgspec.Struct, kw_only=True, omit_defaults=True):
-    type: Literal["CreativeWork"] = msgspec.field(default="CreativeWork", name="@type")
+    type: Literal["CreativeWork"] = msgspec.field(name="@type")
     headline: str
     url: str | None = None
 
 
 class LdClaim(msgspec.Struct, kw_only=True, omit_defaults=True):
-    type: Literal["Claim"] = msgspec.field(default="Claim", name="@type")
+    type: Literal["Claim"] = msgspec.field(name="@type")
     author: LdAgent
     datePublished: str | None = None
     appearance: list[LdCreativeWork]
@@ -31,7 +28,7 @@ class LdClaim(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class LdRating(msgspec.Struct, kw_only=True):
-    type: Literal["Rating"] = msgspec.field(default="Rating", name="@type")
+    type: Literal["Rating"] = msgspec.field(name="@type")
     ratingValue: int
     bestRating: int
     worstRating: int
@@ -41,10 +38,8 @@ class LdRating(msgspec.Struct, kw_only=True):
 class ClaimReviewLD(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One ClaimReview (https://schema.org/ClaimReview)."""
 
-    context: Literal["https://schema.org"] = msgspec.field(
-        default="https://schema.org", name="@context"
-    )
-    type: Literal["ClaimReview"] = msgspec.field(default="ClaimReview", name="@type")
+    context: Literal["https://schema.org"] = msgspec.field(name="@context")
+    type: Literal["ClaimReview"] = msgspec.field(name="@type")
     claimReviewed: str
     itemReviewed: LdClaim
     reviewRating: LdRating
@@ -79,9 +74,11 @@ def claim_reviews(claim: Claim) -> list[ClaimReviewLD]:
     else:
         stated = claim.stated_on.isoformat()
     appearances = [
-        LdCreativeWork(headline=a.source.title, url=a.source.url) for a in claim.appearances
+        LdCreativeWork(type="CreativeWork", headline=a.source.title, url=a.source.url)
+        for a in claim.appearances
     ]
     item = LdClaim(
+        type="Claim",
         author=_agent(claim.speaker.kind, claim.speaker.name),
         datePublished=stated,
         appearance=appearances,
@@ -89,9 +86,12 @@ def claim_reviews(claim: Claim) -> list[ClaimReviewLD]:
     )
     return [
         ClaimReviewLD(
+            context="https://schema.org",
+            type="ClaimReview",
             claimReviewed=_claim_text(claim, review.lang),
             itemReviewed=item,
             reviewRating=LdRating(
+                type="Rating",
                 ratingValue=review.rating.value,
                 bestRating=review.rating.best,
                 worstRating=review.rating.worst,
