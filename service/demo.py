@@ -15,8 +15,12 @@ from service.actors import queries as actors
 from service.actors.schemas import ActorCreate, ActorFilters
 from service.claims import queries as claims
 from service.claims.schemas import ClaimCreate, ClaimFilters
-from service.demo_data import ACTORS, CLAIMS, SOURCE
+from service.demo_data import ACTORS, CLAIMS, DISPUTES, REVIEWS, SOURCE
+from service.disputes import queries as disputes
+from service.disputes.schemas import DisputeCreate, DisputeFilters
 from service.history import Who
+from service.reviews import queries as reviews
+from service.reviews.schemas import ReviewCreate
 from service.settings import Settings
 from service.sources import queries as sources
 from service.sources.schemas import SourceCreate, SourceFilters
@@ -66,6 +70,8 @@ async def load(settings: Settings, url: str) -> dict[str, int]:
         "relayed_by": "relayed_by_id",
         "actor": "actor_id",
         "source": "source_id",
+        "claim": "claim_id",
+        "reviewer": "reviewer_id",
     }
     ids: dict[str, UUID] = {}
     created: Counter[str] = Counter()
@@ -82,11 +88,13 @@ async def load(settings: Settings, url: str) -> dict[str, int]:
                 ids[item["key"]] = (await actors.create(conn, WHO, body)).id
                 created["actors"] += 1
 
-            found_sources = await sources.list_sources(
-                conn, SourceFilters(url=SOURCE["url"]), 1, None
+            # The article's URL is unknown (an offline source): matched by publisher and title.
+            published = await sources.list_sources(
+                conn, SourceFilters(publisher_id=ids[SOURCE["publisher"]]), 200, None
             )
-            if found_sources:
-                ids[SOURCE["key"]] = found_sources[0].id
+            match_source = next((s for s in published if s.title == SOURCE["title"]), None)
+            if match_source is not None:
+                ids[SOURCE["key"]] = match_source.id
             else:
                 body_s = msgspec.convert(_body(SOURCE, refs, ids), SourceCreate)
                 ids[SOURCE["key"]] = (await sources.create(conn, WHO, body_s)).id
@@ -102,6 +110,26 @@ async def load(settings: Settings, url: str) -> dict[str, int]:
                 body_c = msgspec.convert(_body(item, refs, ids), ClaimCreate)
                 ids[item["key"]] = (await claims.create(conn, WHO, body_c)).id
                 created["claims"] += 1
+
+            for item in DISPUTES:
+                first_claim = ids[item["positions"][0]["claim"]]
+                held = await disputes.list_disputes(
+                    conn, DisputeFilters(claim_id=first_claim), 200, None
+                )
+                if any(d.title == item["title"] for d in held):
+                    continue
+                body_d = {k: v for k, v in item.items() if k != "status"}
+                await disputes.create(
+                    conn, WHO, msgspec.convert(_body(body_d, refs, ids), DisputeCreate)
+                )
+                created["disputes"] += 1
+
+            for item in REVIEWS:
+                body_r = msgspec.convert(_body(item, refs, ids), ReviewCreate)
+                if await reviews.list_reviews(conn, body_r.claim_id, body_r.reviewer_id, 1, None):
+                    continue
+                await reviews.create(conn, WHO, body_r)
+                created["reviews"] += 1
     finally:
         await pool.close()
-    return {k: created[k] for k in ("actors", "sources", "claims")}
+    return {k: created[k] for k in ("actors", "sources", "claims", "disputes", "reviews")}

@@ -15,29 +15,65 @@ async def world(client):
     turkey = await helpers.create(client, "actors", {"kind": "state", "name": "Turkey"})
     russia = await helpers.create(client, "actors", {"kind": "state", "name": "Russia"})
     sdf = await helpers.create(client, "actors", {"kind": "armed_group", "name": "SDF"})
-    akar = await helpers.actor(client, memberships=[{
-        "organization_id": turkey["id"], "role": "Minister of National Defence",
-        "start_date": "2018-07-10", "end_date": "2023-06-03"}])
+    akar = await helpers.actor(
+        client,
+        memberships=[
+            {
+                "organization_id": turkey["id"],
+                "role": "Minister of National Defence",
+                "start_date": "2018-07-10",
+                "end_date": "2023-06-03",
+            }
+        ],
+    )
     src = await helpers.source(client, title="Awtan Post", url="https://awtanpost.com/a")
-    left = await helpers.claim(client, russia["id"], src["id"], relayed_by_id=akar["id"],
-                               text="أخلوا تماماً تلك المناطق", stated_on="2019-11-01",
-                               stated_on_precision="month",
-                               targets=[{"actor_id": sdf["id"], "role": "mentioned"}])
-    remain = await helpers.claim(client, akar["id"], src["id"], stated_on="2019-11-24",
-                                 targets=[{"actor_id": sdf["id"], "role": "accused"}])
-    doubt = await helpers.claim(client, sdf["id"], src["id"], text="يثير الكثير من الشكوك",
-                                kind="doubt")
-    return {"russia": russia, "akar": akar, "sdf": sdf, "turkey": turkey, "source": src,
-            "left": left, "remain": remain, "doubt": doubt}
+    left = await helpers.claim(
+        client,
+        russia["id"],
+        src["id"],
+        relayed_by_id=akar["id"],
+        text="أخلوا تماماً تلك المناطق",
+        stated_on="2019-11-01",
+        stated_on_precision="month",
+        targets=[{"actor_id": sdf["id"], "role": "mentioned"}],
+    )
+    remain = await helpers.claim(
+        client,
+        akar["id"],
+        src["id"],
+        stated_on="2019-11-24",
+        targets=[{"actor_id": sdf["id"], "role": "accused"}],
+    )
+    doubt = await helpers.claim(
+        client, sdf["id"], src["id"], text="يثير الكثير من الشكوك", kind="doubt"
+    )
+    return {
+        "russia": russia,
+        "akar": akar,
+        "sdf": sdf,
+        "turkey": turkey,
+        "source": src,
+        "left": left,
+        "remain": remain,
+        "doubt": doubt,
+    }
 
 
 async def canonical(client, world, **extra):
-    return await helpers.create(client, "disputes", {
-        "title": "SDF withdrawal from the safe zone",
-        "question": "Has the SDF fully withdrawn from the safe zone?",
-        "positions": [{"claim_id": world["left"]["id"], "stance": "affirms"},
-                      {"claim_id": world["remain"]["id"], "stance": "denies"}],
-        "topics": ["safe-zone"], **extra})
+    return await helpers.create(
+        client,
+        "disputes",
+        {
+            "title": "SDF withdrawal from the safe zone",
+            "question": "Has the SDF fully withdrawn from the safe zone?",
+            "positions": [
+                {"claim_id": world["left"]["id"], "stance": "affirms"},
+                {"claim_id": world["remain"]["id"], "stance": "denies"},
+            ],
+            "topics": ["safe-zone"],
+            **extra,
+        },
+    )
 
 
 async def test_the_canonical_dispute_reads_as_its_sides(client, world):
@@ -51,28 +87,42 @@ async def test_the_canonical_dispute_reads_as_its_sides(client, world):
     assert affirms["claim"]["speaker"]["name"] == "Russia"
     assert affirms["claim"]["relayed_by"]["name"] == "Hulusi Akar"
     assert (affirms["claim"]["stated_on"], affirms["claim"]["stated_on_precision"]) == (
-        "2019-11-01", "month")
+        "2019-11-01",
+        "month",
+    )
     assert denies["claim"]["speaker"]["role"]["role"] == "Minister of National Defence"
     assert denies["claim"]["appearances"][0]["source"]["title"] == "Awtan Post"
     # a claim lists the disputes it stands in
     claim = (await client.get(f"/v1/claims/{world['remain']['id']}")).json()
-    assert claim["disputes"] == [{"id": dispute["id"], "title": dispute["title"],
-                                  "status": "open", "stance": "denies"}]
+    assert claim["disputes"] == [
+        {"id": dispute["id"], "title": dispute["title"], "status": "open", "stance": "denies"}
+    ]
 
 
-@pytest.mark.parametrize("positions, field", [
-    ([("left", "affirms"), ("remain", "affirms")], "positions"),  # one stance
-    ([("left", "affirms")], "positions"),  # one claim
-    ([("left", "affirms"), ("left", "denies")], "positions[1].claim_id"),  # a claim once
-    ([("left", "affirms"), ("missing", "denies")], "positions[1].claim_id"),  # dangling
-    ([("left", "affirms"), ("remain", "refutes")], "positions[1].stance"),
-])
+@pytest.mark.parametrize(
+    "positions, field",
+    [
+        ([("left", "affirms"), ("remain", "affirms")], "positions"),  # one stance
+        ([("left", "affirms")], "positions"),  # one claim
+        ([("left", "affirms"), ("left", "denies")], "positions[1].claim_id"),  # a claim once
+        ([("left", "affirms"), ("missing", "denies")], "positions[1].claim_id"),  # dangling
+        ([("left", "affirms"), ("remain", "refutes")], "positions[1].stance"),
+    ],
+)
 async def test_creation_needs_two_claims_on_two_sides(client, conn, world, positions, field):
     world["missing"] = {"id": "01937a5e-0000-7000-8000-000000000000"}
     before = await snapshot(conn)
-    body = problem(await client.post("/v1/disputes", json={
-        "title": "t", "question": "q?",
-        "positions": [{"claim_id": world[k]["id"], "stance": s} for k, s in positions]}), 422)
+    body = problem(
+        await client.post(
+            "/v1/disputes",
+            json={
+                "title": "t",
+                "question": "q?",
+                "positions": [{"claim_id": world[k]["id"], "stance": s} for k, s in positions],
+            },
+        ),
+        422,
+    )
     assert field in fields(body), body
     assert await snapshot(conn) == before
 
@@ -112,17 +162,28 @@ async def test_status_rules(client, conn, world):
         ({"status": "resolved"}, "resolution"),
         ({"status": "dismissed"}, "dismissal"),
         ({"resolution": {"verdict": "denied", "note": "n"}}, "resolution"),
-        ({"status": "resolved", "resolution": {"verdict": "maybe", "note": "n"}},
-         "resolution.verdict"),
-        ({"status": "resolved", "resolution": {"verdict": "denied", "note": ""}},
-         "resolution.note"),
+        (
+            {"status": "resolved", "resolution": {"verdict": "maybe", "note": "n"}},
+            "resolution.verdict",
+        ),
+        (
+            {"status": "resolved", "resolution": {"verdict": "denied", "note": ""}},
+            "resolution.note",
+        ),
         ({"status": "closed"}, "status"),
     ]:
         assert field in fields(problem(await client.patch(url, json=body), 422)), body
     assert await snapshot(conn) == before
 
-    resolved = (await client.patch(url, json={"status": "resolved", "resolution": {
-        "verdict": "denied", "note": "SDF members were seen inside."}})).json()
+    resolved = (
+        await client.patch(
+            url,
+            json={
+                "status": "resolved",
+                "resolution": {"verdict": "denied", "note": "SDF members were seen inside."},
+            },
+        )
+    ).json()
     assert resolved["status"] == "resolved"
     assert resolved["resolution"]["verdict"] == "denied" and resolved["resolution"]["resolved_at"]
 
@@ -130,58 +191,86 @@ async def test_status_rules(client, conn, world):
     positions = f"{url}/positions/{world['left']['id']}"
     assert (await client.delete(positions)).status_code == 200
     assert fields(problem(await client.patch(url, json={"status": "open"}), 422)) == {"status"}
-    await client.post(f"{url}/positions", json={"claim_id": world["left"]["id"],
-                                                "stance": "affirms"})
+    await client.post(
+        f"{url}/positions", json={"claim_id": world["left"]["id"], "stance": "affirms"}
+    )
     reopened = (await client.patch(url, json={"status": "open"})).json()
     assert reopened["status"] == "open" and reopened["resolution"] is None
 
-    dismissed = (await client.patch(url, json={"status": "dismissed",
-                                               "dismissal": {"note": "Duplicate."}})).json()
+    dismissed = (
+        await client.patch(url, json={"status": "dismissed", "dismissal": {"note": "Duplicate."}})
+    ).json()
     assert dismissed["dismissal"]["note"] == "Duplicate." and dismissed["resolution"] is None
     revisions = (await client.get(f"{url}/revisions")).json()["data"]
-    assert [r["data"]["status"] for r in revisions][:4] == ["dismissed", "open", "resolved",
-                                                             "resolved"]
+    assert [r["data"]["status"] for r in revisions][:4] == [
+        "dismissed",
+        "open",
+        "resolved",
+        "resolved",
+    ]
     assert any(r["data"]["resolution"] for r in revisions)  # the reopening kept it in history
 
 
 async def test_contradictions_in_both_directions(client, world):
     dispute = await canonical(client, world)
-    await client.post(f"/v1/disputes/{dispute['id']}/positions",
-                      json={"claim_id": world["doubt"]["id"], "stance": "denies"})
+    await client.post(
+        f"/v1/disputes/{dispute['id']}/positions",
+        json={"claim_id": world["doubt"]["id"], "stance": "denies"},
+    )
 
     async def contradicting(claim):
         response = await client.get(f"/v1/claims/{world[claim]['id']}/contradictions")
         assert response.status_code == 200, response.text
-        return {(c["claim"]["id"], c["stance"], c["against"], c["dispute"]["id"])
-                for c in response.json()["data"]}
+        return {
+            (c["claim"]["id"], c["stance"], c["against"], c["dispute"]["id"])
+            for c in response.json()["data"]
+        }
 
     assert await contradicting("left") == {
         (world["remain"]["id"], "denies", "affirms", dispute["id"]),
-        (world["doubt"]["id"], "denies", "affirms", dispute["id"])}
+        (world["doubt"]["id"], "denies", "affirms", dispute["id"]),
+    }
     assert await contradicting("remain") == {
-        (world["left"]["id"], "affirms", "denies", dispute["id"])}  # not the other denial
+        (world["left"]["id"], "affirms", "denies", dispute["id"])
+    }  # not the other denial
     lonely = await helpers.claim(client, world["akar"]["id"], world["source"]["id"], text="x")
     assert (await client.get(f"/v1/claims/{lonely['id']}/contradictions")).json() == {
-        "data": [], "next_cursor": None}
-    problem(await client.get("/v1/claims/01937a5e-0000-7000-8000-000000000000/contradictions"),
-            404)
-    first = (await client.get(f"/v1/claims/{world['left']['id']}/contradictions",
-                              params={"limit": 1})).json()
-    second = (await client.get(f"/v1/claims/{world['left']['id']}/contradictions",
-                               params={"limit": 1, "cursor": first["next_cursor"]})).json()
+        "data": [],
+        "next_cursor": None,
+    }
+    problem(await client.get("/v1/claims/01937a5e-0000-7000-8000-000000000000/contradictions"), 404)
+    first = (
+        await client.get(f"/v1/claims/{world['left']['id']}/contradictions", params={"limit": 1})
+    ).json()
+    second = (
+        await client.get(
+            f"/v1/claims/{world['left']['id']}/contradictions",
+            params={"limit": 1, "cursor": first["next_cursor"]},
+        )
+    ).json()
     assert first["next_cursor"] and second["next_cursor"] is None
     assert first["data"][0]["claim"]["id"] != second["data"][0]["claim"]["id"]
 
 
 async def test_list_filters(client, world):
     first = await canonical(client, world)
-    second = await helpers.create(client, "disputes", {
-        "title": "Russia as guarantor", "question": "Does Russia act as a guarantor?",
-        "positions": [{"claim_id": world["doubt"]["id"], "stance": "denies"},
-                      {"claim_id": world["left"]["id"], "stance": "questions"}],
-        "topics": ["russia-guarantor"]})
-    await client.patch(f"/v1/disputes/{second['id']}", json={
-        "status": "dismissed", "dismissal": {"note": "Out of scope."}})
+    second = await helpers.create(
+        client,
+        "disputes",
+        {
+            "title": "Russia as guarantor",
+            "question": "Does Russia act as a guarantor?",
+            "positions": [
+                {"claim_id": world["doubt"]["id"], "stance": "denies"},
+                {"claim_id": world["left"]["id"], "stance": "questions"},
+            ],
+            "topics": ["russia-guarantor"],
+        },
+    )
+    await client.patch(
+        f"/v1/disputes/{second['id']}",
+        json={"status": "dismissed", "dismissal": {"note": "Out of scope."}},
+    )
 
     async def ids(**params):
         response = await client.get("/v1/disputes", params=params)
@@ -197,8 +286,7 @@ async def test_list_filters(client, world):
     later = (await client.get(f"/v1/disputes/{second['id']}")).json()["updated_at"]
     assert await ids(updated_from=later) == [second["id"]]
     assert await ids(updated_to=first["updated_at"]) == [first["id"]]
-    problem(await client.get("/v1/disputes", params={"updated_from": "2019-11-24T00:00:00"}),
-            422)
+    problem(await client.get("/v1/disputes", params={"updated_from": "2019-11-24T00:00:00"}), 422)
     claims = (await client.get("/v1/claims", params={"dispute_id": first["id"]})).json()
     assert {c["id"] for c in claims["data"]} == {world["left"]["id"], world["remain"]["id"]}
 
@@ -207,12 +295,21 @@ async def test_a_claim_a_dispute_holds_cannot_be_deleted(client, conn, world):
     dispute = await canonical(client, world)
     before = await snapshot(conn)
     body = problem(await client.delete(f"/v1/claims/{world['left']['id']}"), 409)
-    assert body["held_by"] == [{"resource": "disputes", "field": "positions[].claim_id",
-                                "count": 1, "ids": [dispute["id"]]}]
+    assert body["held_by"] == [
+        {
+            "resource": "disputes",
+            "field": "positions[].claim_id",
+            "count": 1,
+            "ids": [dispute["id"]],
+        }
+    ]
     assert await snapshot(conn) == before
     assert (await client.delete(f"/v1/disputes/{dispute['id']}")).status_code == 204
     assert (await client.delete(f"/v1/claims/{world['left']['id']}")).status_code == 204
-    events = await conn.fetch("SELECT resource, action FROM change_events "
-                              "WHERE resource = 'dispute' ORDER BY id")
-    assert [(e["resource"], e["action"]) for e in events] == [("dispute", "create"),
-                                                              ("dispute", "delete")]
+    events = await conn.fetch(
+        "SELECT resource, action FROM change_events WHERE resource = 'dispute' ORDER BY id"
+    )
+    assert [(e["resource"], e["action"]) for e in events] == [
+        ("dispute", "create"),
+        ("dispute", "delete"),
+    ]

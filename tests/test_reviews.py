@@ -16,38 +16,59 @@ pytestmark = pytest.mark.compat
 async def world(client):
     russia = await helpers.create(client, "actors", {"kind": "state", "name": "Russia"})
     akar = await helpers.actor(client)
-    checker = await helpers.create(client, "actors", {"kind": "organization",
-                                                      "name": "Demo Fact-Check"})
-    src = await helpers.source(client, title="Awtan Post on Ain Issa",
-                               url="https://www.awtanpost.com/2019/11/24/ain-issa/")
+    checker = await helpers.create(
+        client, "actors", {"kind": "organization", "name": "Demo Fact-Check"}
+    )
+    src = await helpers.source(
+        client, title="Awtan Post on Ain Issa", url="https://www.awtanpost.com/2019/11/24/ain-issa/"
+    )
     claim = await helpers.claim(
-        client, russia["id"], src["id"], relayed_by_id=akar["id"], text="أخلوا تماماً",
+        client,
+        russia["id"],
+        src["id"],
+        relayed_by_id=akar["id"],
+        text="أخلوا تماماً",
         translations=[{"lang": "en", "text": "They fully left."}],
-        stated_on="2019-11-01", stated_on_precision="month")
+        stated_on="2019-11-01",
+        stated_on_precision="month",
+    )
     return {"russia": russia, "akar": akar, "checker": checker, "source": src, "claim": claim}
 
 
 def review_body(world, **extra):
-    return {"claim_id": world["claim"]["id"], "reviewer_id": world["checker"]["id"],
-            "rating": {"label": "Disputed", "value": 2, "best": 5, "worst": 1},
-            "summary": "Turkey's defence minister contradicts it.", "published_at": "2019-11-25",
-            "lang": "en", **extra}
+    return {
+        "claim_id": world["claim"]["id"],
+        "reviewer_id": world["checker"]["id"],
+        "rating": {"label": "Disputed", "value": 2, "best": 5, "worst": 1},
+        "summary": "Turkey's defence minister contradicts it.",
+        "published_at": "2019-11-25",
+        "lang": "en",
+        **extra,
+    }
 
 
 async def test_crud_and_embedding_in_the_claim(client, world):
     review = await helpers.create(client, "reviews", review_body(world))
-    assert review["reviewer"] == {"id": world["checker"]["id"], "name": "Demo Fact-Check",
-                                  "kind": "organization"}
+    assert review["reviewer"] == {
+        "id": world["checker"]["id"],
+        "name": "Demo Fact-Check",
+        "kind": "organization",
+    }
     assert (await client.get(f"/v1/reviews/{review['id']}")).json() == review
     claim = (await client.get(f"/v1/claims/{world['claim']['id']}")).json()
     assert [r["id"] for r in claim["reviews"]] == [review["id"]]
     listed = (await client.get("/v1/reviews", params={"claim_id": world["claim"]["id"]})).json()
     assert [r["id"] for r in listed["data"]] == [review["id"]]
     assert (await client.get("/v1/reviews", params={"reviewer_id": world["akar"]["id"]})).json()[
-        "data"] == []
+        "data"
+    ] == []
 
-    patched = (await client.patch(f"/v1/reviews/{review['id']}", json={
-        "rating": {"label": "Misleading", "value": 1, "best": 5, "worst": 1}})).json()
+    patched = (
+        await client.patch(
+            f"/v1/reviews/{review['id']}",
+            json={"rating": {"label": "Misleading", "value": 1, "best": 5, "worst": 1}},
+        )
+    ).json()
     assert patched["version"] == 2 and patched["rating"]["label"] == "Misleading"
     assert patched["summary"] == review["summary"]
     assert (await client.delete(f"/v1/reviews/{review['id']}")).status_code == 204
@@ -55,15 +76,18 @@ async def test_crud_and_embedding_in_the_claim(client, world):
     assert [r["action"] for r in revisions] == ["delete", "update", "create"]
 
 
-@pytest.mark.parametrize("rating, field", [
-    ({"label": "x", "value": 6, "best": 5, "worst": 1}, "rating.value"),
-    ({"label": "x", "value": 0, "best": 5, "worst": 1}, "rating.value"),
-    ({"label": "x", "value": 1, "best": 1, "worst": 1}, "rating.best"),
-    ({"label": "x", "value": 3, "best": 1, "worst": 5}, "rating.best"),
-    ({"label": "", "value": 3, "best": 5, "worst": 1}, "rating.label"),
-    ({"label": "x", "value": 3, "best": 5}, "rating.worst"),
-    ({"label": "x", "value": 2.5, "best": 5, "worst": 1}, "rating.value"),
-])
+@pytest.mark.parametrize(
+    "rating, field",
+    [
+        ({"label": "x", "value": 6, "best": 5, "worst": 1}, "rating.value"),
+        ({"label": "x", "value": 0, "best": 5, "worst": 1}, "rating.value"),
+        ({"label": "x", "value": 1, "best": 1, "worst": 1}, "rating.best"),
+        ({"label": "x", "value": 3, "best": 1, "worst": 5}, "rating.best"),
+        ({"label": "", "value": 3, "best": 5, "worst": 1}, "rating.label"),
+        ({"label": "x", "value": 3, "best": 5}, "rating.worst"),
+        ({"label": "x", "value": 2.5, "best": 5, "worst": 1}, "rating.value"),
+    ],
+)
 async def test_rating_bounds(client, conn, world, rating, field):
     before = await snapshot(conn)
     body = problem(await client.post("/v1/reviews", json=review_body(world, rating=rating)), 422)
@@ -74,8 +98,13 @@ async def test_rating_bounds(client, conn, world, rating, field):
 async def test_rating_bounds_hold_on_patch_and_in_the_database(client, conn, world):
     review = await helpers.create(client, "reviews", review_body(world))
     before = await snapshot(conn)
-    problem(await client.patch(f"/v1/reviews/{review['id']}", json={
-        "rating": {"label": "x", "value": 9, "best": 5, "worst": 1}}), 422)
+    problem(
+        await client.patch(
+            f"/v1/reviews/{review['id']}",
+            json={"rating": {"label": "x", "value": 9, "best": 5, "worst": 1}},
+        ),
+        422,
+    )
     assert await snapshot(conn) == before
     with pytest.raises(Exception, match="reviews__rating_value"):
         await conn.execute("UPDATE reviews SET rating_value = 9")
@@ -84,16 +113,21 @@ async def test_rating_bounds_hold_on_patch_and_in_the_database(client, conn, wor
 async def test_dangling_and_refused_deletes(client, conn, world):
     missing = "01937a5e-0000-7000-8000-000000000000"
     before = await snapshot(conn)
-    body = problem(await client.post("/v1/reviews", json=review_body(
-        world, claim_id=missing, reviewer_id=missing)), 422)
+    body = problem(
+        await client.post(
+            "/v1/reviews", json=review_body(world, claim_id=missing, reviewer_id=missing)
+        ),
+        422,
+    )
     assert fields(body) == {"claim_id", "reviewer_id"}
     assert await snapshot(conn) == before
 
     review = await helpers.create(client, "reviews", review_body(world))
     before = await snapshot(conn)
     body = problem(await client.delete(f"/v1/actors/{world['checker']['id']}"), 409)
-    assert body["held_by"] == [{"resource": "reviews", "field": "reviewer_id", "count": 1,
-                                "ids": [review["id"]]}]
+    assert body["held_by"] == [
+        {"resource": "reviews", "field": "reviewer_id", "count": 1, "ids": [review["id"]]}
+    ]
     body = problem(await client.delete(f"/v1/claims/{world['claim']['id']}"), 409)
     assert [h["resource"] for h in body["held_by"]] == ["reviews"]
     assert await snapshot(conn) == before
@@ -115,16 +149,28 @@ async def test_claim_review_json_ld(client, world):
         "@type": "Claim",
         "author": {"@type": "Organization", "name": "Russia"},
         "datePublished": "2019-11",
-        "appearance": [{"@type": "CreativeWork", "headline": "Awtan Post on Ain Issa",
-                        "url": "https://www.awtanpost.com/2019/11/24/ain-issa/"}],
-        "firstAppearance": {"@type": "CreativeWork", "headline": "Awtan Post on Ain Issa",
-                            "url": "https://www.awtanpost.com/2019/11/24/ain-issa/"},
+        "appearance": [
+            {
+                "@type": "CreativeWork",
+                "headline": "Awtan Post on Ain Issa",
+                "url": "https://www.awtanpost.com/2019/11/24/ain-issa/",
+            }
+        ],
+        "firstAppearance": {
+            "@type": "CreativeWork",
+            "headline": "Awtan Post on Ain Issa",
+            "url": "https://www.awtanpost.com/2019/11/24/ain-issa/",
+        },
     }
-    assert review["reviewRating"] == {"@type": "Rating", "ratingValue": 2, "bestRating": 5,
-                                      "worstRating": 1, "alternateName": "Disputed"}
+    assert review["reviewRating"] == {
+        "@type": "Rating",
+        "ratingValue": 2,
+        "bestRating": 5,
+        "worstRating": 1,
+        "alternateName": "Disputed",
+    }
     assert review["author"] == {"@type": "Organization", "name": "Demo Fact-Check"}
     assert review["url"] == "https://check.example/1"
     assert review["datePublished"] == "2019-11-25"
     assert review["inLanguage"] == "en"
-    problem(await client.get("/v1/claims/01937a5e-0000-7000-8000-000000000000/claim-review"),
-            404)
+    problem(await client.get("/v1/claims/01937a5e-0000-7000-8000-000000000000/claim-review"), 404)

@@ -8,6 +8,7 @@ import msgspec
 
 from service.claims.schemas import Claim
 
+
 class LdAgent(msgspec.Struct, kw_only=True):
     type: Literal["Person", "Organization"] = msgspec.field(name="@type")
     name: str
