@@ -12,7 +12,7 @@ import structlog
 from litestar import Litestar, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Schema, Tag
+from litestar.openapi.spec import Tag
 from litestar.params import PathParameter
 
 from service import __version__, db, migrate
@@ -22,9 +22,8 @@ from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.logging import request_id_middleware
-from service.openapi import IndentedJsonRenderPlugin
+from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.reviews.routes import ReviewController, get_claim_review
-from service.schemas import Input
 from service.settings import Settings
 from service.sources.routes import SourceController
 
@@ -180,36 +179,5 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         debug=False,
         logging_config=None,
     )
-    _tidy_openapi(app)
+    tidy_openapi(app)
     return app
-
-
-def _subclasses(cls: type[Input]) -> list[type[Input]]:
-    found: list[type[Input]] = []
-    for sub in cls.__subclasses__():
-        found += [sub, *_subclasses(sub)]
-    return found
-
-
-def _tidy_openapi(app: Litestar) -> None:
-    """Make the document say what the service does, where Litestar's generator does not.
-
-    Request bodies reject unknown fields (``forbid_unknown_fields``): ``additionalProperties:
-    false``. And Litestar documents a JSON 400 for any handler with parameters; this service answers
-    bad parameters with problem+json 422 (or 404 for a path id), and 400 only for a body that
-    is not JSON, which the handlers that take a body declare themselves."""
-    document = app.openapi_schema
-    components = (document.components.schemas or {}) if document.components else {}
-    for struct in _subclasses(Input):
-        component = components.get(struct.__name__)
-        if isinstance(component, Schema):
-            component.additional_properties = False
-    for path_item in (app.openapi_schema.paths or {}).values():
-        for method in ("get", "post", "patch", "put", "delete"):
-            operation = getattr(path_item, method, None)
-            if operation is None or not operation.responses:
-                continue
-            response = operation.responses.get("400")
-            content = getattr(response, "content", None) or {}
-            if "application/json" in content:
-                del operation.responses["400"]

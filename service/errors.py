@@ -61,6 +61,11 @@ class ProblemDetails(msgspec.Struct, kw_only=True, omit_defaults=True):
     existing_id: UUID | None = None
 
 
+def summarise(errors: list[FieldError]) -> str:
+    """One sentence naming every bad field, for ``detail``."""
+    return "; ".join(f"{e.field}: {e.message.rstrip('.')}" for e in errors) + "."
+
+
 # slug -> (status, title)
 PROBLEMS: dict[str, tuple[int, str]] = {
     "malformed-request": (400, "Malformed request"),
@@ -118,7 +123,7 @@ class Invalid(DomainError):
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
         super().__init__(
-            detail or "; ".join(f"{e.field}: {e.message}" for e in errors),
+            detail or summarise(errors),
             errors=errors,
         )
 
@@ -189,10 +194,10 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
         # A malformed id can name nothing: the same answer as a well-formed id that is absent.
         return problem(
             "not-found",
-            "No resource at this path: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
+            "No resource at this path: " + summarise(errors),
             request,
         )
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    detail = summarise(errors)
     return problem("validation-error", detail, request, errors=errors)
 
 

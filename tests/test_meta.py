@@ -111,6 +111,23 @@ def test_request_bodies_refuse_unknown_fields_in_the_document_too():
         assert schemas[name]["additionalProperties"] is False, name
 
 
+def test_the_document_states_the_constraints_the_service_enforces():
+    schemas = json.loads(COMMITTED.read_text())["components"]["schemas"]
+    for name in ("ClaimCreate", "ClaimUpdate", "DisputeCreate"):
+        topic = schemas[name]["properties"]["topics"]["items"]
+        assert topic["pattern"] == "^[a-z0-9]+(-[a-z0-9]+)*$", name
+    assert not schemas["ClaimUpdate"].get("required")  # PATCH: every field may be left out
+    assert schemas["ClaimCreate"]["properties"]["appearances"]["minItems"] == 1
+
+
+def test_struct_names_are_unique_component_names():
+    from service.app import create_app  # noqa: F401  (imports every slice)
+    from service.openapi import service_structs
+
+    names = [s.__name__ for s in service_structs()]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
 def test_examples_come_from_the_corpus():
     document = json.loads(COMMITTED.read_text())
     create_claim = document["paths"]["/v1/claims"]["post"]["requestBody"]["content"][
