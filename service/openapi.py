@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import msgspec
@@ -35,7 +36,13 @@ def _structs(cls: type[msgspec.Struct]) -> list[type[msgspec.Struct]]:
 
 def service_structs() -> list[type[msgspec.Struct]]:
     """Every msgspec Struct this service defines (their names are OpenAPI component names)."""
-    return [c for c in _structs(msgspec.Struct) if c.__module__.startswith("service.")]
+    return [
+        c
+        for c in _structs(msgspec.Struct)
+        if c.__module__.startswith("service.")
+        # defined in the module under its name (not one Litestar made at run time)
+        and getattr(sys.modules[c.__module__], c.__name__, None) is c
+    ]
 
 
 def tidy_openapi(app: Litestar) -> None:
