@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -45,10 +46,21 @@ def service_structs() -> list[type[msgspec.Struct]]:
     ]
 
 
+# Representations as the service returned them for the reference article (the demo data):
+# what a reader of the document sees as each resource's example.
+EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
+
+
+def read_examples() -> dict[str, Any]:
+    examples: dict[str, Any] = msgspec.json.decode(EXAMPLES_FILE.read_bytes())
+    return examples
+
+
 def tidy_openapi(app: Litestar) -> None:
     """Make the document say exactly what the service does, where Litestar's generator does not.
 
-    Component schemas of our msgspec Structs are msgspec's own JSON Schema: it is what
+    Component schemas of our msgspec Structs (with an example from the reference article for
+    each resource) are msgspec's own JSON Schema: it is what
     validates the requests, so constraints inside lists (a topic's pattern), fields that may
     be left out (``UNSET``) and ``additionalProperties: false`` (``forbid_unknown_fields``)
     are stated as enforced. And Litestar documents a JSON 400 for any handler with
@@ -65,6 +77,9 @@ def tidy_openapi(app: Litestar) -> None:
         _, components = msgspec.json.schema_components(
             present, ref_template="#/components/schemas/{name}"
         )
+        for name, example in read_examples().items():
+            # Raw: Litestar drops null members of plain dicts, and the nulls are the point.
+            components[name]["examples"] = [msgspec.Raw(msgspec.json.encode(example))]
         schemas.update(components)  # plain dicts serialise as they are
     for path_item in (document.paths or {}).values():
         for method in ("get", "post", "patch", "put", "delete"):
