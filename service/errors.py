@@ -247,6 +247,8 @@ _TABLE_FIELDS = {
     "claim_appearances": "appearances[]",
 }
 _KEY = re.compile(r"Key \((?P<cols>[^)]+)\)=")
+# Columns that stand for a differently named field.
+_COLUMN_FIELDS = {"url_key": "url"}
 
 
 def _db_field(exc: asyncpg.PostgresError) -> str:
@@ -258,6 +260,7 @@ def _db_field(exc: asyncpg.PostgresError) -> str:
     if not column:
         constraint = getattr(exc, "constraint_name", None) or ""
         column = constraint.split("__", 1)[1] if "__" in constraint else constraint or "body"
+    column = _COLUMN_FIELDS.get(column, column)
     prefix = _TABLE_FIELDS.get(table)
     return f"{prefix}.{column}" if prefix else column
 

@@ -33,6 +33,33 @@ async def test_same_page_is_409_naming_the_first(client, conn, other):
     assert await snapshot(conn) == before
 
 
+async def test_concurrent_creates_of_one_page_make_one_source(client, conn):
+    """Both requests pass the check in Python; the unique index decides, and the loser gets
+    the same 409 naming `url`."""
+    import asyncio
+
+    responses = await asyncio.gather(
+        *[
+            client.post(
+                "/v1/sources",
+                json={
+                    "kind": "article",
+                    "title": f"copy {i}",
+                    "url": URL + ("" if i % 2 else "?utm_source=x"),
+                },
+            )
+            for i in range(4)
+        ]
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409, 409, 409], [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            assert fields(problem(response, 409)) == {"url"}
+    assert await conn.fetchval("SELECT count(*) FROM sources") == 1
+    assert await conn.fetchval("SELECT count(*) FROM revisions") == 1
+
+
 def test_url_key_keeps_what_changes_the_page():
     assert url_key("https://a.org/p?id=1") != url_key("https://a.org/p?id=2")
     assert url_key("https://a.org/p?b=2&a=1") == url_key("https://a.org/p?a=1&b=2")
