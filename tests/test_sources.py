@@ -33,31 +33,40 @@ async def test_same_page_is_409_naming_the_first(client, conn, other):
     assert await snapshot(conn) == before
 
 
-async def test_concurrent_creates_of_one_page_make_one_source(client, conn):
-    """Both requests pass the check in Python; the unique index decides, and the loser gets
-    the same 409 naming `url`."""
+async def test_a_create_racing_another_on_one_page_gets_the_same_409(live_url, conn, database_url):
+    """The request's check in Python passes while another transaction holds an uncommitted
+    source at that URL; the unique index decides, and the loser gets a 409 naming `url`."""
     import asyncio
 
-    responses = await asyncio.gather(
-        *[
-            client.post(
-                "/v1/sources",
-                json={
-                    "kind": "article",
-                    "title": f"copy {i}",
-                    "url": URL + ("" if i % 2 else "?utm_source=x"),
-                },
+    import asyncpg
+    import httpx
+
+    other = await asyncpg.connect(database_url)
+    try:
+        async with other.transaction():
+            await other.execute(
+                "INSERT INTO sources (id, kind, title, url, url_key) VALUES "
+                "('01937a5e-0000-7000-8000-000000000001', 'article', 'first', $1, $2)",
+                URL,
+                url_key(URL),
             )
-            for i in range(4)
-        ]
-    )
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [201, 409, 409, 409], [r.text for r in responses]
-    for response in responses:
-        if response.status_code == 409:
-            assert fields(problem(response, 409)) == {"url"}
+            client = httpx.AsyncClient(base_url=live_url)
+            racing = asyncio.create_task(
+                client.post(
+                    "/v1/sources",
+                    json={"kind": "article", "title": "second", "url": URL + "?utm_source=x"},
+                )
+            )
+            await asyncio.sleep(0.5)  # the request now waits on the unique index
+            assert not racing.done()
+        response = await racing
+        await client.aclose()
+    finally:
+        await other.close()
+    body = problem(response, 409)
+    assert fields(body) == {"url"}
     assert await conn.fetchval("SELECT count(*) FROM sources") == 1
-    assert await conn.fetchval("SELECT count(*) FROM revisions") == 1
+    assert await conn.fetchval("SELECT count(*) FROM revisions") == 0  # the loser left none
 
 
 def test_url_key_keeps_what_changes_the_page():
