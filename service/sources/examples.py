@@ -6,7 +6,7 @@ from litestar.openapi.spec import Example
 
 AWTAN_POST_ID = "01937a5e-0000-7000-8000-0000000a7a01"
 URL_EXAMPLE = Example(
-    summary="The Awtan Post article", value="https://www.awtanpost.com/2019/11/24/ain-issa/"
+    summary="The Awtan Post article", value="https://news.example/awtan-post/2019/11/24/ain-issa/"
 )
 
 CREATE = [
@@ -16,7 +16,7 @@ CREATE = [
             "kind": "article",
             "title": 'اتفاق "روسي - تركي" حول عين عيسى .. ضوء أخضر للجيش التركي وقسد أمام '
             "خيارَين لا ثالث لهما",
-            "url": "https://www.awtanpost.com/2019/11/24/ain-issa/",
+            "url": "https://news.example/awtan-post/2019/11/24/ain-issa/",
             "publisher_id": AWTAN_POST_ID,
             "published_at": "2019-11-24",
             "lang": "ar",
@@ -27,6 +27,6 @@ CREATE = [
 UPDATE = [
     Example(
         summary="Add an archived copy",
-        value={"archive_url": "https://web.archive.org/web/2019/https://www.awtanpost.com/"},
+        value={"archive_url": "https://web.archive.org/web/2019/https://news.example/awtan-post/2019/11/24/ain-issa/"},
     ),
 ]
