@@ -89,7 +89,12 @@ def live_url(database_url: str) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
-    env |= {"CLAIMDESK_DATABASE_URL": database_url, "CLAIMDESK_LOG_LEVEL": "warning"}
+    env |= {
+        "CLAIMDESK_DATABASE_URL": database_url,
+        "CLAIMDESK_LOG_LEVEL": "warning",
+        # were an embedded server started, it would have to live here: it must not
+        "CLAIMDESK_DATA_DIR": "/nonexistent/claimdesk-must-not-start-embedded",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--no-migrate", "--port", str(port)],
         env=env,

@@ -86,3 +86,28 @@ def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
     )
     committed = Path(__file__).parent.parent / "openapi" / "openapi.json"
     assert out.read_bytes() == committed.read_bytes()
+
+
+async def test_with_a_database_url_no_embedded_server_is_started(live_url: str, conn) -> None:
+    """`live_url` runs `claimdesk serve` with CLAIMDESK_DATABASE_URL set: it writes to that
+    database, and nothing appears in the data directory an embedded server would use."""
+    async with httpx.AsyncClient(base_url=live_url) as client:
+        assert (await client.get("/ready")).json()["status"] == "ready"
+        created = await client.post("/v1/actors", json={"kind": "state", "name": "Turkey"})
+        assert created.status_code == 201
+    assert await conn.fetchval("SELECT name FROM actors") == "Turkey"
+    assert not Path("/nonexistent/claimdesk-must-not-start-embedded").exists()
+
+
+def test_refuses_to_start_without_a_database_when_embedded_is_off(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env |= {"CLAIMDESK_EMBEDDED": "false", "CLAIMDESK_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert b"CLAIMDESK_DATABASE_URL" in result.stderr
+    assert not (tmp_path / "data").exists()
