@@ -24,6 +24,7 @@ from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers,
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.reviews.routes import ReviewController, get_claim_review
+from service.search.routes import list_similar, search
 from service.settings import Settings
 from service.sources.routes import SourceController
 
@@ -133,6 +134,10 @@ def openapi_config() -> OpenAPIConfig:
                 name="reviews",
                 description="Fact-check verdicts on claims, after schema.org ClaimReview.",
             ),
+            Tag(
+                name="search",
+                description="Ranked search across actors, claims and disputes, in any spelling.",
+            ),
             Tag(name="meta", description="Health, readiness and problem types."),
         ],
     )
@@ -169,6 +174,8 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
             get_claim_review,
             DisputeController,
             ReviewController,
+            search,
+            list_similar,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,

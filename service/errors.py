@@ -159,6 +159,7 @@ def problem(
 _MSGSPEC_PATH = re.compile(r" - at `\$(?:\.data)?(?P<path>[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
 _MISSING_FIELD = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
 
 
 def _field_errors(exc: ValidationException) -> list[FieldError]:
@@ -183,6 +184,10 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
                     path = f"{path}.{named.group('name')}" if path else named.group("name")
             field = path or ("body" if field in ("", "data") else field)
         errors.append(FieldError(field=field, message=message, location=location))
+    missing = _MISSING_PARAMETER.search(exc.detail or "")
+    if not errors and missing:
+        where: Location = "header" if missing.group("kind") == "header" else "query"
+        errors.append(FieldError(field=missing.group("name"), message="Required.", location=where))
     if not errors:
         errors.append(FieldError(field="body", message=exc.detail or "Invalid request"))
     return errors

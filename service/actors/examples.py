@@ -6,6 +6,7 @@ from litestar.openapi.spec import Example
 
 TURKEY_ID = "01937a5e-0000-7000-8000-000000000043"
 NAME_EXAMPLE = Example(summary="The SDF by its Arabic abbreviation", value="قسد")
+TYPEAHEAD_EXAMPLE = Example(summary="Akar, typed without hamza", value="خلوصي اكا")
 
 CREATE = [
     Example(

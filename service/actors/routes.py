@@ -19,9 +19,10 @@ from service.actors.schemas import (
     ActorUpdate,
 )
 from service.deps import Caller, Pool
-from service.errors import responses
+from service.errors import invalid, responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
+from service.text.normalize import normalize
 
 ActorId = Annotated[UUID, PathParameter(description="The actor's id.")]
 
@@ -51,18 +52,36 @@ class ActorController(Controller):
             UUID | None,
             QueryParameter(description="Only members of this organization (an actor id)."),
         ] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=300,
+                description="Only actors one of whose names matches, in any spelling: exactly, "
+                "by prefix or nearly (newest first, like the rest of the list).",
+                examples=[examples.NAME_EXAMPLE],
+            ),
+        ] = None,
         name: Annotated[
             str | None,
             QueryParameter(
                 max_length=300,
-                description="Exact match (case-insensitive) on the display name or any name.",
-                examples=[examples.NAME_EXAMPLE],
+                description="Typeahead: actors by how well one of their names matches — "
+                "exact, then prefix, then near misses — best first. Combines with `kind`.",
+                examples=[examples.TYPEAHEAD_EXAMPLE],
             ),
         ] = None,
     ) -> ActorPage:
+        if name is not None:
+            if not normalize(name):
+                raise invalid("name", "Give at least one letter or digit.", "query")
+            after = decode_cursor(cursor, "actors-typeahead", float, UUID) if cursor else None
+            async with pool.acquire() as conn:
+                ranked = await queries.typeahead(conn, name, kind, limit + 1, after)
+            ranked, next_cursor = page(ranked, limit, "actors-typeahead", lambda r: (r[1], r[0].id))
+            return ActorPage(data=[actor for actor, _ in ranked], next_cursor=next_cursor)
         before = decode_cursor(cursor, "actors", UUID)[0] if cursor else None
         filters = ActorFilters(
-            kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, name=name
+            kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, q=q
         )
         async with pool.acquire() as conn:
             rows = await queries.list_actors(conn, filters, limit + 1, before)

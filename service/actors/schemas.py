@@ -97,4 +97,4 @@ class ActorFilters(msgspec.Struct, kw_only=True):
     country: str | None = None
     wikidata_id: str | None = None
     member_of: UUID | None = None
-    name: str | None = None
+    q: str | None = None

@@ -16,6 +16,7 @@ from service.history import Who
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
 from service.schemas import sent
 from service.text.lang import canonical_lang
+from service.text.normalize import normalize
 
 # The claim with everything a client needs to show it: speaker (with the role they held on
 # the claim's date), relayed-by, targets and sources, in one statement.
@@ -92,6 +93,7 @@ WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($9::date IS NULL OR c.stated_on <= $9)
   AND ($10::uuid IS NULL OR c.id IN (SELECT claim_id FROM dispute_positions WHERE dispute_id = $10))
   AND ($11::uuid IS NULL OR c.id < $11)
+  AND ($13::text IS NULL OR c.search_vector @@ claimdesk_tsquery($13))
 ORDER BY c.id DESC
 LIMIT $12
 """
@@ -114,6 +116,7 @@ async def list_claims(
         f.dispute_id,
         before,
         limit,
+        normalize(f.q) if f.q else None,
     )
     return [_decode(r[0]) for r in rows]
 

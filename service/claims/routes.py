@@ -84,6 +84,15 @@ class ClaimController(Controller):
         dispute_id: Annotated[
             UUID | None, QueryParameter(description="Claims standing in this dispute.")
         ] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=200,
+                description="Only claims whose text or a translation matches, in any spelling "
+                "(newest first; `/v1/search` ranks by relevance).",
+                examples=[Example(summary="The safe zone, without hamza", value="المنطقه الامنه")],
+            ),
+        ] = None,
     ) -> ClaimPage:
         if stated_from and stated_to and stated_to < stated_from:
             raise invalid("stated_to", "Before stated_from.", "query")
@@ -99,6 +108,7 @@ class ClaimController(Controller):
             stated_from=stated_from,
             stated_to=stated_to,
             dispute_id=dispute_id,
+            q=q,
         )
         async with pool.acquire() as conn:
             rows = await queries.list_claims(conn, filters, limit + 1, before)

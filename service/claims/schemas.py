@@ -172,3 +172,4 @@ class ClaimFilters(msgspec.Struct, kw_only=True):
     stated_from: date | None = None
     stated_to: date | None = None
     dispute_id: UUID | None = None
+    q: str | None = None

@@ -27,6 +27,8 @@ CREATE = [
 UPDATE = [
     Example(
         summary="Add an archived copy",
-        value={"archive_url": "https://web.archive.org/web/2019/https://news.example/awtan-post/2019/11/24/ain-issa/"},
+        value={
+            "archive_url": "https://web.archive.org/web/2019/https://news.example/awtan-post/2019/11/24/ain-issa/"
+        },
     ),
 ]

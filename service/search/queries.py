@@ -1,0 +1,127 @@
+"""Search SQL: one statement ranks actors (names: exact, prefix, fuzzy trigram), claims and
+disputes (full text over normalised text, Arabic and English stems) and pages them by score."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service.actors.queries import ACTOR_MATCHES, like_prefix
+from service.claims.queries import CLAIM_JSON
+from service.claims.schemas import Claim
+from service.errors import NotFound
+from service.search.schemas import SearchFilters, SimilarClaim
+
+_SEARCH = f"""
+WITH params AS (SELECT claimdesk_tsquery($1) AS q)
+SELECT type, id, score, title, body, translations FROM (
+    (SELECT 'actor' AS type, a.id, m.score, a.name AS title,
+            array_to_string(m.names, ' · ') AS body, NULL::jsonb AS translations
+     FROM ({ACTOR_MATCHES}) AS m JOIN actors a ON a.id = m.actor_id
+     WHERE $3 AND ($13::float8 IS NULL OR (m.score, 'actor', a.id) < ($13, $14, $15::uuid))
+     ORDER BY m.score DESC, a.id DESC
+     LIMIT $16)
+    UNION ALL
+    (SELECT 'claim', c.id, ts_rank_cd(c.search_vector, p.q)::float8 AS score, sp.name, c.text,
+            c.translations
+     FROM params p, claims c JOIN actors sp ON sp.id = c.speaker_id
+     WHERE $4 AND c.search_vector @@ p.q
+       AND ($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
+       AND ($7::uuid IS NULL OR c.speaker_id = $7)
+       AND ($8::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $8))
+       AND ($9::text IS NULL OR c.topics @> ARRAY[$9::text])
+       AND ($10::date IS NULL OR c.stated_until >= $10)
+       AND ($11::date IS NULL OR c.stated_on <= $11)
+       AND ($13::float8 IS NULL
+            OR (ts_rank_cd(c.search_vector, p.q)::float8, 'claim', c.id) < ($13, $14, $15::uuid))
+     ORDER BY 3 DESC, c.id DESC
+     LIMIT $16)
+    UNION ALL
+    (SELECT 'dispute', d.id, ts_rank_cd(d.search_vector, p.q)::float8 AS score, d.title,
+            d.question, NULL::jsonb
+     FROM params p, disputes d
+     WHERE $5 AND d.search_vector @@ p.q
+       AND ($9::text IS NULL OR d.topics @> ARRAY[$9::text])
+       AND ($12::text IS NULL OR d.status = $12)
+       AND ($13::float8 IS NULL
+            OR (ts_rank_cd(d.search_vector, p.q)::float8, 'dispute', d.id) < ($13, $14, $15::uuid))
+     ORDER BY 3 DESC, d.id DESC
+     LIMIT $16)
+) AS hits
+ORDER BY score DESC, type DESC, id DESC
+LIMIT $16
+"""
+
+
+async def search(
+    conn: asyncpg.Connection,
+    normalised: str,
+    f: SearchFilters,
+    limit: int,
+    after: tuple[float, str, UUID] | None,
+) -> list[asyncpg.Record]:
+    score, kind, last_id = after or (None, None, None)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        _SEARCH,
+        normalised,
+        like_prefix(normalised),
+        "actor" in f.types,
+        "claim" in f.types,
+        "dispute" in f.types,
+        f.lang,
+        f.speaker_id,
+        f.target_id,
+        f.topic,
+        f.stated_from,
+        f.stated_to,
+        f.status,
+        score,
+        kind,
+        last_id,
+        limit,
+    )
+    return rows
+
+
+def translations_of(row: Any) -> list[str]:
+    return [t["text"] for t in (row["translations"] or [])]
+
+
+# Claims by other speakers sharing this claim's content words (Arabic stems, English stems:
+# stop words left out by those configurations), a shared topic counting extra.
+_SIMILAR = f"""
+WITH me AS (SELECT id, speaker_id, topics, search_norm FROM claims WHERE id = $1),
+words AS (
+    SELECT to_tsquery('simple'::regconfig, string_agg(quote_literal(w), ' | ')) AS q
+    FROM (SELECT lexeme AS w FROM me, unnest(to_tsvector('arabic'::regconfig, me.search_norm))
+          WHERE lexeme !~ '[a-z0-9]'
+          UNION
+          SELECT lexeme FROM me, unnest(to_tsvector('english'::regconfig, me.search_norm))
+          WHERE lexeme ~ '[a-z]'
+          LIMIT 64) AS l
+)
+SELECT {CLAIM_JSON}::text, c.score FROM (
+    SELECT c.*, (ts_rank_cd(c.search_vector, words.q)
+                 + 0.1 * cardinality(ARRAY(SELECT unnest(c.topics)
+                                           INTERSECT SELECT unnest(me.topics))))::float8 AS score
+    FROM claims c, me, words
+    WHERE c.search_vector @@ words.q AND c.speaker_id <> me.speaker_id
+) AS c
+WHERE ($2::float8 IS NULL OR (c.score, c.id) < ($2, $3::uuid))
+ORDER BY c.score DESC, c.id DESC
+LIMIT $4
+"""
+_decode_claim = msgspec.json.Decoder(Claim).decode
+
+
+async def similar(
+    conn: asyncpg.Connection, claim_id: UUID, limit: int, after: tuple[float, UUID] | None
+) -> list[SimilarClaim]:
+    if not await conn.fetchval("SELECT true FROM claims WHERE id = $1", claim_id):
+        raise NotFound("claim", claim_id)
+    score, last = after or (None, None)
+    rows = await conn.fetch(_SIMILAR, claim_id, score, last, limit)
+    return [SimilarClaim(score=r["score"], claim=_decode_claim(r[0])) for r in rows]

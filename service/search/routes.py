@@ -1,0 +1,169 @@
+"""GET /v1/search: HTTP only; SQL lives in ``queries``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, get_args
+from uuid import UUID
+
+from litestar import get
+from litestar.openapi.spec import Example
+from litestar.params import PathParameter, QueryParameter
+
+from service.claims.schemas import DisputeStatus
+from service.deps import Pool
+from service.errors import invalid, responses
+from service.pagination import Cursor, Limit, decode_cursor, page
+from service.search import queries
+from service.search.schemas import (
+    HitType,
+    SearchFilters,
+    SearchHit,
+    SearchPage,
+    SimilarPage,
+)
+from service.text.highlight import plain, snippet, terms_of
+from service.text.lang import LANG_PATTERN
+from service.text.normalize import normalize
+
+ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
+# Filters that only make sense for some types keep the search to those types.
+_ONLY = {
+    "lang": {"claim"},
+    "speaker_id": {"claim"},
+    "target_id": {"claim"},
+    "stated_from": {"claim"},
+    "stated_to": {"claim"},
+    "topic": {"claim", "dispute"},
+    "status": {"dispute"},
+}
+
+
+@get(
+    "/v1/search",
+    operation_id="search",
+    summary="Search actors, claims and disputes",
+    tags=["search"],
+    description="Ranked hits across resources, in any spelling: hamza, diacritics, tatweel, "
+    "ta marbuta and alef maqsura are folded, Arabic and English words are "
+    "stemmed, and names match exactly, by prefix or fuzzily. A filter that only "
+    "concerns some types (e.g. `speaker_id`: claims) keeps the search to them. "
+    "`snippet` is HTML: escaped text with the matches in `<mark>`.",
+    responses=responses(422),
+)
+async def search(
+    pool: Pool,
+    q: Annotated[
+        str,
+        QueryParameter(
+            min_length=1,
+            max_length=200,
+            description="What to look for.",
+            examples=[
+                Example(summary="Akar without hamza", value="اكار"),
+                Example(summary="A misspelled name", value="Hulusi Akr"),
+                Example(summary="The safe zone", value="المنطقة الآمنة"),
+            ],
+        ),
+    ],
+    type: Annotated[
+        str | None,
+        QueryParameter(
+            pattern=r"^(actor|claim|dispute)(,(actor|claim|dispute))*$",
+            description="Comma-separated types to search (default: all).",
+            examples=[Example(summary="Claims and disputes", value="claim,dispute")],
+        ),
+    ] = None,
+    lang: Annotated[str | None, QueryParameter(pattern=LANG_PATTERN, max_length=35)] = None,
+    speaker_id: Annotated[UUID | None, QueryParameter(description="Claims by this actor.")] = None,
+    target_id: Annotated[
+        UUID | None, QueryParameter(description="Claims about this actor.")
+    ] = None,
+    topic: Annotated[
+        str | None, QueryParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)
+    ] = None,
+    stated_from: Annotated[
+        date | None, QueryParameter(description="Claims whose stated period ends on or after.")
+    ] = None,
+    stated_to: Annotated[
+        date | None, QueryParameter(description="Claims whose stated period starts on or before.")
+    ] = None,
+    status: Annotated[
+        DisputeStatus | None, QueryParameter(description="Disputes with this status.")
+    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> SearchPage:
+    normalised = normalize(q)
+    if not normalised:
+        raise invalid("q", "Give at least one letter or digit.", "query")
+    types: frozenset[HitType] = ALL_TYPES
+    if type:  # the pattern admits only known names
+        types = frozenset(t for t in ALL_TYPES if t in type.split(","))
+    given = {
+        "lang": lang,
+        "speaker_id": speaker_id,
+        "target_id": target_id,
+        "stated_from": stated_from,
+        "stated_to": stated_to,
+        "topic": topic,
+        "status": status,
+    }
+    for name, value in given.items():
+        if value is not None:
+            types &= _ONLY[name]
+    filters = SearchFilters(
+        types=types,
+        lang=lang,
+        speaker_id=speaker_id,
+        target_id=target_id,
+        topic=topic,
+        stated_from=stated_from,
+        stated_to=stated_to,
+        status=status,
+    )
+    after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
+    if not types:
+        return SearchPage(data=[], next_cursor=None)
+    async with pool.acquire() as conn:
+        rows = await queries.search(conn, normalised, filters, limit + 1, after)
+    rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
+    terms = terms_of(q)
+    hits = []
+    for row in rows:
+        texts = [row["body"], *queries.translations_of(row)]
+        marked = next((s for t in texts if (s := snippet(t, terms))), None)
+        title = row["title"] if row["type"] != "claim" else f"{row['title']}: {row['body'][:80]}"
+        hits.append(
+            SearchHit(
+                type=row["type"],
+                id=row["id"],
+                title=title,
+                snippet=marked or plain(row["body"]),
+                score=round(row["score"], 6),
+            )
+        )
+    return SearchPage(data=hits, next_cursor=next_cursor)
+
+
+@get(
+    "/v1/claims/{claim_id:str}/similar",
+    operation_id="list_similar_claims",
+    summary="List claims similar to a claim",
+    tags=["claims", "search"],
+    description="Claims by other speakers whose text or translations share this claim's "
+    "content words, a shared topic ranking higher: where to look for disputes "
+    "nobody has linked yet. Best first.",
+    responses=responses(404, 422),
+)
+async def list_similar(
+    pool: Pool,
+    claim_id: Annotated[UUID, PathParameter(description="The claim's id.")],
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> SimilarPage:
+    after = decode_cursor(cursor, "similar", float, UUID) if cursor else None
+    async with pool.acquire() as conn:
+        rows = await queries.similar(conn, claim_id, limit + 1, after)
+    data, next_cursor = page(rows, limit, "similar", lambda s: (s.score, s.claim.id))
+    return SimilarPage(data=data, next_cursor=next_cursor)

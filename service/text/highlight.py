@@ -1,0 +1,81 @@
+"""Snippets: the original text around what matched, HTML-escaped, matches in ``<mark>``.
+
+Matching happens on normalised text (so ``اكار`` marks ``آكار``); the marks are placed on the
+original characters, mapped back one character at a time.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+
+from service.text.normalize import _FOLD, _MARKS, normalize
+
+ELLIPSIS = "…"
+
+
+def _fold_char(ch: str) -> str:
+    if ch.isspace():
+        return " "
+    return _MARKS.sub("", unicodedata.normalize("NFKC", ch).lower()).translate(_FOLD)
+
+
+def terms_of(query: str) -> list[str]:
+    """The words of a query worth marking (normalised; quotes and operators dropped)."""
+    words = normalize(query.replace('"', " ")).split(" ")
+    return [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
+
+
+def spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Where in ``text`` the terms occur, as [start, end) indexes into the original."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for c in _fold_char(ch):
+            folded.append(c)
+            origin.append(i)
+    haystack = "".join(folded)
+    found: list[tuple[int, int]] = []
+    for term in terms:
+        start = haystack.find(term)
+        while start != -1:
+            end = start + len(term)
+            found.append((origin[start], origin[end - 1] + 1))
+            start = haystack.find(term, end)
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(found):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
+    """A window of ``text`` around its first match with every match marked; None if none."""
+    marks = spans(text, terms)
+    if not marks:
+        return None
+    start = max(0, marks[0][0] - width // 4)
+    if start:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space != -1 and start - space < 20 else start
+    end = min(len(text), start + width)
+    out = [ELLIPSIS] if start else []
+    cursor = start
+    for s, e in marks:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out += [html.escape(text[cursor:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
+        cursor = e
+    out.append(html.escape(text[cursor:end]))
+    if end < len(text):
+        out.append(ELLIPSIS)
+    return "".join(out)
+
+
+def plain(text: str, width: int = 200) -> str:
+    """The start of ``text``, escaped, when nothing in it matched."""
+    cut = text[:width]
+    return html.escape(cut) + (ELLIPSIS if len(text) > width else "")

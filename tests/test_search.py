@@ -1,0 +1,170 @@
+"""Search across scripts: every spelling variant of the reference article finds the same thing."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.demo import load
+from tests.helpers import problem
+
+pytestmark = pytest.mark.compat
+
+
+@pytest.fixture
+async def demo(client, settings, database_url):
+    await load(settings, database_url)
+
+    async def first(path, **params):
+        response = await client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["data"][0]
+
+    return {
+        "akar": await first("/v1/actors", q="Hulusi Akar"),
+        "sdf": await first("/v1/actors", q="Syrian Democratic Forces"),
+        "russia": await first("/v1/actors", q="Russia"),
+    }
+
+
+async def hits(client, q, **params):
+    response = await client.get("/v1/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "خلوصي آكار",
+        "خلوصي اكار",
+        "آكار",
+        "اكار",
+        "Hulusi Akar",
+        "hulusi akar",
+        "HULUSI",
+        "Hulusi Akr",
+        "خلوصى آكـــار",
+    ],
+)
+async def test_every_spelling_finds_akar_first(client, demo, spelling):
+    found = await hits(client, spelling)
+    assert found[0]["type"] == "actor" and found[0]["id"] == demo["akar"]["id"], found[:3]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "قسد",
+        "ميليشيات قسد",
+        "SDF",
+        "sdf",
+        "قوات سوريا الديمقراطية",
+        "Syrian Democratic Forces",
+        "قسدٌ",
+        "Syrian Democratic",
+    ],
+)
+async def test_every_name_of_the_sdf_finds_it_first(client, demo, spelling):
+    found = await hits(client, spelling)
+    assert found[0]["id"] == demo["sdf"]["id"], found[:3]
+
+
+async def test_an_exact_alias_ranks_above_a_fuzzy_match(client, demo):
+    exact = (await hits(client, "قسد", type="actor"))[0]
+    fuzzy = [h for h in await hits(client, "قسد", type="actor") if h["id"] != exact["id"]]
+    assert exact["score"] == 1.0
+    assert all(h["score"] < exact["score"] for h in fuzzy)
+
+
+@pytest.mark.parametrize("query", ["المنطقة الآمنة", "المنطقه الامنه", "safe zone", "Safe Zone"])
+async def test_claims_are_found_in_arabic_and_in_their_english_translation(client, demo, query):
+    found = await hits(client, query, type="claim")
+    speakers = {h["title"].split(":")[0] for h in found}
+    assert {"Hulusi Akar", "Awtan Post"} <= speakers, found
+    assert all("<mark>" in h["snippet"] for h in found)
+
+
+async def test_snippets_mark_the_original_spelling_and_escape_html(client, demo):
+    (hit,) = [h for h in await hits(client, "اكار", type="claim") if "Akar" in h["title"]][:1]
+    assert "<mark>" in hit["snippet"]
+    akars = await hits(client, "اكار", type="actor")
+    assert "<mark>آكار</mark>" in akars[0]["snippet"]
+
+
+async def test_filters_keep_the_search_to_the_types_they_concern(client, demo):
+    found = await hits(client, "قسد", speaker_id=demo["akar"]["id"])
+    assert found and {h["type"] for h in found} == {"claim"}
+    disputes = await hits(client, "safe zone", status="open")
+    assert [h["type"] for h in disputes] == ["dispute"]
+    assert await hits(client, "safe zone", status="resolved") == []
+    assert {h["type"] for h in await hits(client, "safe zone", topic="safe-zone")} <= {
+        "claim",
+        "dispute",
+    }
+    assert await hits(client, "قسد", lang="en") == []
+
+
+async def test_search_pages_see_every_hit_once(client, demo):
+    everything = await hits(client, "روسيا", limit=200)
+    seen, cursor = [], None
+    while True:
+        params = {"q": "روسيا", "limit": 2} | ({"cursor": cursor} if cursor else {})
+        body = (await client.get("/v1/search", params=params)).json()
+        seen += [(h["type"], h["id"]) for h in body["data"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [(h["type"], h["id"]) for h in everything]
+    assert len(seen) == len(set(seen)) > 2
+
+
+async def test_bad_search_input_is_422(client):
+    for params, field in [
+        ({"q": ""}, "q"),
+        ({"q": "ـــ"}, "q"),
+        ({"q": "x", "type": "person"}, "type"),
+        ({}, "q"),
+        ({"q": "x" * 201}, "q"),
+    ]:
+        body = problem(await client.get("/v1/search", params=params), 422)
+        assert field in {e["field"] for e in body["errors"]}, (params, body)
+
+
+async def test_typeahead_by_prefix_and_fuzzily(client, demo):
+    async def names(prefix):
+        response = await client.get("/v1/actors", params={"name": prefix})
+        assert response.status_code == 200, response.text
+        return [a["name"] for a in response.json()["data"]]
+
+    assert (await names("Hul"))[0] == "Hulusi Akar"
+    assert (await names("خلو"))[0] == "Hulusi Akar"
+    assert (await names("Hulusi Akr"))[0] == "Hulusi Akar"
+    assert (await names("قسد"))[0] == "Syrian Democratic Forces"
+    assert await names("zzzz") == []
+    listed = (await client.get("/v1/actors", params={"q": "قسد"})).json()["data"]
+    assert [a["name"] for a in listed] == ["Syrian Democratic Forces"]
+    assert (await client.get("/v1/actors", params={"q": "zzzz"})).json()["data"] == []
+
+
+async def test_q_filters_the_claim_list(client, demo):
+    response = await client.get(
+        "/v1/claims", params={"q": "المنطقة الآمنة", "speaker_id": demo["akar"]["id"]}
+    )
+    claims = response.json()["data"]
+    assert claims and all(c["speaker"]["name"] == "Hulusi Akar" for c in claims)
+    assert all("الآمنة" in c["text"] for c in claims)
+    everything = await client.get("/v1/claims", params={"speaker_id": demo["akar"]["id"]})
+    assert len(claims) < len(everything.json()["data"])  # the filter took some away
+    nothing = await client.get("/v1/claims", params={"q": "Sochi Qamishli Kobane Manbij"})
+    assert nothing.json()["data"] == []
+    sochi = (await client.get("/v1/claims", params={"q": "سوتشي"})).json()["data"]
+    assert [c["speaker"]["name"] for c in sochi] == ["Awtan Post"]
+
+
+async def test_similar_claims_by_other_speakers(client, demo):
+    akars = (await client.get("/v1/claims", params={"speaker_id": demo["akar"]["id"]})).json()
+    remain = next(c for c in akars["data"] if "مازالوا" in c["text"])
+    similar = (await client.get(f"/v1/claims/{remain['id']}/similar")).json()["data"]
+    assert similar and all(c["claim"]["speaker"]["id"] != demo["akar"]["id"] for c in similar)
+    assert similar[0]["claim"]["speaker"]["id"] == demo["russia"]["id"]  # the other side
+    assert [s["score"] for s in similar] == sorted((s["score"] for s in similar), reverse=True)
