@@ -90,25 +90,35 @@ def translations_of(row: Any) -> list[str]:
     return [t["text"] for t in (row["translations"] or [])]
 
 
-# Claims by other speakers sharing this claim's content words (Arabic stems, English stems:
-# stop words left out by those configurations), a shared topic counting extra.
+# Claims by other speakers that share a pair of neighbouring content words with this claim
+# (Arabic and English stems; stop words left out by those configurations), in its text or its
+# translations: selective enough for the GIN index to find few candidates. At most
+# SIMILAR_CANDIDATES of them are ranked (text rank, plus 0.1 for every shared topic).
+SIMILAR_CANDIDATES = 2000
 _SIMILAR = f"""
 WITH me AS (SELECT id, speaker_id, topics, search_norm FROM claims WHERE id = $1),
 words AS (
-    SELECT to_tsquery('simple'::regconfig, string_agg(quote_literal(w), ' | ')) AS q
-    FROM (SELECT lexeme AS w FROM me, unnest(to_tsvector('arabic'::regconfig, me.search_norm))
-          WHERE lexeme !~ '[a-z0-9]'
-          UNION
-          SELECT lexeme FROM me, unnest(to_tsvector('english'::regconfig, me.search_norm))
-          WHERE lexeme ~ '[a-z]'
-          LIMIT 64) AS l
+    SELECT lexeme, positions[1] AS pos
+    FROM me, unnest(to_tsvector('arabic'::regconfig, me.search_norm))
+    WHERE lexeme !~ '[a-z0-9]'
+    UNION ALL
+    SELECT lexeme, positions[1] FROM me, unnest(to_tsvector('english'::regconfig, me.search_norm))
+    WHERE lexeme ~ '[a-z]'
+),
+pairs AS (
+    SELECT to_tsquery('simple'::regconfig, string_agg(
+               format('(%s & %s)', quote_literal(previous), quote_literal(lexeme)), ' | ')) AS q
+    FROM (SELECT lexeme, lag(lexeme) OVER (ORDER BY pos, lexeme) AS previous FROM words) AS w
+    WHERE previous IS NOT NULL AND previous <> lexeme
 )
 SELECT {CLAIM_JSON}::text, c.score FROM (
-    SELECT c.*, (ts_rank_cd(c.search_vector, words.q)
+    SELECT c.*, (ts_rank_cd(c.search_vector, pairs.q)
                  + 0.1 * cardinality(ARRAY(SELECT unnest(c.topics)
                                            INTERSECT SELECT unnest(me.topics))))::float8 AS score
-    FROM claims c, me, words
-    WHERE c.search_vector @@ words.q AND c.speaker_id <> me.speaker_id
+    FROM me, pairs, LATERAL (
+        SELECT * FROM claims c
+        WHERE c.search_vector @@ pairs.q AND c.speaker_id <> me.speaker_id
+        LIMIT {SIMILAR_CANDIDATES}) AS c
 ) AS c
 WHERE ($2::float8 IS NULL OR (c.score, c.id) < ($2, $3::uuid))
 ORDER BY c.score DESC, c.id DESC
