@@ -76,7 +76,10 @@ async def test_an_exact_alias_ranks_above_a_fuzzy_match(client, demo):
     assert all(h["score"] < exact["score"] for h in fuzzy)
 
 
-@pytest.mark.parametrize("query", ["المنطقة الآمنة", "المنطقه الامنه", "safe zone", "Safe Zone"])
+@pytest.mark.parametrize(
+    "query",
+    ["المنطقة الآمنة", "المنطقه الامنه", "منطقة آمنة", "safe zone", "Safe Zone", "the safe zones"],
+)
 async def test_claims_are_found_in_arabic_and_in_their_english_translation(client, demo, query):
     found = await hits(client, query, type="claim")
     speakers = {h["title"].split(":")[0] for h in found}

@@ -30,26 +30,34 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
         '[ \t\n\r\f\v]+', ' ', 'g'), ' ')
 $$;
 
--- A claim as searched: its text and every translation, normalised.
+-- A claim as searched: its text and every translation, as written and normalised.
+CREATE FUNCTION claimdesk_claim_text(body text, translations jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT body || coalesce(' ' || (
+        SELECT string_agg(item ->> 'text', ' ') FROM jsonb_array_elements(translations) AS item
+    ), '')
+$$;
+
 CREATE FUNCTION claimdesk_claim_document(body text, translations jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT claimdesk_normalize(body || coalesce(' ' || (
-        SELECT string_agg(item ->> 'text', ' ') FROM jsonb_array_elements(translations) AS item
-    ), ''))
+    SELECT claimdesk_normalize(claimdesk_claim_text(body, translations))
 $$;
 
--- Words as written (simple), Arabic stems and English stems, all from normalised text.
-CREATE FUNCTION claimdesk_tsvector(doc text) RETURNS tsvector
+-- Words as written (simple, on normalised text), Arabic stems (the Snowball stemmer folds
+-- hamza, diacritics and ta marbuta itself and wants them present: it reads the raw text) and
+-- English stems.
+CREATE FUNCTION claimdesk_tsvector(normalised text, raw text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT to_tsvector('simple'::regconfig, doc) || to_tsvector('arabic'::regconfig, doc)
-           || to_tsvector('english'::regconfig, doc)
+    SELECT to_tsvector('simple'::regconfig, normalised)
+           || to_tsvector('arabic'::regconfig, lower(raw))
+           || to_tsvector('english'::regconfig, normalised)
 $$;
 
-CREATE FUNCTION claimdesk_tsquery(normalised_query text) RETURNS tsquery
+CREATE FUNCTION claimdesk_tsquery(normalised text, raw text) RETURNS tsquery
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT websearch_to_tsquery('simple'::regconfig, normalised_query)
-           || websearch_to_tsquery('arabic'::regconfig, normalised_query)
-           || websearch_to_tsquery('english'::regconfig, normalised_query)
+    SELECT websearch_to_tsquery('simple'::regconfig, normalised)
+           || websearch_to_tsquery('arabic'::regconfig, lower(raw))
+           || websearch_to_tsquery('english'::regconfig, normalised)
 $$;
 
 ALTER TABLE actors ADD COLUMN name_norm text GENERATED ALWAYS AS (claimdesk_normalize(name)) STORED;
@@ -60,11 +68,13 @@ CREATE INDEX actor_names__value_norm_trgm ON actor_names USING gin (value_norm g
 ALTER TABLE claims ADD COLUMN search_norm text
     GENERATED ALWAYS AS (claimdesk_claim_document(text, translations)) STORED;
 ALTER TABLE claims ADD COLUMN search_vector tsvector
-    GENERATED ALWAYS AS (claimdesk_tsvector(claimdesk_claim_document(text, translations))) STORED;
+    GENERATED ALWAYS AS (claimdesk_tsvector(claimdesk_claim_document(text, translations),
+                                            claimdesk_claim_text(text, translations))) STORED;
 CREATE INDEX claims__search_vector_idx ON claims USING gin (search_vector);
 
 ALTER TABLE disputes ADD COLUMN search_vector tsvector
-    GENERATED ALWAYS AS (claimdesk_tsvector(claimdesk_normalize(title || ' ' || question))) STORED;
+    GENERATED ALWAYS AS (claimdesk_tsvector(claimdesk_normalize(title || ' ' || question),
+                                            title || ' ' || question)) STORED;
 CREATE INDEX disputes__search_vector_idx ON disputes USING gin (search_vector);
 """
 
@@ -78,9 +88,10 @@ DROP INDEX actor_names__value_norm_trgm;
 DROP INDEX actors__name_norm_trgm;
 ALTER TABLE actor_names DROP COLUMN value_norm;
 ALTER TABLE actors DROP COLUMN name_norm;
-DROP FUNCTION claimdesk_tsquery(text);
-DROP FUNCTION claimdesk_tsvector(text);
+DROP FUNCTION claimdesk_tsquery(text, text);
+DROP FUNCTION claimdesk_tsvector(text, text);
 DROP FUNCTION claimdesk_claim_document(text, jsonb);
+DROP FUNCTION claimdesk_claim_text(text, jsonb);
 DROP FUNCTION claimdesk_normalize(text);
 """
 

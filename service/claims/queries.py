@@ -93,7 +93,7 @@ WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($9::date IS NULL OR c.stated_on <= $9)
   AND ($10::uuid IS NULL OR c.id IN (SELECT claim_id FROM dispute_positions WHERE dispute_id = $10))
   AND ($11::uuid IS NULL OR c.id < $11)
-  AND ($13::text IS NULL OR c.search_vector @@ claimdesk_tsquery($13))
+  AND ($13::text IS NULL OR c.search_vector @@ claimdesk_tsquery($13, $14))
 ORDER BY c.id DESC
 LIMIT $12
 """
@@ -117,6 +117,7 @@ async def list_claims(
         before,
         limit,
         normalize(f.q) if f.q else None,
+        f.q,
     )
     return [_decode(r[0]) for r in rows]
 

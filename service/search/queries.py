@@ -16,7 +16,7 @@ from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
 
 _SEARCH = f"""
-WITH params AS (SELECT claimdesk_tsquery($1) AS q)
+WITH params AS (SELECT claimdesk_tsquery($1, $17) AS q)
 SELECT type, id, score, title, body, translations FROM (
     (SELECT 'actor' AS type, a.id, m.score, a.name AS title,
             array_to_string(m.names, ' · ') AS body, NULL::jsonb AS translations
@@ -58,6 +58,7 @@ LIMIT $16
 
 async def search(
     conn: asyncpg.Connection,
+    query: str,
     normalised: str,
     f: SearchFilters,
     limit: int,
@@ -82,6 +83,7 @@ async def search(
         kind,
         last_id,
         limit,
+        query,
     )
     return rows
 
@@ -96,10 +98,12 @@ def translations_of(row: Any) -> list[str]:
 # SIMILAR_CANDIDATES of them are ranked (text rank, plus 0.1 for every shared topic).
 SIMILAR_CANDIDATES = 2000
 _SIMILAR = f"""
-WITH me AS (SELECT id, speaker_id, topics, search_norm FROM claims WHERE id = $1),
+WITH me AS (SELECT id, speaker_id, topics, search_norm,
+                   claimdesk_claim_text(text, translations) AS raw
+            FROM claims WHERE id = $1),
 words AS (
     SELECT lexeme, positions[1] AS pos
-    FROM me, unnest(to_tsvector('arabic'::regconfig, me.search_norm))
+    FROM me, unnest(to_tsvector('arabic'::regconfig, lower(me.raw)))
     WHERE lexeme !~ '[a-z0-9]'
     UNION ALL
     SELECT lexeme, positions[1] FROM me, unnest(to_tsvector('english'::regconfig, me.search_norm))

@@ -126,7 +126,7 @@ async def search(
     if not types:
         return SearchPage(data=[], next_cursor=None)
     async with pool.acquire() as conn:
-        rows = await queries.search(conn, normalised, filters, limit + 1, after)
+        rows = await queries.search(conn, q, normalised, filters, limit + 1, after)
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
     terms = terms_of(q)
     hits = []
