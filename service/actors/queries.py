@@ -48,18 +48,20 @@ async def get(conn: asyncpg.Connection, actor_id: UUID, *, lock: bool = False) -
 
 
 # Actor names score 1 for an exact match of any name, 0.9 for a prefix, and below 0.8 by
-# trigram word similarity: an alias typed exactly ranks above a near miss.
-ACTOR_MATCHES = """
+# trigram word similarity: an alias typed exactly ranks above a near miss. ``{q}`` is the
+# normalised query's parameter, ``{prefix}`` its LIKE pattern's (see ``like_prefix``).
+ACTOR_MATCHES_TEMPLATE = """
     SELECT x.actor_id,
-           max(CASE WHEN x.norm = $1 THEN 1.0
-                    WHEN x.norm LIKE $2 ESCAPE '\\' THEN 0.9
-                    ELSE 0.8 * word_similarity($1, x.norm) END)::float8 AS score,
+           max(CASE WHEN x.norm = {q} THEN 1.0
+                    WHEN x.norm LIKE {prefix} ESCAPE '\\' THEN 0.9
+                    ELSE 0.8 * word_similarity({q}, x.norm) END)::float8 AS score,
            array_agg(DISTINCT x.value) AS names
     FROM (SELECT a.id AS actor_id, a.name_norm AS norm, a.name AS value FROM actors a
           UNION ALL
           SELECT n.actor_id, n.value_norm, n.value FROM actor_names n) AS x
-    WHERE x.norm = $1 OR x.norm LIKE $2 ESCAPE '\\' OR $1 <% x.norm
+    WHERE x.norm = {q} OR x.norm LIKE {prefix} ESCAPE '\\' OR {q} <% x.norm
     GROUP BY x.actor_id"""
+ACTOR_MATCHES = ACTOR_MATCHES_TEMPLATE.format(q="$1", prefix="$2")
 
 
 def like_prefix(normalised: str) -> str:
@@ -69,7 +71,6 @@ def like_prefix(normalised: str) -> str:
 
 
 # Filters are a fixed set of clauses; each reads its parameter and is a no-op when it is NULL.
-ACTOR_MATCHES_Q = ACTOR_MATCHES.replace("$1", "$5").replace("$2", "$8")
 _LIST = f"""
 SELECT {ACTOR_JSON}
 FROM actors a
@@ -78,7 +79,7 @@ WHERE ($1::text IS NULL OR a.kind = $1)
   AND ($3::text IS NULL OR a.wikidata_id = $3)
   AND ($4::uuid IS NULL OR a.id IN (
         SELECT actor_id FROM actor_memberships WHERE organization_id = $4))
-  AND ($5::text IS NULL OR a.id IN (SELECT actor_id FROM ({ACTOR_MATCHES_Q}) AS m))
+  AND ($5::text IS NULL OR a.id IN (SELECT actor_id FROM ({ACTOR_MATCHES_TEMPLATE.format(q="$5", prefix="$8")}) AS m))
   AND ($6::uuid IS NULL OR a.id < $6)
 ORDER BY a.id DESC
 LIMIT $7
