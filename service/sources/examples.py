@@ -14,8 +14,8 @@ CREATE = [
         summary="The Awtan Post article on Ain Issa",
         value={
             "kind": "article",
-            "title": 'اتفاق "روسي - تركي" حول عين عيسى .. ضوء أخضر للجيش التركي وقسد أمام '
-            "خيارَين لا ثالث لهما",
+            "title": "قسد تتهم روسيا بالوقوف مع تركيا ضدها؛ وتركيا تشكك بروسيا حول المنطقة "
+            "الآمنة، والجيش الوطني السوري يختار مواجهة روسيا وإيران…",
             "url": "https://news.example/awtan-post/2019/11/24/ain-issa/",
             "publisher_id": AWTAN_POST_ID,
             "published_at": "2019-11-24",
