@@ -21,6 +21,7 @@ from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
+from service.input_guard import reject_nul
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.reviews.routes import ReviewController, get_claim_review
@@ -115,7 +116,9 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description=OPENAPI_DESCRIPTION,
         path="/schema",
-        render_plugins=[IndentedJsonRenderPlugin(), ScalarRenderPlugin()],
+        # /schema is the browsable reference (Scalar, loaded from its CDN); the document itself
+        # is /schema/openapi.json.
+        render_plugins=[ScalarRenderPlugin(), IndentedJsonRenderPlugin()],
         create_examples=False,
         use_handler_docstrings=False,
         tags=[
@@ -180,6 +183,7 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         dependencies=dependencies,
         exception_handlers=exception_handlers,
         middleware=[request_id_middleware],
+        before_request=reject_nul,
         lifespan=[lifespan],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,

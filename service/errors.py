@@ -303,6 +303,23 @@ def _integrity_handler(
     )
 
 
+def _too_deep_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # Only decoding a request body nests this deep: arrays or objects inside each other
+    # beyond what the parser follows.
+    return problem("malformed-request", "The request body is nested too deeply.", request)
+
+
+def _untextual_handler(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Any]:
+    # Text PostgreSQL cannot store (a NUL character) that got past the request check.
+    log.info("untextual_input", sqlstate=exc.sqlstate)
+    return problem(
+        "validation-error",
+        "Text may not contain the NUL character (U+0000).",
+        request,
+        errors=[FieldError(field="body", message="contains a character that cannot be stored")],
+    )
+
+
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, asyncpg.QueryCanceledError | asyncpg.TooManyConnectionsError):
         log.warning("database_unavailable", error=type(exc).__name__)
@@ -326,6 +343,9 @@ exception_handlers: dict[Any, Any] = {
     DomainError: _domain_handler,
     asyncpg.IntegrityConstraintViolationError: _integrity_handler,
     HTTPException: _http_handler,
+    RecursionError: _too_deep_handler,
+    asyncpg.CharacterNotInRepertoireError: _untextual_handler,
+    asyncpg.UntranslatableCharacterError: _untextual_handler,
     HTTP_500_INTERNAL_SERVER_ERROR: _unexpected_handler,
     Exception: _unexpected_handler,
 }

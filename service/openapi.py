@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import litestar._openapi.plugin
 import msgspec
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
+from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.params import FromPath
 
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
@@ -89,3 +92,13 @@ def tidy_openapi(app: Litestar) -> None:
             content = getattr(operation.responses.get("400"), "content", None) or {}
             if "application/json" in content:
                 del operation.responses["400"]
+
+
+def _schema_path_not_found(path: FromPath[str] = "/") -> Response[Any]:
+    raise NotFoundException
+
+
+# Litestar answers an unknown path under /schema with an HTML page of its own; every 404 of
+# this service is problem+json. Its OpenAPI router looks the handler up when the app is
+# created, so this must run before ``create_app`` (service.app imports this module).
+litestar._openapi.plugin.handle_schema_path_not_found = _schema_path_not_found

@@ -162,6 +162,66 @@ async def test_body_over_the_size_cap_is_413(client, conn, world):
 async def test_unknown_path_and_method(client):
     problem(await client.get("/v1/nothing"), 404)
     problem(await client.put("/v1/actors"), 405)
+    # under /schema too, where Litestar would answer with an HTML page
+    for path in ("/schema/nothing", "/schema/nothing.json"):
+        assert problem(await client.get(path), 404)["detail"] == f"Nothing at {path}."
+
+
+NUL = "\x00"
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/v1/actors", {"kind": "person", "name": f"Akar{NUL}"}, "name"),
+        (
+            "/v1/actors",
+            {"kind": "person", "name": "x", "names": [{"value": f"آ{NUL}كار", "lang": "ar"}]},
+            "names[0].value",
+        ),
+        ("/v1/actors", {"kind": "person", "name": "x", f"na{NUL}me": "y"}, "na\\u0000me"),
+    ],
+)
+async def test_nul_characters_in_a_body_are_422(client, conn, world, path, body, field):
+    """PostgreSQL text cannot hold U+0000: refused naming the field, before any write."""
+    before = await snapshot(conn)
+    body = problem(await client.post(path, json=body), 422)
+    assert fields(body) == {field}
+    assert "NUL" in body["detail"]
+    assert await snapshot(conn) == before
+
+
+async def test_nul_characters_in_a_patch_and_in_query_parameters_are_422(client, conn, world):
+    before = await snapshot(conn)
+    claim = world["claim"]
+    body = problem(
+        await client.patch(
+            f"/v1/claims/{claim['id']}", json={"translations": [{"lang": "en", "text": NUL}]}
+        ),
+        422,
+    )
+    assert fields(body) == {"translations[0].text"}
+    for path in ("/v1/search", "/v1/claims", "/v1/actors"):
+        body = problem(await client.get(path, params={"q": f"قسد{NUL}"}), 422)
+        assert body["errors"] == [
+            {
+                "field": "q",
+                "message": "Text may not contain the NUL character (U+0000).",
+                "location": "query",
+            }
+        ]
+    problem(await client.get("/v1/actors", params={"name": NUL}), 422)
+    assert await snapshot(conn) == before
+
+
+async def test_a_body_nested_too_deeply_is_400(client, conn, world):
+    before = await snapshot(conn)
+    for nested in ("[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000):
+        response = await client.post(
+            "/v1/actors", content=nested, headers={"content-type": "application/json"}
+        )
+        assert problem(response, 400)["detail"] == "The request body is nested too deeply."
+    assert await snapshot(conn) == before
 
 
 async def test_problem_types_resolve(client, world):
