@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.actors.queries import ACTOR_MATCHES
+from service.actors.queries import ACTOR_MATCHES, prefix_tsquery
 from service.claims import queries as claims
 
 pytestmark = pytest.mark.compat
@@ -30,9 +30,24 @@ async def test_claim_full_text_uses_the_gin_index(conn):
     assert "claims__search_vector_idx" in text, text
 
 
-async def test_actor_name_matching_uses_the_trigram_indexes(conn):
-    text = await plan(conn, ACTOR_MATCHES, "خلوصي اكار", "خلوصي اكار%", bitmap=True)
-    assert "actors__name_norm_trgm" in text and "actor_names__value_norm_trgm" in text, text
+async def test_actor_name_matching_uses_the_name_indexes(conn):
+    """Strong matches through the btree (whole name) and the GIN of names' words (prefixes),
+    near misses through the trigram indexes: no name table is read in full."""
+    q = "خلوصي اكار"
+    text = await plan(conn, ACTOR_MATCHES, q, prefix_tsquery(q), bitmap=True)
+    for index in (
+        "actors__name_norm",
+        "actor_names__value_norm",
+        "actors__name_norm_words",
+        "actor_names__value_norm_words",
+        "actors__name_norm_trgm",
+        "actor_names__value_norm_trgm",
+    ):
+        assert f" {index} " in text or f" {index}\n" in text or text.endswith(index), (
+            index,
+            text,
+        )
+    assert "Seq Scan" not in text, text
 
 
 async def test_dispute_full_text_uses_the_gin_index(conn):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.demo import load
+from tests import helpers
 from tests.helpers import problem
 
 pytestmark = pytest.mark.compat
@@ -171,3 +172,31 @@ async def test_similar_claims_by_other_speakers(client, demo):
     assert similar and all(c["claim"]["speaker"]["id"] != demo["akar"]["id"] for c in similar)
     assert similar[0]["claim"]["speaker"]["id"] == demo["russia"]["id"]  # the other side
     assert [s["score"] for s in similar] == sorted((s["score"] for s in similar), reverse=True)
+
+
+async def test_typeahead_tiers_and_a_cursor_walk_across_them(client):
+    """Exact name, then name prefix, then each word typed starting a word, then near misses; a
+    walk with limit 1 sees each actor once, in that order, across the indexed and the trigram
+    tiers."""
+    exact = await helpers.actor(
+        client, "Hulusi Akar", names=[{"value": "آكار", "lang": "ar", "kind": "common"}]
+    )
+    prefix = await helpers.actor(client, "Hulusi Akarsu")
+    word = await helpers.actor(client, "Akar, Hulusi")
+    near = await helpers.actor(client, "Hulusi Akr")
+    await helpers.actor(client, "Mehmet Yilmaz")  # no match at all
+    seen, scores, cursor = [], [], None
+    while True:
+        params = {"name": "HULUSI akar", "limit": 1} | ({"cursor": cursor} if cursor else {})
+        body = (await client.get("/v1/actors", params=params)).json()
+        seen += [a["id"] for a in body["data"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [exact["id"], prefix["id"], word["id"], near["id"]]
+    # an alias typed exactly, in another spelling of the same script
+    arabic = (await client.get("/v1/actors", params={"name": "اكار"})).json()["data"]
+    assert [a["id"] for a in arabic] == [exact["id"]]
+    # several words: each must start a word of one name, in any order
+    both = (await client.get("/v1/actors", params={"name": "ak hul"})).json()["data"]
+    assert {a["id"] for a in both} == {exact["id"], prefix["id"], word["id"], near["id"]}

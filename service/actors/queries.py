@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -47,27 +48,75 @@ async def get(conn: asyncpg.Connection, actor_id: UUID, *, lock: bool = False) -
     return _decode(row)
 
 
-# Actor names score 1 for an exact match of any name, 0.9 for a prefix, and below 0.8 by
-# trigram word similarity: an alias typed exactly ranks above a near miss. ``{q}`` is the
-# normalised query's parameter, ``{prefix}`` its LIKE pattern's (see ``like_prefix``).
-ACTOR_MATCHES_TEMPLATE = """
+# Actor names match in two tiers. Strong: the whole name (score 1), the start of the name (0.9),
+# or the start of any word of it for each word typed (0.85) — found through a btree and a GIN
+# index of the names' words, fast enough for typeahead. Fuzzy: trigram word similarity
+# (below 0.8, for actors with no strong match), so misspellings still match: an alias typed
+# exactly ranks above a near miss. ``{q}`` is the normalised query's parameter, ``{words}`` its
+# words as a prefix tsquery (see ``prefix_tsquery``).
+_NAMES = """(SELECT a.id AS actor_id, a.name_norm AS norm, a.name AS value FROM actors a
+           WHERE {name_norm}
+           UNION ALL
+           SELECT n.actor_id, n.value_norm, n.value FROM actor_names n
+           WHERE {value_norm})"""
+_STRONG_CONDITION = (
+    "{col} = {q} OR to_tsvector('simple'::regconfig, {col}) @@ to_tsquery('simple', {words})"
+)
+_FUZZY_CONDITION = "{q} <% {col}"
+
+
+def _names(condition: str, **params: str) -> str:
+    return _NAMES.format(
+        name_norm=condition.format(col="a.name_norm", **params),
+        value_norm=condition.format(col="n.value_norm", **params),
+    )
+
+
+STRONG_MATCHES_TEMPLATE = """
     SELECT x.actor_id,
            max(CASE WHEN x.norm = {q} THEN 1.0
-                    WHEN x.norm LIKE {prefix} ESCAPE '\\' THEN 0.9
-                    ELSE 0.8 * word_similarity({q}, x.norm) END)::float8 AS score,
+                    WHEN starts_with(x.norm, {q}) THEN 0.9
+                    ELSE 0.85 END)::float8 AS score,
            array_agg(DISTINCT x.value) AS names
-    FROM (SELECT a.id AS actor_id, a.name_norm AS norm, a.name AS value FROM actors a
-          UNION ALL
-          SELECT n.actor_id, n.value_norm, n.value FROM actor_names n) AS x
-    WHERE x.norm = {q} OR x.norm LIKE {prefix} ESCAPE '\\' OR {q} <% x.norm
+    FROM {names} AS x
     GROUP BY x.actor_id"""
-ACTOR_MATCHES = ACTOR_MATCHES_TEMPLATE.format(q="$1", prefix="$2")
+FUZZY_MATCHES_TEMPLATE = """
+    SELECT x.actor_id, max(0.8 * word_similarity({q}, x.norm))::float8 AS score,
+           array_agg(DISTINCT x.value) AS names
+    FROM {names} AS x
+    WHERE x.actor_id NOT IN (SELECT s.actor_id FROM ({strong}) AS s)
+    GROUP BY x.actor_id"""
+STRONG_FLOOR = 0.85  # the lowest strong score; fuzzy scores stay below 0.8
 
 
-def like_prefix(normalised: str) -> str:
-    """A LIKE pattern for what starts with ``normalised`` (its own % and _ taken literally)."""
-    escaped = normalised.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+def strong_matches(q: str, words: str) -> str:
+    """SQL for (actor_id, score, names) of actors a name of which matches strongly."""
+    return STRONG_MATCHES_TEMPLATE.format(
+        q=q, names=_names(_STRONG_CONDITION, q=q, words=words)
+    )
+
+
+def fuzzy_matches(q: str, words: str) -> str:
+    """SQL for (actor_id, score, names) of actors with only near misses among their names."""
+    return FUZZY_MATCHES_TEMPLATE.format(
+        q=q, names=_names(_FUZZY_CONDITION, q=q), strong=strong_matches(q, words)
+    )
+
+
+def actor_matches(q: str, words: str) -> str:
+    """SQL for (actor_id, score, names) of every actor that matches, strongly or not."""
+    return f"{strong_matches(q, words)}\n    UNION ALL{fuzzy_matches(q, words)}"
+
+
+ACTOR_MATCHES = actor_matches("$1", "$2")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def prefix_tsquery(normalised: str) -> str | None:
+    """``'hulusi':* & 'ak':*`` for ``hulusi ak``: names with a word starting with each word typed.
+    None when nothing in the query is a word (it then matches no name strongly but exactly)."""
+    words = _WORD.findall(normalised)
+    return " & ".join(f"'{w}':*" for w in words) if words else None
 
 
 # Filters are a fixed set of clauses; each reads its parameter and is a no-op when it is NULL.
@@ -79,7 +128,7 @@ WHERE ($1::text IS NULL OR a.kind = $1)
   AND ($3::text IS NULL OR a.wikidata_id = $3)
   AND ($4::uuid IS NULL OR a.id IN (
         SELECT actor_id FROM actor_memberships WHERE organization_id = $4))
-  AND ($5::text IS NULL OR a.id IN (SELECT actor_id FROM ({ACTOR_MATCHES_TEMPLATE.format(q="$5", prefix="$8")}) AS m))
+  AND ($5::text IS NULL OR a.id IN (SELECT actor_id FROM ({actor_matches("$5", "$8")}) AS m))
   AND ($6::uuid IS NULL OR a.id < $6)
 ORDER BY a.id DESC
 LIMIT $7
@@ -99,19 +148,21 @@ async def list_actors(
         q,
         before,
         limit,
-        like_prefix(q) if q else None,
+        prefix_tsquery(q) if q else None,
     )
     return [_decode(r[0]) for r in rows]
 
 
-_TYPEAHEAD = f"""
-SELECT {ACTOR_JSON}, m.score
-FROM ({ACTOR_MATCHES}) AS m JOIN actors a ON a.id = m.actor_id
+_TYPEAHEAD = """
+SELECT {actor_json}, m.score
+FROM ({matches}) AS m JOIN actors a ON a.id = m.actor_id
 WHERE ($3::text IS NULL OR a.kind = $3)
   AND ($4::float8 IS NULL OR (m.score, a.id) < ($4, $5::uuid))
 ORDER BY m.score DESC, a.id DESC
 LIMIT $6
 """
+_TYPEAHEAD_STRONG = _TYPEAHEAD.format(actor_json=ACTOR_JSON, matches=strong_matches("$1", "$2"))
+_TYPEAHEAD_FUZZY = _TYPEAHEAD.format(actor_json=ACTOR_JSON, matches=fuzzy_matches("$1", "$2"))
 
 
 async def typeahead(
@@ -121,10 +172,23 @@ async def typeahead(
     limit: int,
     after: tuple[float, UUID] | None,
 ) -> list[tuple[Actor, float]]:
-    """Actors any of whose names is ``name``, starts with it, or nearly matches it: best first."""
+    """Actors any of whose names is ``name``, starts with it, or nearly matches it: best first.
+
+    The strong tier comes from indexes in a millisecond or two; the trigram tier, slower, is
+    asked only for what the strong tier cannot fill (a page beyond the strong matches, or a
+    name typed with a mistake)."""
     q = normalize(name)
+    words = prefix_tsquery(q)
     score, last = after or (None, None)
-    rows = await conn.fetch(_TYPEAHEAD, q, like_prefix(q), kind, score, last, limit)
+    rows = []
+    if score is None or score >= STRONG_FLOOR:
+        rows = list(await conn.fetch(_TYPEAHEAD_STRONG, q, words, kind, score, last, limit))
+    if len(rows) < limit:
+        if score is not None and score >= STRONG_FLOOR:
+            score, last = None, None  # the strong tier is done: fuzzy from its top
+        rows += await conn.fetch(
+            _TYPEAHEAD_FUZZY, q, words, kind, score, last, limit - len(rows)
+        )
     return [(_decode(r[0]), r["score"]) for r in rows]
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service.actors.queries import ACTOR_MATCHES, like_prefix
+from service.actors.queries import ACTOR_MATCHES, prefix_tsquery
 from service.claims.queries import CLAIM_JSON
 from service.claims.schemas import Claim
 from service.errors import NotFound
@@ -68,7 +68,7 @@ async def search(
     rows: list[asyncpg.Record] = await conn.fetch(
         _SEARCH,
         normalised,
-        like_prefix(normalised),
+        prefix_tsquery(normalised),
         "actor" in f.types,
         "claim" in f.types,
         "dispute" in f.types,
