@@ -124,9 +124,8 @@ class PreconditionFailed(DomainError):
 
     def __init__(self, resource: str) -> None:
         super().__init__(
-            f"If-Match lists no current ETag of this {resource}: it has changed since it was "
-            f"read, and nothing was changed now. GET it again, reapply your change, and send "
-            f"its new ETag in If-Match."
+            f"If-Match lists no current ETag of this {resource}: it changed since it was read. "
+            f"Nothing was written; GET it again, reapply your change, and send its new ETag."
         )
 
 

@@ -70,7 +70,7 @@ def _malformed(header: Header, why: str) -> Invalid:
             FieldError(
                 field=header,
                 message=f"{why} Expected `*` or a comma-separated list of entity tags such as "
-                f"{example} (as an ETag header gave them), a weak one written W/{example}.",
+                f"{example}, as ETag headers give them (a weak one is written W/{example}).",
                 location="header",
             )
         ]
