@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -22,6 +24,7 @@ from tests.helpers import fields, problem, snapshot
 
 pytestmark = pytest.mark.compat
 
+COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 TAG = re.compile(r'^"(?P<version>[1-9][0-9]*)-(?P<digest>[0-9a-f]{16})"$')
 
 
@@ -222,6 +225,13 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(client, conn, world, 
     assert collection.rstrip("s") in body["detail"]
     assert current not in refused.text  # a 412 does not hand out the tag to blindly retry with
     assert await snapshot(conn) == before
+
+    described = (await client.get("/problems/precondition-failed")).json()
+    assert described == {
+        "type": "/problems/precondition-failed",
+        "title": "Precondition failed",
+        "status": 412,
+    }
 
     refused = await client.delete(path, headers={"If-Match": stale})
     problem(refused, 412)
@@ -532,3 +542,39 @@ async def test_many_concurrent_writers_with_one_tag_exactly_one_wins(live_url, c
     assert sum(s in (200, 201) for s in statuses) == 1, statuses
     assert statuses.count(412) == 7, statuses
     assert await revisions(conn, dispute["id"]) == [1, 2]
+
+
+# ------------------------------------------------------------------------------ the document
+
+
+def test_the_document_states_the_conditions():
+    document = json.loads(COMMITTED.read_text())
+    operations = {
+        op["operationId"]: op for item in document["paths"].values() for op in item.values()
+    }
+
+    def headers_in(op: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {p["name"]: p for p in op.get("parameters", []) if p["in"] == "header"}
+
+    for name in ("actor", "source", "claim", "dispute", "review"):
+        read = operations[f"get_{name}"]
+        assert headers_in(read)["If-None-Match"]["required"] is False
+        assert headers_in(read)["If-None-Match"]["schema"] == {"type": "string"}
+        assert "ETag" in read["responses"]["200"]["headers"]
+        assert "ETag" in read["responses"]["304"]["headers"]
+        assert "content" not in read["responses"]["304"]
+        assert "ETag" in operations[f"create_{name}"]["responses"]["201"]["headers"]
+        for write in (f"update_{name}", f"delete_{name}"):
+            assert headers_in(operations[write])["If-Match"]["required"] is False, write
+            assert "412" in operations[write]["responses"], write
+            assert "422" in operations[write]["responses"], write
+        assert "ETag" in operations[f"update_{name}"]["responses"]["200"]["headers"]
+    for write in ("add_dispute_position", "update_dispute_position", "remove_dispute_position"):
+        op = operations[write]
+        assert "If-Match" in headers_in(op), write
+        assert "412" in op["responses"], write
+        success = "201" if write.startswith("add") else "200"
+        assert "ETag" in op["responses"][success]["headers"], write
+    # only these take the conditions
+    assert "If-Match" not in headers_in(operations["list_claims"])
+    assert "If-None-Match" not in headers_in(operations["list_claim_revisions"])
