@@ -106,7 +106,9 @@ OPENAPI_DESCRIPTION = """\
 claimdesk tracks **who said what, where, when and about whom**, and links contradictory
 statements into disputes. Lists use keyset pagination (`limit`, `cursor` -> `next_cursor`).
 Errors are RFC 9457 `application/problem+json`; validation problems name each field in
-`errors`. Every change bumps `version` and is kept as a revision.
+`errors`. Every change bumps `version` and is kept as a revision. A single resource comes
+with an `ETag`: send it back in `If-None-Match` for a 304 while it is unchanged, and in
+`If-Match` to write only if nobody else has changed it meanwhile (412 otherwise).
 """
 
 

@@ -1,4 +1,4 @@
-"""What route handlers are given: the pool and who is asking (shared by every slice)."""
+"""What route handlers are given: the pool, who is asking, and the request's conditions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from service import etag
 from service.history import Who
 
 
@@ -22,11 +23,37 @@ def provide_who(request: Request[Any, Any, Any]) -> Who:
     return Who(changed_by="anonymous", request_id=request.state.get("request_id"))
 
 
+# The header parameters below document the headers in the OpenAPI document of each operation
+# that takes the condition; the value is read from every field line of the header (a client
+# may send the list on several lines), which a single parameter would not give.
+
+
+def provide_if_match(
+    request: Request[Any, Any, Any], if_match_header: etag.IfMatchHeader = None
+) -> etag.Condition | None:
+    if if_match_header is None:
+        return None
+    return etag.parse("If-Match", request.headers.getall("if-match"))
+
+
+def provide_if_none_match(
+    request: Request[Any, Any, Any], if_none_match_header: etag.IfNoneMatchHeader = None
+) -> etag.Condition | None:
+    if if_none_match_header is None:
+        return None
+    return etag.parse("If-None-Match", request.headers.getall("if-none-match"))
+
+
 dependencies = {
     "pool": Provide(provide_pool, sync_to_thread=False),
     "who": Provide(provide_who, sync_to_thread=False),
+    "if_match": Provide(provide_if_match, sync_to_thread=False),
+    "if_none_match": Provide(provide_if_none_match, sync_to_thread=False),
 }
 
-# What handlers declare: ``pool: Pool`` and ``who: Caller``.
+# What handlers declare: ``pool: Pool``, ``who: Caller``, ``if_match: IfMatch`` (writes) and
+# ``if_none_match: IfNoneMatch`` (reads).
 Pool = NamedDependency[asyncpg.Pool]
 Caller = NamedDependency[Who]
+IfMatch = NamedDependency[etag.Condition | None]
+IfNoneMatch = NamedDependency[etag.Condition | None]

@@ -74,6 +74,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "conflict": (409, "Conflict"),
     "duplicate": (409, "Duplicate"),
     "in-use": (409, "Resource in use"),
+    "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation error"),
@@ -116,6 +117,16 @@ class InUse(DomainError):
 
     def __init__(self, detail: str, held_by: list[HeldBy]) -> None:
         super().__init__(detail, held_by=held_by)
+
+
+class PreconditionFailed(DomainError):
+    slug = "precondition-failed"
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(
+            f"If-Match lists no current ETag of this {resource}: it changed since it was read. "
+            f"Nothing was written; GET it again, reapply your change, and send its new ETag."
+        )
 
 
 class Invalid(DomainError):
@@ -357,6 +368,8 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
         400: "The body is not valid JSON.",
         404: "No such resource.",
         409: "Conflicts with the current state (duplicate, or still in use).",
+        412: "`If-Match` does not list the current `ETag`: the resource changed since it was "
+        "read. Nothing was changed.",
         413: "The request body is too large.",
         422: "A field is invalid; `errors` names each one.",
         503: "Not ready: the database is unreachable or not migrated.",
@@ -381,6 +394,7 @@ __all__ = [
     "InUse",
     "Invalid",
     "NotFound",
+    "PreconditionFailed",
     "ProblemDetails",
     "exception_handlers",
     "invalid",

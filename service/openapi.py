@@ -12,6 +12,8 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Schema
+from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
 
@@ -69,6 +71,7 @@ def tidy_openapi(app: Litestar) -> None:
     are stated as enforced. And Litestar documents a JSON 400 for any handler with
     parameters; this service answers bad parameters with problem+json 422 (or 404 for a path
     id), and 400 only for a body that is not JSON, which handlers taking a body declare.
+    Header parameters are strings (never null), and a 304 documents the ETag it carries.
     """
     document = app.openapi_schema
     schemas = document.components.schemas if document.components else None
@@ -92,6 +95,16 @@ def tidy_openapi(app: Litestar) -> None:
             content = getattr(operation.responses.get("400"), "content", None) or {}
             if "application/json" in content:
                 del operation.responses["400"]
+            for parameter in operation.parameters or []:
+                if isinstance(parameter, OpenAPIParameter) and parameter.param_in == "header":
+                    # A header is absent or a string; Litestar writes `str | None` as "or null".
+                    parameter.schema = Schema(type=OpenAPIType.STRING)
+            # A 304 carries the ETag its 200 would have carried.
+            ok, not_modified = operation.responses.get("200"), operation.responses.get("304")
+            if isinstance(ok, OpenAPIResponse) and isinstance(not_modified, OpenAPIResponse):
+                etag = (ok.headers or {}).get("ETag")
+                if etag is not None:
+                    not_modified.headers = {"ETag": etag}
 
 
 def _schema_path_not_found(path: FromPath[str] = "/") -> Response[Any]:

@@ -14,6 +14,9 @@ TABLES = (
     "claims",
     "claim_targets",
     "claim_appearances",
+    "disputes",
+    "dispute_positions",
+    "reviews",
     "revisions",
     "change_events",
 )

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service import history, references
+from service import etag, history, references
 from service.actors.schemas import Actor, ActorCreate, ActorFilters, ActorUpdate, MembershipInput
 from service.db import new_id
 from service.errors import Duplicate, FieldError, Invalid, NotFound
@@ -309,8 +309,16 @@ async def create(conn: asyncpg.Connection, who: Who, data: ActorCreate) -> Actor
     return actor
 
 
-async def update(conn: asyncpg.Connection, who: Who, actor_id: UUID, data: ActorUpdate) -> Actor:
+async def update(
+    conn: asyncpg.Connection,
+    who: Who,
+    actor_id: UUID,
+    data: ActorUpdate,
+    *,
+    precondition: etag.Condition | None = None,
+) -> Actor:
     current = await get(conn, actor_id, lock=True)
+    etag.require(precondition, current)
     changes = sent(data)
     if "names" in changes:
         _check_names(changes["names"])
@@ -356,8 +364,15 @@ HOLDERS: list[references.Holder] = [
 ]
 
 
-async def delete(conn: asyncpg.Connection, who: Who, actor_id: UUID) -> None:
+async def delete(
+    conn: asyncpg.Connection,
+    who: Who,
+    actor_id: UUID,
+    *,
+    precondition: etag.Condition | None = None,
+) -> None:
     actor = await get(conn, actor_id, lock=True)
+    etag.require(precondition, actor)
     await references.refuse_if_held(conn, "actor", actor_id, HOLDERS)
     await conn.execute("DELETE FROM actors WHERE id = $1", actor_id)
     await history.record(conn, who, "actor", actor_id, actor.version + 1, "delete", actor)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, history
+from service import db, etag, history
 from service.actors import examples, queries
 from service.actors.schemas import (
     Actor,
@@ -18,7 +18,7 @@ from service.actors.schemas import (
     ActorPage,
     ActorUpdate,
 )
-from service.deps import Caller, Pool
+from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import invalid, responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -94,32 +94,39 @@ class ActorController(Controller):
         summary="Create an actor",
         description="A person, organization, state, armed group, media outlet or unnamed group.",
         responses=responses(400, 409, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def create_actor(
         self,
         pool: Pool,
         who: Caller,
         data: Annotated[ActorCreate, Body(examples=examples.CREATE)],
-    ) -> Actor:
+    ) -> Response[Actor]:
         async with db.transaction(pool) as conn:
-            return await queries.create(conn, who, data)
+            actor = await queries.create(conn, who, data)
+        return etag.respond(actor)
 
     @get(
         "/{actor_id:str}",
         operation_id="get_actor",
         summary="Get an actor",
-        responses=responses(404),
+        responses={**responses(404, 422), **etag.NOT_MODIFIED},
+        response_headers=[etag.ETAG_HEADER],
     )
-    async def get_actor(self, pool: Pool, actor_id: ActorId) -> Actor:
+    async def get_actor(
+        self, pool: Pool, actor_id: ActorId, if_none_match: IfNoneMatch
+    ) -> Response[Actor]:
         async with pool.acquire() as conn:
-            return await queries.get(conn, actor_id)
+            actor = await queries.get(conn, actor_id)
+        return etag.respond(actor, if_none_match)
 
     @patch(
         "/{actor_id:str}",
         operation_id="update_actor",
         summary="Update an actor",
         description="Send only the fields to change; a list sent replaces the whole list.",
-        responses=responses(400, 404, 409, 413, 422),
+        responses=responses(400, 404, 409, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def update_actor(
         self,
@@ -127,9 +134,11 @@ class ActorController(Controller):
         who: Caller,
         actor_id: ActorId,
         data: Annotated[ActorUpdate, Body(examples=examples.UPDATE)],
-    ) -> Actor:
+        if_match: IfMatch,
+    ) -> Response[Actor]:
         async with db.transaction(pool) as conn:
-            return await queries.update(conn, who, actor_id, data)
+            actor = await queries.update(conn, who, actor_id, data, precondition=if_match)
+        return etag.respond(actor)
 
     @delete(
         "/{actor_id:str}",
@@ -137,11 +146,13 @@ class ActorController(Controller):
         summary="Delete an actor",
         description="Refused (409) while claims, sources or memberships refer to it; "
         "its revisions stay readable.",
-        responses=responses(404, 409),
+        responses=responses(404, 409, 412, 422),
     )
-    async def delete_actor(self, pool: Pool, who: Caller, actor_id: ActorId) -> None:
+    async def delete_actor(
+        self, pool: Pool, who: Caller, actor_id: ActorId, if_match: IfMatch
+    ) -> None:
         async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, actor_id)
+            await queries.delete(conn, who, actor_id, precondition=if_match)
 
     @get(
         "/{actor_id:str}/revisions",

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service import history, references
+from service import etag, history, references
 from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound
@@ -250,8 +250,16 @@ async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim
     return claim
 
 
-async def update(conn: asyncpg.Connection, who: Who, claim_id: UUID, data: ClaimUpdate) -> Claim:
+async def update(
+    conn: asyncpg.Connection,
+    who: Who,
+    claim_id: UUID,
+    data: ClaimUpdate,
+    *,
+    precondition: etag.Condition | None = None,
+) -> Claim:
     current = await get(conn, claim_id, lock=True)
+    etag.require(precondition, current)
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
     changes = sent(data)
     if "stated_on" in changes and "stated_on_precision" not in changes:
@@ -273,8 +281,15 @@ HOLDERS: list[references.Holder] = [
 ]
 
 
-async def delete(conn: asyncpg.Connection, who: Who, claim_id: UUID) -> None:
+async def delete(
+    conn: asyncpg.Connection,
+    who: Who,
+    claim_id: UUID,
+    *,
+    precondition: etag.Condition | None = None,
+) -> None:
     claim = await get(conn, claim_id, lock=True)
+    etag.require(precondition, claim)
     await references.refuse_if_held(conn, "claim", claim_id, HOLDERS)
     await conn.execute("DELETE FROM claims WHERE id = $1", claim_id)
     await history.record(conn, who, "claim", claim_id, claim.version + 1, "delete", claim)

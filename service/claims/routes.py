@@ -6,11 +6,11 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, history
+from service import db, etag, history
 from service.claims import examples, queries
 from service.claims.schemas import (
     Claim,
@@ -20,7 +20,7 @@ from service.claims.schemas import (
     ClaimPage,
     ClaimUpdate,
 )
-from service.deps import Caller, Pool
+from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import invalid, responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -121,15 +121,17 @@ class ClaimController(Controller):
         summary="Create a claim",
         description="One statement by one speaker, with at least one appearance in a source.",
         responses=responses(400, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def create_claim(
         self,
         pool: Pool,
         who: Caller,
         data: Annotated[ClaimCreate, Body(examples=examples.CREATE)],
-    ) -> Claim:
+    ) -> Response[Claim]:
         async with db.transaction(pool) as conn:
-            return await queries.create(conn, who, data)
+            claim = await queries.create(conn, who, data)
+        return etag.respond(claim)
 
     @get(
         "/{claim_id:str}",
@@ -137,11 +139,15 @@ class ClaimController(Controller):
         summary="Get a claim",
         description="Embeds speaker (with their role on that date), relayed-by, targets and "
         "sources.",
-        responses=responses(404),
+        responses={**responses(404, 422), **etag.NOT_MODIFIED},
+        response_headers=[etag.ETAG_HEADER],
     )
-    async def get_claim(self, pool: Pool, claim_id: ClaimId) -> Claim:
+    async def get_claim(
+        self, pool: Pool, claim_id: ClaimId, if_none_match: IfNoneMatch
+    ) -> Response[Claim]:
         async with pool.acquire() as conn:
-            return await queries.get(conn, claim_id)
+            claim = await queries.get(conn, claim_id)
+        return etag.respond(claim, if_none_match)
 
     @patch(
         "/{claim_id:str}",
@@ -149,7 +155,8 @@ class ClaimController(Controller):
         summary="Update a claim",
         description="Send only the fields to change; a list sent replaces the whole list. "
         "Sending `stated_on` without a precision means a day.",
-        responses=responses(400, 404, 413, 422),
+        responses=responses(400, 404, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def update_claim(
         self,
@@ -157,9 +164,11 @@ class ClaimController(Controller):
         who: Caller,
         claim_id: ClaimId,
         data: Annotated[ClaimUpdate, Body(examples=examples.UPDATE)],
-    ) -> Claim:
+        if_match: IfMatch,
+    ) -> Response[Claim]:
         async with db.transaction(pool) as conn:
-            return await queries.update(conn, who, claim_id, data)
+            claim = await queries.update(conn, who, claim_id, data, precondition=if_match)
+        return etag.respond(claim)
 
     @delete(
         "/{claim_id:str}",
@@ -167,11 +176,13 @@ class ClaimController(Controller):
         summary="Delete a claim",
         description="Refused (409) while a dispute holds it or reviews rate it; its revisions "
         "stay readable.",
-        responses=responses(404, 409),
+        responses=responses(404, 409, 412, 422),
     )
-    async def delete_claim(self, pool: Pool, who: Caller, claim_id: ClaimId) -> None:
+    async def delete_claim(
+        self, pool: Pool, who: Caller, claim_id: ClaimId, if_match: IfMatch
+    ) -> None:
         async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, claim_id)
+            await queries.delete(conn, who, claim_id, precondition=if_match)
 
     @get(
         "/{claim_id:str}/revisions",

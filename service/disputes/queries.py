@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service import history, references
+from service import etag, history, references
 from service.claims.queries import CLAIM_JSON
 from service.db import new_id
 from service.disputes.schemas import (
@@ -160,9 +160,15 @@ def _stances(dispute: Dispute) -> dict[UUID, str]:
 
 
 async def update(
-    conn: asyncpg.Connection, who: Who, dispute_id: UUID, data: DisputeUpdate
+    conn: asyncpg.Connection,
+    who: Who,
+    dispute_id: UUID,
+    data: DisputeUpdate,
+    *,
+    precondition: etag.Condition | None = None,
 ) -> Dispute:
     current = await get(conn, dispute_id, lock=True)
+    etag.require(precondition, current)
     changes = sent(data)
     status = changes.get("status", current.status)
     moving = status != current.status
@@ -215,9 +221,15 @@ async def update(
 
 
 async def add_position(
-    conn: asyncpg.Connection, who: Who, dispute_id: UUID, data: PositionInput
+    conn: asyncpg.Connection,
+    who: Who,
+    dispute_id: UUID,
+    data: PositionInput,
+    *,
+    precondition: etag.Condition | None = None,
 ) -> Dispute:
     current = await get(conn, dispute_id, lock=True)
+    etag.require(precondition, current)
     if data.claim_id in _stances(current):
         raise Duplicate(
             "This claim stands in the dispute already; change its stance instead.", field="claim_id"
@@ -233,10 +245,16 @@ async def add_position(
 
 
 async def _change_position(
-    conn: asyncpg.Connection, who: Who, dispute_id: UUID, claim_id: UUID, stance: str | None
+    conn: asyncpg.Connection,
+    who: Who,
+    dispute_id: UUID,
+    claim_id: UUID,
+    stance: str | None,
+    precondition: etag.Condition | None,
 ) -> Dispute:
     """Set the stance of ``claim_id`` (``None``: remove it), keeping an open dispute disputed."""
     current = await get(conn, dispute_id, lock=True)
+    etag.require(precondition, current)
     stances = _stances(current)
     if claim_id not in stances:
         raise NotFound("position of claim", claim_id)
@@ -263,19 +281,37 @@ async def _change_position(
 
 
 async def set_stance(
-    conn: asyncpg.Connection, who: Who, dispute_id: UUID, claim_id: UUID, stance: str
+    conn: asyncpg.Connection,
+    who: Who,
+    dispute_id: UUID,
+    claim_id: UUID,
+    stance: str,
+    *,
+    precondition: etag.Condition | None = None,
 ) -> Dispute:
-    return await _change_position(conn, who, dispute_id, claim_id, stance)
+    return await _change_position(conn, who, dispute_id, claim_id, stance, precondition)
 
 
 async def remove_position(
-    conn: asyncpg.Connection, who: Who, dispute_id: UUID, claim_id: UUID
+    conn: asyncpg.Connection,
+    who: Who,
+    dispute_id: UUID,
+    claim_id: UUID,
+    *,
+    precondition: etag.Condition | None = None,
 ) -> Dispute:
-    return await _change_position(conn, who, dispute_id, claim_id, None)
+    return await _change_position(conn, who, dispute_id, claim_id, None, precondition)
 
 
-async def delete(conn: asyncpg.Connection, who: Who, dispute_id: UUID) -> None:
+async def delete(
+    conn: asyncpg.Connection,
+    who: Who,
+    dispute_id: UUID,
+    *,
+    precondition: etag.Condition | None = None,
+) -> None:
     dispute = await get(conn, dispute_id, lock=True)
+    etag.require(precondition, dispute)
     await conn.execute("DELETE FROM disputes WHERE id = $1", dispute_id)
     await history.record(conn, who, "dispute", dispute_id, dispute.version + 1, "delete", dispute)
 

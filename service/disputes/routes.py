@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, history
+from service import db, etag, history
 from service.claims.schemas import DisputeStatus
-from service.deps import Caller, Pool
+from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.disputes import examples, queries
 from service.disputes.schemas import (
     ContradictionPage,
@@ -97,15 +97,17 @@ class DisputeController(Controller):
         description="A question and at least two claims holding at least two different "
         "stances (affirms, denies, questions); a claim stands in it once.",
         responses=responses(400, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def create_dispute(
         self,
         pool: Pool,
         who: Caller,
         data: Annotated[DisputeCreate, Body(examples=examples.CREATE)],
-    ) -> Dispute:
+    ) -> Response[Dispute]:
         async with db.transaction(pool) as conn:
-            return await queries.create(conn, who, data)
+            dispute = await queries.create(conn, who, data)
+        return etag.respond(dispute)
 
     @get(
         "/{dispute_id:str}",
@@ -113,11 +115,15 @@ class DisputeController(Controller):
         summary="Get a dispute as its sides",
         description="Claims grouped by stance, each with speaker (and role), relayed-by, "
         "date and precision, sources and reviews.",
-        responses=responses(404),
+        responses={**responses(404, 422), **etag.NOT_MODIFIED},
+        response_headers=[etag.ETAG_HEADER],
     )
-    async def get_dispute(self, pool: Pool, dispute_id: DisputeId) -> Dispute:
+    async def get_dispute(
+        self, pool: Pool, dispute_id: DisputeId, if_none_match: IfNoneMatch
+    ) -> Response[Dispute]:
         async with pool.acquire() as conn:
-            return await queries.get(conn, dispute_id)
+            dispute = await queries.get(conn, dispute_id)
+        return etag.respond(dispute, if_none_match)
 
     @patch(
         "/{dispute_id:str}",
@@ -125,7 +131,8 @@ class DisputeController(Controller):
         summary="Update, resolve, dismiss or reopen a dispute",
         description="Resolving needs a `resolution` (verdict and note), dismissing a "
         "`dismissal` note; reopening clears them (revisions keep them).",
-        responses=responses(400, 404, 413, 422),
+        responses=responses(400, 404, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def update_dispute(
         self,
@@ -133,27 +140,33 @@ class DisputeController(Controller):
         who: Caller,
         dispute_id: DisputeId,
         data: Annotated[DisputeUpdate, Body(examples=examples.UPDATE)],
-    ) -> Dispute:
+        if_match: IfMatch,
+    ) -> Response[Dispute]:
         async with db.transaction(pool) as conn:
-            return await queries.update(conn, who, dispute_id, data)
+            dispute = await queries.update(conn, who, dispute_id, data, precondition=if_match)
+        return etag.respond(dispute)
 
     @delete(
         "/{dispute_id:str}",
         operation_id="delete_dispute",
         summary="Delete a dispute",
         description="Its claims stay; its revisions stay readable.",
-        responses=responses(404),
+        responses=responses(404, 412, 422),
     )
-    async def delete_dispute(self, pool: Pool, who: Caller, dispute_id: DisputeId) -> None:
+    async def delete_dispute(
+        self, pool: Pool, who: Caller, dispute_id: DisputeId, if_match: IfMatch
+    ) -> None:
         async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, dispute_id)
+            await queries.delete(conn, who, dispute_id, precondition=if_match)
 
     @post(
         "/{dispute_id:str}/positions",
         operation_id="add_dispute_position",
         summary="Add a claim to a dispute",
-        description="409 if it stands there already.",
-        responses=responses(400, 404, 409, 413, 422),
+        description="409 if it stands there already. Answers the dispute as it now stands; "
+        "`If-Match` compares the dispute's tag.",
+        responses=responses(400, 404, 409, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def add_position(
         self,
@@ -161,16 +174,20 @@ class DisputeController(Controller):
         who: Caller,
         dispute_id: DisputeId,
         data: Annotated[PositionInput, Body(examples=examples.POSITION)],
-    ) -> Dispute:
+        if_match: IfMatch,
+    ) -> Response[Dispute]:
         async with db.transaction(pool) as conn:
-            return await queries.add_position(conn, who, dispute_id, data)
+            dispute = await queries.add_position(conn, who, dispute_id, data, precondition=if_match)
+        return etag.respond(dispute)
 
     @patch(
         "/{dispute_id:str}/positions/{claim_id:str}",
         operation_id="update_dispute_position",
         summary="Change a claim's stance in a dispute",
-        description="Refused (422) if an open dispute would be left with one stance.",
-        responses=responses(400, 404, 413, 422),
+        description="Refused (422) if an open dispute would be left with one stance. Answers "
+        "the dispute as it now stands; `If-Match` compares the dispute's tag.",
+        responses=responses(400, 404, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def update_position(
         self,
@@ -179,9 +196,13 @@ class DisputeController(Controller):
         dispute_id: DisputeId,
         claim_id: ClaimId,
         data: Annotated[PositionUpdate, Body(examples=examples.STANCE)],
-    ) -> Dispute:
+        if_match: IfMatch,
+    ) -> Response[Dispute]:
         async with db.transaction(pool) as conn:
-            return await queries.set_stance(conn, who, dispute_id, claim_id, data.stance)
+            dispute = await queries.set_stance(
+                conn, who, dispute_id, claim_id, data.stance, precondition=if_match
+            )
+        return etag.respond(dispute)
 
     @delete(
         "/{dispute_id:str}/positions/{claim_id:str}",
@@ -189,8 +210,10 @@ class DisputeController(Controller):
         summary="Remove a claim from a dispute",
         status_code=200,
         description="Refused (422) if an open dispute would be left with fewer than two "
-        "claims or one stance. Answers the dispute as it now stands.",
-        responses=responses(404, 422),
+        "claims or one stance. Answers the dispute as it now stands; `If-Match` compares the "
+        "dispute's tag.",
+        responses=responses(404, 412, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def remove_position(
         self,
@@ -198,9 +221,13 @@ class DisputeController(Controller):
         who: Caller,
         dispute_id: DisputeId,
         claim_id: ClaimId,
-    ) -> Dispute:
+        if_match: IfMatch,
+    ) -> Response[Dispute]:
         async with db.transaction(pool) as conn:
-            return await queries.remove_position(conn, who, dispute_id, claim_id)
+            dispute = await queries.remove_position(
+                conn, who, dispute_id, claim_id, precondition=if_match
+            )
+        return etag.respond(dispute)
 
     @get(
         "/{dispute_id:str}/revisions",

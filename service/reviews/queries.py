@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service import history, references
+from service import etag, history, references
 from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
@@ -124,8 +124,16 @@ async def create(conn: asyncpg.Connection, who: Who, data: ReviewCreate) -> Revi
     return review
 
 
-async def update(conn: asyncpg.Connection, who: Who, review_id: UUID, data: ReviewUpdate) -> Review:
+async def update(
+    conn: asyncpg.Connection,
+    who: Who,
+    review_id: UUID,
+    data: ReviewUpdate,
+    *,
+    precondition: etag.Condition | None = None,
+) -> Review:
     current = await get(conn, review_id, lock=True)
+    etag.require(precondition, current)
     r = {name: getattr(current, name) for name in (*ReviewUpdate.__struct_fields__, "claim_id")}
     r.update(sent(data))
     review = await _write(conn, review_id, r)
@@ -133,7 +141,14 @@ async def update(conn: asyncpg.Connection, who: Who, review_id: UUID, data: Revi
     return review
 
 
-async def delete(conn: asyncpg.Connection, who: Who, review_id: UUID) -> None:
+async def delete(
+    conn: asyncpg.Connection,
+    who: Who,
+    review_id: UUID,
+    *,
+    precondition: etag.Condition | None = None,
+) -> None:
     review = await get(conn, review_id, lock=True)
+    etag.require(precondition, review)
     await conn.execute("DELETE FROM reviews WHERE id = $1", review_id)
     await history.record(conn, who, "review", review_id, review.version + 1, "delete", review)

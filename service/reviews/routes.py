@@ -8,9 +8,9 @@ from uuid import UUID
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, history
+from service import db, etag, history
 from service.claims import queries as claims
-from service.deps import Caller, Pool
+from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -57,32 +57,39 @@ class ReviewController(Controller):
         summary="Create a review",
         description="A fact-check verdict on a claim; `worst <= value <= best`.",
         responses=responses(400, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def create_review(
         self,
         pool: Pool,
         who: Caller,
         data: Annotated[ReviewCreate, Body(examples=examples.CREATE)],
-    ) -> Review:
+    ) -> Response[Review]:
         async with db.transaction(pool) as conn:
-            return await queries.create(conn, who, data)
+            review = await queries.create(conn, who, data)
+        return etag.respond(review)
 
     @get(
         "/{review_id:str}",
         operation_id="get_review",
         summary="Get a review",
-        responses=responses(404),
+        responses={**responses(404, 422), **etag.NOT_MODIFIED},
+        response_headers=[etag.ETAG_HEADER],
     )
-    async def get_review(self, pool: Pool, review_id: ReviewId) -> Review:
+    async def get_review(
+        self, pool: Pool, review_id: ReviewId, if_none_match: IfNoneMatch
+    ) -> Response[Review]:
         async with pool.acquire() as conn:
-            return await queries.get(conn, review_id)
+            review = await queries.get(conn, review_id)
+        return etag.respond(review, if_none_match)
 
     @patch(
         "/{review_id:str}",
         operation_id="update_review",
         summary="Update a review",
         description="Send only the fields to change; the claim reviewed does not change.",
-        responses=responses(400, 404, 413, 422),
+        responses=responses(400, 404, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def update_review(
         self,
@@ -90,20 +97,24 @@ class ReviewController(Controller):
         who: Caller,
         review_id: ReviewId,
         data: Annotated[ReviewUpdate, Body(examples=examples.UPDATE)],
-    ) -> Review:
+        if_match: IfMatch,
+    ) -> Response[Review]:
         async with db.transaction(pool) as conn:
-            return await queries.update(conn, who, review_id, data)
+            review = await queries.update(conn, who, review_id, data, precondition=if_match)
+        return etag.respond(review)
 
     @delete(
         "/{review_id:str}",
         operation_id="delete_review",
         summary="Delete a review",
         description="Its revisions stay readable.",
-        responses=responses(404),
+        responses=responses(404, 412, 422),
     )
-    async def delete_review(self, pool: Pool, who: Caller, review_id: ReviewId) -> None:
+    async def delete_review(
+        self, pool: Pool, who: Caller, review_id: ReviewId, if_match: IfMatch
+    ) -> None:
         async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, review_id)
+            await queries.delete(conn, who, review_id, precondition=if_match)
 
     @get(
         "/{review_id:str}/revisions",

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service import history, references
+from service import etag, history, references
 from service.db import new_id
 from service.errors import Duplicate, NotFound, invalid
 from service.history import Who
@@ -156,8 +156,16 @@ async def create(conn: asyncpg.Connection, who: Who, data: SourceCreate) -> Sour
     return source
 
 
-async def update(conn: asyncpg.Connection, who: Who, source_id: UUID, data: SourceUpdate) -> Source:
+async def update(
+    conn: asyncpg.Connection,
+    who: Who,
+    source_id: UUID,
+    data: SourceUpdate,
+    *,
+    precondition: etag.Condition | None = None,
+) -> Source:
     current = await get(conn, source_id, lock=True)
+    etag.require(precondition, current)
     fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
     fields.update(sent(data))
     source = await _write(conn, source_id, fields)
@@ -174,8 +182,15 @@ HOLDERS: list[references.Holder] = [
 ]
 
 
-async def delete(conn: asyncpg.Connection, who: Who, source_id: UUID) -> None:
+async def delete(
+    conn: asyncpg.Connection,
+    who: Who,
+    source_id: UUID,
+    *,
+    precondition: etag.Condition | None = None,
+) -> None:
     source = await get(conn, source_id, lock=True)
+    etag.require(precondition, source)
     await references.refuse_if_held(conn, "source", source_id, HOLDERS)
     await conn.execute("DELETE FROM sources WHERE id = $1", source_id)
     await history.record(conn, who, "source", source_id, source.version + 1, "delete", source)

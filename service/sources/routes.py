@@ -6,11 +6,11 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, history
-from service.deps import Caller, Pool
+from service import db, etag, history
+from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -90,32 +90,39 @@ class SourceController(Controller):
         description="A URL is unique after normalisation: a second source at the same page "
         "is a 409 naming the first (`existing_id`).",
         responses=responses(400, 409, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def create_source(
         self,
         pool: Pool,
         who: Caller,
         data: Annotated[SourceCreate, Body(examples=examples.CREATE)],
-    ) -> Source:
+    ) -> Response[Source]:
         async with db.transaction(pool) as conn:
-            return await queries.create(conn, who, data)
+            source = await queries.create(conn, who, data)
+        return etag.respond(source)
 
     @get(
         "/{source_id:str}",
         operation_id="get_source",
         summary="Get a source",
-        responses=responses(404),
+        responses={**responses(404, 422), **etag.NOT_MODIFIED},
+        response_headers=[etag.ETAG_HEADER],
     )
-    async def get_source(self, pool: Pool, source_id: SourceId) -> Source:
+    async def get_source(
+        self, pool: Pool, source_id: SourceId, if_none_match: IfNoneMatch
+    ) -> Response[Source]:
         async with pool.acquire() as conn:
-            return await queries.get(conn, source_id)
+            source = await queries.get(conn, source_id)
+        return etag.respond(source, if_none_match)
 
     @patch(
         "/{source_id:str}",
         operation_id="update_source",
         summary="Update a source",
         description="Send only the fields to change.",
-        responses=responses(400, 404, 409, 413, 422),
+        responses=responses(400, 404, 409, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
     )
     async def update_source(
         self,
@@ -123,20 +130,24 @@ class SourceController(Controller):
         who: Caller,
         source_id: SourceId,
         data: Annotated[SourceUpdate, Body(examples=examples.UPDATE)],
-    ) -> Source:
+        if_match: IfMatch,
+    ) -> Response[Source]:
         async with db.transaction(pool) as conn:
-            return await queries.update(conn, who, source_id, data)
+            source = await queries.update(conn, who, source_id, data, precondition=if_match)
+        return etag.respond(source)
 
     @delete(
         "/{source_id:str}",
         operation_id="delete_source",
         summary="Delete a source",
         description="Refused (409) while claims appear in it; its revisions stay readable.",
-        responses=responses(404, 409),
+        responses=responses(404, 409, 412, 422),
     )
-    async def delete_source(self, pool: Pool, who: Caller, source_id: SourceId) -> None:
+    async def delete_source(
+        self, pool: Pool, who: Caller, source_id: SourceId, if_match: IfMatch
+    ) -> None:
         async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, source_id)
+            await queries.delete(conn, who, source_id, precondition=if_match)
 
     @get(
         "/{source_id:str}/revisions",

@@ -1,0 +1,195 @@
+"""Entity tags and conditional requests (RFC 9110 sections 8.8.3 and 13), in one place.
+
+A resource's tag is strong and names the exact bytes of its representation:
+``"<version>-<first 16 hex digits of sha256(body)>"``. The version alone would not do: a
+representation embeds other resources (a claim its speaker's name, a dispute its claims), and
+those change without the resource's own ``version`` moving.
+
+- ``If-None-Match`` on a read: 304 when any listed tag matches (weak comparison) or ``*``.
+- ``If-Match`` on a write: the slice calls :func:`require` inside the write's transaction,
+  right after it has locked the row and read the current resource, so two writers holding the
+  same tag cannot both pass; 412 when no listed tag matches (strong comparison: a weak tag
+  never does), ``*`` matches any existing resource.
+
+The tag is computed from the same bytes the response sends (:func:`respond` encodes once),
+and the bytes of a resource read inside a write are those a ``GET`` would send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Response
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import HeaderParameter
+
+from service.errors import FieldError, Invalid, PreconditionFailed
+from service.schemas import Stamped
+
+Header = Literal["If-Match", "If-None-Match"]
+
+
+def _tag(version: int, body: bytes) -> str:
+    return f'"{version}-{hashlib.sha256(body).hexdigest()[:16]}"'
+
+
+def tag_of(resource: Stamped) -> str:
+    """The strong entity tag of ``resource`` as the service sends it (quotes included)."""
+    return _tag(resource.version, msgspec.json.encode(resource))
+
+
+class Condition(msgspec.Struct, frozen=True, kw_only=True):
+    """A parsed ``If-Match`` or ``If-None-Match``: ``*``, or the entity tags it lists."""
+
+    any: bool = False
+    strong: frozenset[str] = frozenset()  # opaque tags, quotes included
+    weak: frozenset[str] = frozenset()  # opaque tags listed as W/"...", quotes included
+
+    def matches_strongly(self, tag: str) -> bool:
+        """If-Match's comparison: both tags strong and equal."""
+        return self.any or tag in self.strong
+
+    def matches_weakly(self, tag: str) -> bool:
+        """If-None-Match's comparison: equal opaque tags, weak or not."""
+        return self.any or tag in self.strong or tag in self.weak
+
+
+def _is_etagc(char: str) -> bool:
+    # etagc = %x21 / %x23-7E / obs-text (%x80-FF; header bytes arrive decoded as latin-1)
+    code = ord(char)
+    return code == 0x21 or 0x23 <= code <= 0x7E or 0x80 <= code <= 0xFF
+
+
+def _malformed(header: Header, why: str) -> Invalid:
+    example = '"3-5f0c2a1e9b7d4c6a"'
+    return Invalid(
+        [
+            FieldError(
+                field=header,
+                message=f"{why} Expected `*` or a comma-separated list of entity tags such as "
+                f"{example}, as ETag headers give them (a weak one is written W/{example}).",
+                location="header",
+            )
+        ]
+    )
+
+
+def parse(header: Header, values: list[str]) -> Condition | None:
+    """Parse every field line of ``header`` (RFC 9110: ``"*" / #entity-tag``).
+
+    ``None`` when the header is absent. A value that is not that grammar is a 422 naming the
+    header, never a guess: a condition misread would lose an update or refuse a good one.
+    """
+    if not values:
+        return None
+    value = ", ".join(values)  # several field lines are one comma-separated list
+    if value.strip(" \t") == "*":
+        return Condition(any=True)
+    strong: set[str] = set()
+    weak: set[str] = set()
+    i, end = 0, len(value)
+    while True:
+        while i < end and value[i] in " \t,":  # OWS and empty list elements
+            i += 1
+        if i == end:
+            break
+        if value[i] == "*":
+            raise _malformed(header, "`*` must stand alone.")
+        is_weak = value.startswith("W/", i)
+        if is_weak:
+            i += 2
+        if i == end or value[i] != '"':
+            raise _malformed(header, f"Not an entity tag at character {i + 1}.")
+        close = value.find('"', i + 1)
+        if close == -1:
+            raise _malformed(header, "An entity tag is missing its closing quote.")
+        opaque = value[i : close + 1]
+        if not all(_is_etagc(c) for c in opaque[1:-1]):
+            raise _malformed(
+                header, "An entity tag holds a character it may not (a space, a control)."
+            )
+        (weak if is_weak else strong).add(opaque)
+        i = close + 1
+        while i < end and value[i] in " \t":
+            i += 1
+        if i < end and value[i] != ",":
+            raise _malformed(header, f"Expected a comma after an entity tag at character {i + 1}.")
+    if not strong and not weak:
+        raise _malformed(header, "No entity tag given.")
+    return Condition(strong=frozenset(strong), weak=frozenset(weak))
+
+
+def require(if_match: Condition | None, current: Stamped) -> None:
+    """412 unless ``If-Match`` lists ``current``'s tag (or is ``*``).
+
+    Call it inside the write's transaction, after the row is locked (``get(..., lock=True)``)
+    and before anything is changed: a writer that waited for the lock sees the version the
+    other writer committed, whose tag it cannot hold.
+    """
+    if if_match is None or if_match.matches_strongly(tag_of(current)):
+        return
+    raise PreconditionFailed(type(current).__name__.lower())
+
+
+def respond(
+    resource: Stamped, if_none_match: Condition | None = None, *, status_code: int | None = None
+) -> Response[Any]:
+    """The resource with its ``ETag``; a bodiless 304 when ``If-None-Match`` matches it.
+
+    The body is encoded here, once, and sent as these bytes: the tag names exactly them.
+    """
+    body = msgspec.json.encode(resource)
+    tag = _tag(resource.version, body)
+    if if_none_match is not None and if_none_match.matches_weakly(tag):
+        return Response(b"", status_code=304, headers={"ETag": tag})
+    return Response(
+        body, status_code=status_code, media_type="application/json", headers={"ETag": tag}
+    )
+
+
+# ------------------------------------------------------------------------- OpenAPI
+
+_TAG_FORMAT = '`"<version>-<16 hex digits of the SHA-256 of the body>"`'
+
+# The ETag header on the success response of an operation that answers a resource.
+ETAG_HEADER = ResponseHeader(
+    name="ETag",
+    value='"2-5f0c2a1e9b7d4c6a"',
+    documentation_only=True,
+    required=True,
+    description=f"Strong tag of this exact representation, {_TAG_FORMAT}: it changes when "
+    "the resource or anything it embeds changes. Send it back in `If-None-Match` (reads) or "
+    "`If-Match` (writes).",
+)
+
+NOT_MODIFIED: dict[int, ResponseSpec] = {
+    304: ResponseSpec(
+        data_container=None,
+        description="Not modified: `If-None-Match` lists the current tag (or is `*`). "
+        "No body; the `ETag` header is sent.",
+        generate_examples=False,
+    )
+}
+
+IfMatchHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description="Optional. Apply the write only if the resource's current `ETag` is one "
+        "of these comma-separated tags (or `*`: it exists); otherwise 412, nothing changed. "
+        "Weak tags (`W/...`) never match.",
+    ),
+]
+IfNoneMatchHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match",
+        required=False,
+        description="Optional. Comma-separated tags from earlier `ETag` headers (or `*`): when "
+        "one is still current, the answer is a bodiless 304.",
+    ),
+]
