@@ -38,7 +38,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
-    server_settings = {"timezone": "UTC", "application_name": "claimdesk"}
+    server_settings = {
+        "timezone": "UTC",
+        "application_name": "claimdesk",
+        # Requests are short and many: starting parallel workers for one costs more than it
+        # saves, and takes cores from the requests queued behind it.
+        "max_parallel_workers_per_gather": "0",
+    }
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
     pool: asyncpg.Pool = await asyncpg.create_pool(

@@ -91,9 +91,7 @@ STRONG_FLOOR = 0.85  # the lowest strong score; fuzzy scores stay below 0.8
 
 def strong_matches(q: str, words: str) -> str:
     """SQL for (actor_id, score, names) of actors a name of which matches strongly."""
-    return STRONG_MATCHES_TEMPLATE.format(
-        q=q, names=_names(_STRONG_CONDITION, q=q, words=words)
-    )
+    return STRONG_MATCHES_TEMPLATE.format(q=q, names=_names(_STRONG_CONDITION, q=q, words=words))
 
 
 def fuzzy_matches(q: str, words: str) -> str:
@@ -186,9 +184,7 @@ async def typeahead(
     if len(rows) < limit:
         if score is not None and score >= STRONG_FLOOR:
             score, last = None, None  # the strong tier is done: fuzzy from its top
-        rows += await conn.fetch(
-            _TYPEAHEAD_FUZZY, q, words, kind, score, last, limit - len(rows)
-        )
+        rows += await conn.fetch(_TYPEAHEAD_FUZZY, q, words, kind, score, last, limit - len(rows))
     return [(_decode(r[0]), r["score"]) for r in rows]
 
 

@@ -9,35 +9,50 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service.actors.queries import ACTOR_MATCHES, prefix_tsquery
+from service.actors.queries import fuzzy_matches, prefix_tsquery, strong_matches
 from service.claims.queries import CLAIM_JSON
 from service.claims.schemas import Claim
 from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
 
+# A word as common as الجيش can match a tenth of a million claims; ranking them all takes
+# seconds. Claims are ranked among the first SEARCH_CANDIDATES matches the index yields (after
+# the filters): every match is ranked whenever a query matches fewer, which narrower queries
+# and filters do.
+SEARCH_CANDIDATES = 1000
 _SEARCH = f"""
 WITH params AS (SELECT claimdesk_tsquery($1, $17) AS q)
 SELECT type, id, score, title, body, translations FROM (
     (SELECT 'actor' AS type, a.id, m.score, a.name AS title,
             array_to_string(m.names, ' · ') AS body, NULL::jsonb AS translations
-     FROM ({ACTOR_MATCHES}) AS m JOIN actors a ON a.id = m.actor_id
+     FROM ({strong_matches("$1", "$2")}
+           UNION ALL
+           -- near misses only when strong matches do not fill a page: the trigram scan is
+           -- the slow part, and typed names mostly match strongly
+           SELECT * FROM ({fuzzy_matches("$1", "$2")}) AS f
+           WHERE (SELECT count(*) FROM ({strong_matches("$1", "$2")} LIMIT $16) AS s) < $16
+          ) AS m JOIN actors a ON a.id = m.actor_id
      WHERE $3 AND ($13::float8 IS NULL OR (m.score, 'actor', a.id) < ($13, $14, $15::uuid))
      ORDER BY m.score DESC, a.id DESC
      LIMIT $16)
     UNION ALL
-    (SELECT 'claim', c.id, ts_rank_cd(c.search_vector, p.q)::float8 AS score, sp.name, c.text,
-            c.translations
-     FROM params p, claims c JOIN actors sp ON sp.id = c.speaker_id
-     WHERE $4 AND c.search_vector @@ p.q
-       AND ($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
-       AND ($7::uuid IS NULL OR c.speaker_id = $7)
-       AND ($8::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $8))
-       AND ($9::text IS NULL OR c.topics @> ARRAY[$9::text])
-       AND ($10::date IS NULL OR c.stated_until >= $10)
-       AND ($11::date IS NULL OR c.stated_on <= $11)
-       AND ($13::float8 IS NULL
-            OR (ts_rank_cd(c.search_vector, p.q)::float8, 'claim', c.id) < ($13, $14, $15::uuid))
-     ORDER BY 3 DESC, c.id DESC
+    (SELECT 'claim', c.id, c.score, sp.name, c.text, c.translations
+     FROM (SELECT c.*, ts_rank_cd(c.search_vector, p.q)::float8 AS score
+           FROM params p, LATERAL (
+               SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
+               FROM claims c
+               WHERE $4 AND c.search_vector @@ p.q
+                 AND ($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
+                 AND ($7::uuid IS NULL OR c.speaker_id = $7)
+                 AND ($8::uuid IS NULL
+                      OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $8))
+                 AND ($9::text IS NULL OR c.topics @> ARRAY[$9::text])
+                 AND ($10::date IS NULL OR c.stated_until >= $10)
+                 AND ($11::date IS NULL OR c.stated_on <= $11)
+               LIMIT {SEARCH_CANDIDATES}) AS c) AS c
+     JOIN actors sp ON sp.id = c.speaker_id
+     WHERE $13::float8 IS NULL OR (c.score, 'claim', c.id) < ($13, $14, $15::uuid)
+     ORDER BY c.score DESC, c.id DESC
      LIMIT $16)
     UNION ALL
     (SELECT 'dispute', d.id, ts_rank_cd(d.search_vector, p.q)::float8 AS score, d.title,
