@@ -175,25 +175,36 @@ async def test_similar_claims_by_other_speakers(client, demo):
 
 
 async def test_typeahead_tiers_and_a_cursor_walk_across_them(client):
-    """Exact name, then name prefix, then each word typed starting a word, then near misses; a
-    walk with limit 1 sees each actor once, in that order, across the indexed and the trigram
-    tiers."""
+    """Exact name, then name prefix, then each word typed starting a word; near misses only
+    when nothing matches so: a walk with limit 1 sees each actor once, in that order."""
     exact = await helpers.actor(
         client, "Hulusi Akar", names=[{"value": "آكار", "lang": "ar", "kind": "common"}]
     )
     prefix = await helpers.actor(client, "Hulusi Akarsu")
     word = await helpers.actor(client, "Akar, Hulusi")
-    near = await helpers.actor(client, "Hulusi Akr")
+    near = await helpers.actor(client, "Hulusi Akkar")
     await helpers.actor(client, "Mehmet Yilmaz")  # no match at all
-    seen, scores, cursor = [], [], None
-    while True:
-        params = {"name": "HULUSI akar", "limit": 1} | ({"cursor": cursor} if cursor else {})
-        body = (await client.get("/v1/actors", params=params)).json()
-        seen += [a["id"] for a in body["data"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
-    assert seen == [exact["id"], prefix["id"], word["id"], near["id"]]
+
+    async def walk(name):
+        seen, cursor = [], None
+        while True:
+            params = {"name": name, "limit": 1} | ({"cursor": cursor} if cursor else {})
+            body = (await client.get("/v1/actors", params=params)).json()
+            seen += [a["id"] for a in body["data"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                return seen
+
+    assert await walk("HULUSI akar") == [exact["id"], prefix["id"], word["id"]]
+    # a typo matches nothing strongly: near misses, the closest first, each once
+    typo = await walk("hulusy akkar")
+    assert typo[0] == near["id"]
+    assert len(typo) == len(set(typo)) and set(typo) <= {
+        exact["id"],
+        prefix["id"],
+        word["id"],
+        near["id"],
+    }
     # an alias typed exactly, in another spelling of the same script
     arabic = (await client.get("/v1/actors", params={"name": "اكار"})).json()["data"]
     assert [a["id"] for a in arabic] == [exact["id"]]

@@ -151,13 +151,17 @@ async def list_actors(
     return [_decode(r[0]) for r in rows]
 
 
+# The page is chosen from the matches alone, then only its rows are joined and built.
 _TYPEAHEAD = """
 SELECT {actor_json}, m.score
-FROM ({matches}) AS m JOIN actors a ON a.id = m.actor_id
-WHERE ($3::text IS NULL OR a.kind = $3)
-  AND ($4::float8 IS NULL OR (m.score, a.id) < ($4, $5::uuid))
+FROM (SELECT m.actor_id, m.score FROM ({matches}) AS m
+      WHERE ($3::text IS NULL
+             OR EXISTS (SELECT 1 FROM actors k WHERE k.id = m.actor_id AND k.kind = $3))
+        AND ($4::float8 IS NULL OR (m.score, m.actor_id) < ($4, $5::uuid))
+      ORDER BY m.score DESC, m.actor_id DESC
+      LIMIT $6) AS m
+JOIN actors a ON a.id = m.actor_id
 ORDER BY m.score DESC, a.id DESC
-LIMIT $6
 """
 _TYPEAHEAD_STRONG = _TYPEAHEAD.format(actor_json=ACTOR_JSON, matches=strong_matches("$1", "$2"))
 _TYPEAHEAD_FUZZY = _TYPEAHEAD.format(actor_json=ACTOR_JSON, matches=fuzzy_matches("$1", "$2"))
@@ -172,19 +176,16 @@ async def typeahead(
 ) -> list[tuple[Actor, float]]:
     """Actors any of whose names is ``name``, starts with it, or nearly matches it: best first.
 
-    The strong tier comes from indexes in a millisecond or two; the trigram tier, slower, is
-    asked only for what the strong tier cannot fill (a page beyond the strong matches, or a
-    name typed with a mistake)."""
+    The strong tier comes from indexes in a few milliseconds. Near misses (the trigram tier,
+    slower) are offered only when no name matches strongly: a name typed with a mistake."""
     q = normalize(name)
     words = prefix_tsquery(q)
     score, last = after or (None, None)
-    rows = []
     if score is None or score >= STRONG_FLOOR:
-        rows = list(await conn.fetch(_TYPEAHEAD_STRONG, q, words, kind, score, last, limit))
-    if len(rows) < limit:
-        if score is not None and score >= STRONG_FLOOR:
-            score, last = None, None  # the strong tier is done: fuzzy from its top
-        rows += await conn.fetch(_TYPEAHEAD_FUZZY, q, words, kind, score, last, limit - len(rows))
+        rows = await conn.fetch(_TYPEAHEAD_STRONG, q, words, kind, score, last, limit)
+        if rows or score is not None:
+            return [(_decode(r[0]), r["score"]) for r in rows]
+    rows = await conn.fetch(_TYPEAHEAD_FUZZY, q, words, kind, score, last, limit)
     return [(_decode(r[0]), r["score"]) for r in rows]
 
 
