@@ -21,7 +21,7 @@ from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
-from service.input_guard import reject_nul
+from service.input_guard import check_request
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.reviews.routes import ReviewController, get_claim_review
@@ -185,7 +185,7 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         dependencies=dependencies,
         exception_handlers=exception_handlers,
         middleware=[request_id_middleware],
-        before_request=reject_nul,
+        before_request=check_request,
         lifespan=[lifespan],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,

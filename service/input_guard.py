@@ -1,18 +1,24 @@
-"""Checks on every request before its handler parses it: text PostgreSQL cannot store.
+"""Checks on every request before its handler parses it.
 
-PostgreSQL ``text`` cannot hold the NUL character (U+0000): a query parameter or a JSON string
-carrying one would fail deep in a query. It is refused here instead, as a 422 naming the field,
-before anything is read or written. (The database error is mapped to a 422 too, as a backstop.)
+- Text PostgreSQL cannot store: ``text`` cannot hold the NUL character (U+0000), so a query
+  parameter or a JSON string carrying one would fail deep in a query. It is refused here, as a
+  422 naming the field, before anything is read or written (the database error is mapped to a
+  422 too, as a backstop).
+- Types as the document states them: Litestar converts a request body to the handler's Struct
+  leniently, so the string ``"null"`` would become a null (silently dropping a claim's
+  ``relayed_by_id``) and ``"true"`` a boolean. The body is decoded strictly first, and a
+  value of the wrong JSON type is a 422 naming the field.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
 from litestar import Request
 
-from service.errors import FieldError, Invalid
+from service.errors import _MISSING_FIELD, _UNKNOWN_FIELD, FieldError, Invalid
 
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 
@@ -34,8 +40,34 @@ def _nul_paths(value: Any, path: str = "") -> list[str]:
     return found
 
 
-async def reject_nul(request: Request[Any, Any, Any]) -> None:
-    """``before_request`` hook: a 422 for a NUL in a query parameter or a JSON body string."""
+_AT = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
+
+
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    return parameter.annotation if parameter is not None else None
+
+
+def _strict_errors(body: bytes, body_type: Any) -> list[FieldError]:
+    try:
+        msgspec.json.decode(body, type=body_type, strict=True)
+    except msgspec.ValidationError as exc:
+        match = _AT.match(str(exc))
+        path, message = (
+            (match.group("path").lstrip("."), match.group("message")) if match else ("", str(exc))
+        )
+        for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD):
+            if named := pattern.search(message):
+                path = f"{path}.{named.group('name')}" if path else named.group("name")
+        return [FieldError(field=path or "body", message=message)]
+    except (msgspec.DecodeError, RecursionError):
+        pass  # not JSON: the handler's own parse answers 400
+    return []
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` hook: a 422 for a NUL in a query parameter or a JSON body string,
+    and for a body value of the wrong type."""
     errors = [
         FieldError(field=name.replace("\x00", "\\u0000"), message=NUL_MESSAGE, location="query")
         for name, value in request.query_params.multi_items()
@@ -52,5 +84,7 @@ async def reject_nul(request: Request[Any, Any, Any]) -> None:
                 FieldError(field=path.replace("\x00", "\\u0000"), message=NUL_MESSAGE)
                 for path in _nul_paths(decoded)
             ]
+        if not errors and body and (body_type := _body_type(request)) is not None:
+            errors = _strict_errors(body, body_type)
     if errors:
         raise Invalid(errors)

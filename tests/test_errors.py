@@ -214,13 +214,19 @@ async def test_nul_characters_in_a_patch_and_in_query_parameters_are_422(client,
     assert await snapshot(conn) == before
 
 
-async def test_a_body_nested_too_deeply_is_400(client, conn, world):
+async def test_a_body_nested_a_hundred_thousand_deep_is_refused_cleanly(client, conn, world):
+    """Decoded against the resource's type, the nesting is refused where it first goes wrong
+    (it was a RecursionError, a 500, before)."""
     before = await snapshot(conn)
-    for nested in ("[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000):
+    for nested, field in (
+        ("[" * 100_000 + "]" * 100_000, "body"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "a"),
+        ('{"kind":"person","name":"x","names":' + "[" * 100_000 + "]" * 100_000 + "}", "names[0]"),
+    ):
         response = await client.post(
             "/v1/actors", content=nested, headers={"content-type": "application/json"}
         )
-        assert problem(response, 400)["detail"] == "The request body is nested too deeply."
+        assert fields(problem(response, 422)) == {field}
     assert await snapshot(conn) == before
 
 
@@ -230,3 +236,29 @@ async def test_problem_types_resolve(client, world):
     assert described.status_code == 200
     assert described.json() == {"type": body["type"], "title": "Not found", "status": 404}
     problem(await client.get("/problems/no-such-problem"), 404)
+
+
+@pytest.mark.parametrize(
+    "path, wrong, field",
+    [
+        # "null" is not null: the claim would silently lose who relayed it
+        ("/v1/claims", {"relayed_by_id": "null"}, "relayed_by_id"),
+        ("/v1/claims", {"verbatim": "true"}, "verbatim"),
+        ("/v1/claims", {"stated_on_precision": 1}, "stated_on_precision"),
+    ],
+)
+async def test_values_of_the_wrong_json_type_are_422_not_converted(
+    client, conn, world, path, wrong, field
+):
+    claim = {
+        "speaker_id": world["actor"]["id"],
+        "text": "روسيا كانت قد أكدت شفوياً وكتابياً سابقاً",
+        "lang": "ar",
+        "appearances": [{"source_id": world["source"]["id"]}],
+    }
+    before = await snapshot(conn)
+    created = problem(await client.post(path, json=claim | wrong), 422)
+    assert fields(created) == {field}
+    patched = problem(await client.patch(f"{path}/{world['claim']['id']}", json=wrong), 422)
+    assert fields(patched) == {field}
+    assert await snapshot(conn) == before
