@@ -262,3 +262,16 @@ async def test_values_of_the_wrong_json_type_are_422_not_converted(
     patched = problem(await client.patch(f"{path}/{world['claim']['id']}", json=wrong), 422)
     assert fields(patched) == {field}
     assert await snapshot(conn) == before
+
+
+@pytest.mark.parametrize("blank", [" ", "\t\n", "\u00a0"])
+async def test_blank_text_is_422(client, conn, world, blank):
+    """Required text must hold more than white space: a name of spaces names no one."""
+    before = await snapshot(conn)
+    body = problem(await client.post("/v1/actors", json={"kind": "person", "name": blank}), 422)
+    assert fields(body) == {"name"}
+    body = problem(
+        await client.patch(f"/v1/claims/{world['claim']['id']}", json={"text": blank}), 422
+    )
+    assert fields(body) == {"text"}
+    assert await snapshot(conn) == before

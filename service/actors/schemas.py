@@ -14,14 +14,19 @@ from service.schemas import Input, LangTag, Stamped
 ActorKind = Literal["person", "organization", "state", "armed_group", "media", "group"]
 NameKind = Literal["official", "common", "abbreviation", "transliteration", "translation"]
 
-ActorNameText = Annotated[str, msgspec.Meta(min_length=1, max_length=300, examples=["خلوصي آكار"])]
+ActorNameText = Annotated[
+    str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=300, examples=["خلوصي آكار"])
+]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 Country = Annotated[
     str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.", examples=["TR"])
 ]
 WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]{0,11}$", examples=["Q43"])]
 Role = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=300, examples=["Minister of National Defence"])
+    str,
+    msgspec.Meta(
+        min_length=1, pattern=r"\S", max_length=300, examples=["Minister of National Defence"]
+    ),
 ]
 
 MAX_NAMES = 50

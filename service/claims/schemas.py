@@ -21,7 +21,7 @@ Stance = Literal["affirms", "denies", "questions"]
 DisputeStatus = Literal["open", "resolved", "dismissed"]
 
 MAX_TEXT = 20_000
-ClaimText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+ClaimText = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=MAX_TEXT)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 
 

@@ -14,15 +14,21 @@ from service.schemas import Input, Stamped, Timestamp
 
 Verdict = Literal["affirmed", "denied", "mixed", "unproven"]
 Title = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=300, examples=["SDF withdrawal from the safe zone"])
+    str,
+    msgspec.Meta(
+        min_length=1, pattern=r"\S", max_length=300, examples=["SDF withdrawal from the safe zone"]
+    ),
 ]
 Question = Annotated[
     str,
     msgspec.Meta(
-        min_length=1, max_length=1000, examples=["Has the SDF fully withdrawn from the safe zone?"]
+        min_length=1,
+        pattern=r"\S",
+        max_length=1000,
+        examples=["Has the SDF fully withdrawn from the safe zone?"],
     ),
 ]
-StatusNote = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+StatusNote = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=5000)]
 MAX_POSITIONS = 200
 
 

@@ -18,7 +18,9 @@ Summary = Annotated[str, msgspec.Meta(max_length=5000)]
 class Rating(Input, kw_only=True):
     """``worst <= value <= best`` and ``worst < best``: "Disputed", 2 on a scale of 1 to 5."""
 
-    label: Annotated[str, msgspec.Meta(min_length=1, max_length=100, examples=["Disputed"])]
+    label: Annotated[
+        str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=100, examples=["Disputed"])
+    ]
     value: RatingNumber
     best: RatingNumber
     worst: RatingNumber

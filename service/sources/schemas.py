@@ -21,7 +21,7 @@ SourceKind = Literal[
     "interview",
     "document",
 ]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+Title = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=1000)]
 PublishedAt = Annotated[
     str,
     msgspec.Meta(
