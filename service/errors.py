@@ -173,6 +173,25 @@ _MISSING_FIELD = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
 
 
+def _named_field(path: str, message: str) -> str:
+    """``path`` (a JSON path inside the body), extended by the field a message names: an
+    unknown or a missing field is reported at the object that holds it."""
+    for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD):
+        named = pattern.search(message)
+        if named:
+            path = f"{path}.{named.group('name')}" if path else named.group("name")
+    return path
+
+
+def msgspec_field_error(error: msgspec.ValidationError) -> FieldError:
+    """A body field error from msgspec's own message (``... - at `$.names[0].lang```)."""
+    text = str(error)
+    match = _MSGSPEC_PATH.search(text)
+    message = text[: match.start()] if match else text
+    path = match.group("path").lstrip(".") if match else ""
+    return FieldError(field=_named_field(path, message) or "body", message=message)
+
+
 def _field_errors(exc: ValidationException) -> list[FieldError]:
     """Litestar's ``extra`` list, made precise with msgspec's JSON path where it has one."""
     errors: list[FieldError] = []
@@ -189,11 +208,7 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
         field = str(item.get("key") or "")
         if location == "body":
             path = match.group("path").lstrip(".") if match else ""
-            for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD):
-                named = pattern.search(message)
-                if named:
-                    path = f"{path}.{named.group('name')}" if path else named.group("name")
-            field = path or ("body" if field in ("", "data") else field)
+            field = _named_field(path, message) or ("body" if field in ("", "data") else field)
         errors.append(FieldError(field=field, message=message, location=location))
     missing = _MISSING_PARAMETER.search(exc.detail or "")
     if not errors and missing:

@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 from litestar import Request
 
-from service.errors import _MISSING_FIELD, _UNKNOWN_FIELD, FieldError, Invalid
+from service.errors import FieldError, Invalid, msgspec_field_error
 
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 
@@ -40,9 +39,6 @@ def _nul_paths(value: Any, path: str = "") -> list[str]:
     return found
 
 
-_AT = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
-
-
 def _body_type(request: Request[Any, Any, Any]) -> Any:
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
     return parameter.annotation if parameter is not None else None
@@ -52,14 +48,7 @@ def _strict_errors(body: bytes, body_type: Any) -> list[FieldError]:
     try:
         msgspec.json.decode(body, type=body_type, strict=True)
     except msgspec.ValidationError as exc:
-        match = _AT.match(str(exc))
-        path, message = (
-            (match.group("path").lstrip("."), match.group("message")) if match else ("", str(exc))
-        )
-        for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD):
-            if named := pattern.search(message):
-                path = f"{path}.{named.group('name')}" if path else named.group("name")
-        return [FieldError(field=path or "body", message=message)]
+        return [msgspec_field_error(exc)]
     except (msgspec.DecodeError, RecursionError):
         pass  # not JSON: the handler's own parse answers 400
     return []
