@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.actors.queries import ACTOR_MATCHES, prefix_tsquery
+from service.actors.queries import actor_matches, prefix_tsquery
 from service.claims import queries as claims
 
 pytestmark = pytest.mark.compat
@@ -34,7 +34,7 @@ async def test_actor_name_matching_uses_the_name_indexes(conn):
     """Strong matches through the btree (whole name) and the GIN of names' words (prefixes),
     near misses through the trigram indexes: no name table is read in full."""
     q = "خلوصي اكار"
-    text = await plan(conn, ACTOR_MATCHES, q, prefix_tsquery(q), bitmap=True)
+    text = await plan(conn, actor_matches("$1", "$2"), q, prefix_tsquery(q), bitmap=True)
     for index in (
         "actors__name_norm",
         "actor_names__value_norm",

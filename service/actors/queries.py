@@ -94,10 +94,11 @@ def strong_matches(q: str, words: str) -> str:
     return STRONG_MATCHES_TEMPLATE.format(q=q, names=_names(_STRONG_CONDITION, q=q, words=words))
 
 
-def fuzzy_matches(q: str, words: str) -> str:
-    """SQL for (actor_id, score, names) of actors with only near misses among their names."""
+def fuzzy_matches(q: str, words: str, strong: str | None = None) -> str:
+    """SQL for (actor_id, score, names) of actors with only near misses among their names.
+    ``strong``: SQL of the strong matches when the statement has them already (a CTE)."""
     return FUZZY_MATCHES_TEMPLATE.format(
-        q=q, names=_names(_FUZZY_CONDITION, q=q), strong=strong_matches(q, words)
+        q=q, names=_names(_FUZZY_CONDITION, q=q), strong=strong or strong_matches(q, words)
     )
 
 
@@ -106,7 +107,6 @@ def actor_matches(q: str, words: str) -> str:
     return f"{strong_matches(q, words)}\n    UNION ALL{fuzzy_matches(q, words)}"
 
 
-ACTOR_MATCHES = actor_matches("$1", "$2")
 _WORD = re.compile(r"[^\W_]+")
 
 

@@ -21,16 +21,17 @@ from service.search.schemas import SearchFilters, SimilarClaim
 # and filters do.
 SEARCH_CANDIDATES = 1000
 _SEARCH = f"""
-WITH params AS (SELECT claimdesk_tsquery($1, $17) AS q)
+WITH params AS (SELECT claimdesk_tsquery($1, $17) AS q),
+strong AS ({strong_matches("$1", "$2")})
 SELECT type, id, score, title, body, translations FROM (
     (SELECT 'actor' AS type, a.id, m.score, a.name AS title,
             array_to_string(m.names, ' · ') AS body, NULL::jsonb AS translations
-     FROM ({strong_matches("$1", "$2")}
+     FROM (SELECT * FROM strong
            UNION ALL
            -- near misses only when strong matches do not fill a page: the trigram scan is
            -- the slow part, and typed names mostly match strongly
-           SELECT * FROM ({fuzzy_matches("$1", "$2")}) AS f
-           WHERE (SELECT count(*) FROM ({strong_matches("$1", "$2")} LIMIT $16) AS s) < $16
+           SELECT * FROM ({fuzzy_matches("$1", "$2", strong="SELECT * FROM strong")}) AS f
+           WHERE (SELECT count(*) FROM (SELECT 1 FROM strong LIMIT $16) AS s) < $16
           ) AS m JOIN actors a ON a.id = m.actor_id
      WHERE $3 AND ($13::float8 IS NULL OR (m.score, 'actor', a.id) < ($13, $14, $15::uuid))
      ORDER BY m.score DESC, a.id DESC
