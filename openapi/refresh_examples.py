@@ -35,7 +35,8 @@ def free_port() -> int:
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "CLAIMDESK_DATA_DIR": data_dir}
+        # Reads only: anonymous reading is enough.
+        env = {**os.environ, "CLAIMDESK_DATA_DIR": data_dir, "CLAIMDESK_PUBLIC_READ": "true"}
         env.pop("CLAIMDESK_DATABASE_URL", None)
         claimdesk = str(Path(sys.executable).with_name("claimdesk"))
         subprocess.run([claimdesk, "demo"], env=env, check=True, capture_output=True)

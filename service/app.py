@@ -12,16 +12,17 @@ import structlog
 from litestar import Litestar, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Tag
+from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.params import PathParameter
 
-from service import __version__, db, migrate
+from service import __version__, auth, db, migrate
 from service.actors.routes import ActorController
 from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.input_guard import check_request
+from service.keys.routes import ApiKeyController
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.reviews.routes import ReviewController, get_claim_review
@@ -51,6 +52,7 @@ class ProblemType(msgspec.Struct):
 @get(
     "/health",
     operation_id="health",
+    **auth.PUBLIC,
     summary="Liveness",
     tags=["meta"],
     description="The process is up. Does not touch the database.",
@@ -62,6 +64,7 @@ async def health() -> Health:
 @get(
     "/ready",
     operation_id="ready",
+    **auth.PUBLIC,
     summary="Readiness",
     tags=["meta"],
     description="The database answers and is migrated to the version this code expects.",
@@ -88,6 +91,7 @@ async def ready(pool: Pool) -> Response[Any]:
 @get(
     "/problems/{slug:str}",
     operation_id="get_problem_type",
+    **auth.PUBLIC,
     summary="Describe a problem type",
     tags=["meta"],
     description="Every problem `type` URI resolves here.",
@@ -109,6 +113,10 @@ Errors are RFC 9457 `application/problem+json`; validation problems name each fi
 `errors`. Every change bumps `version` and is kept as a revision. A single resource comes
 with an `ETag`: send it back in `If-None-Match` for a 304 while it is unchanged, and in
 `If-Match` to write only if nobody else has changed it meanwhile (412 otherwise).
+
+Send an API key as `Authorization: Bearer <key>`. Keys carry scopes: `read` for GET, `write`
+also for every change, `admin` also for `/v1/api-keys`. A missing or bad key is a 401, a key
+without the scope a 403. `/health`, `/ready`, `/problems/*` and this document are open.
 """
 
 
@@ -123,6 +131,17 @@ def openapi_config() -> OpenAPIConfig:
         render_plugins=[ScalarRenderPlugin(), IndentedJsonRenderPlugin()],
         create_examples=False,
         use_handler_docstrings=False,
+        security=[{auth.SECURITY_SCHEME: []}],
+        components=Components(
+            security_schemes={
+                auth.SECURITY_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key from `claimdesk keys create` or "
+                    "`POST /v1/api-keys`, e.g. `Authorization: Bearer cd_…`.",
+                )
+            }
+        ),
         tags=[
             Tag(
                 name="actors",
@@ -142,6 +161,10 @@ def openapi_config() -> OpenAPIConfig:
             Tag(
                 name="search",
                 description="Ranked search across actors, claims and disputes, in any spelling.",
+            ),
+            Tag(
+                name="api-keys",
+                description="Keys that authenticate clients, with scopes (admin only).",
             ),
             Tag(name="meta", description="Health, readiness and problem types."),
         ],
@@ -167,6 +190,7 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         finally:
             await app.state.pool.close()
 
+    key_cache = auth.KeyCache(settings.key_cache_seconds)
     app = Litestar(
         route_handlers=[
             health,
@@ -181,10 +205,11 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
             ReviewController,
             search,
             list_similar,
+            ApiKeyController,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, auth.auth_middleware(settings.public_read, key_cache)],
         before_request=check_request,
         lifespan=[lifespan],
         openapi_config=openapi_config(),
@@ -192,5 +217,6 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         debug=False,
         logging_config=None,
     )
+    app.state.key_cache = key_cache
     tidy_openapi(app)
     return app

@@ -1,4 +1,4 @@
-"""claimdesk serve | migrate | openapi | demo"""
+"""claimdesk serve | migrate | openapi | demo | keys"""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import msgspec
 import structlog
 
@@ -69,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not args.no_migrate:
             migrate.upgrade(url)
             log.info("migrated", revision=migrate.head())
+        asyncio.run(_first_key(url, embedded=settings.database_url is None))
         app = create_app(msgspec.structs.replace(settings, database_url=url))
         log.info(
             "serving",
@@ -86,6 +88,105 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=True,
             server_header=False,
         )
+    return 0
+
+
+FIRST_KEY_NAME = "first admin key"
+
+
+async def _first_key(url: str, *, embedded: bool) -> None:
+    """A database with no usable key gets one admin key, printed once on stderr (never logged),
+    when the service runs on its own embedded PostgreSQL; with a configured database the
+    operator makes keys with `claimdesk keys create`."""
+    from service.keys import queries
+    from service.keys.schemas import ApiKeyCreate
+
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            # One process at a time, so two servers starting together make one key, not two.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('claimdesk first key'))")
+            if await queries.count_usable(conn):
+                return
+            if not embedded:
+                log.warning(
+                    "no_api_keys",
+                    hint="every request but /health, /ready and /schema needs a key: make one "
+                    "with `claimdesk keys create --name <name> --scope admin`",
+                )
+                return
+            created = await queries.create(
+                conn, ApiKeyCreate(name=FIRST_KEY_NAME, scopes=["admin"]), created_by="serve"
+            )
+    finally:
+        await conn.close()
+    print(
+        "\nclaimdesk: the database had no API key, so it has one now. It is shown this once\n"
+        "(only its hash is stored); keep it. It may do everything, including make more keys:\n\n"
+        f"    {created.key}\n\n"
+        "Send it as `Authorization: Bearer <key>`. `claimdesk keys create --name <name> "
+        "--scope read` makes narrower ones.\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with database(settings) as url:
+        migrate.upgrade(url)
+        return asyncio.run(_keys(args, url))
+
+
+async def _keys(args: argparse.Namespace, url: str) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from service.errors import DomainError
+    from service.keys import queries
+    from service.keys.schemas import ApiKeyCreate
+
+    conn = await asyncpg.connect(url)
+    try:
+        if args.keys_command == "create":
+            expires_at = args.expires_at
+            if args.expires_in_days is not None:
+                expires_at = datetime.now(UTC) + timedelta(days=args.expires_in_days)
+            try:
+                data = msgspec.convert(
+                    {"name": args.name, "scopes": args.scope, "expires_at": expires_at},
+                    ApiKeyCreate,
+                )
+                async with conn.transaction():
+                    created = await queries.create(conn, data, created_by="command line")
+            except (msgspec.ValidationError, DomainError) as exc:
+                raise SystemExit(f"claimdesk: {exc}") from None
+            print(
+                f"created API key {created.id} ({created.name}; scopes "
+                f"{' '.join(created.scopes)}"
+                + (f"; expires {created.expires_at.isoformat()}" if created.expires_at else "")
+                + "). The key, shown once:",
+                file=sys.stderr,
+            )
+            print(created.key)
+        elif args.keys_command == "list":
+            keys = await queries.list_keys(conn, 10_000, None)
+            print(f"{'ID':36}  {'PREFIX':11}  {'STATUS':7}  {'SCOPES':16}  {'LAST USED':19}  NAME")
+            for key in keys:
+                used = key.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if key.last_used_at else "-"
+                print(
+                    f"{key.id!s:36}  {key.prefix:11}  {key.status:7}  "
+                    f"{','.join(key.scopes):16}  {used:19}  {key.name}"
+                )
+        else:
+            try:
+                async with conn.transaction():
+                    key = await queries.find(conn, args.key)
+                    key = await queries.revoke(conn, key.id, revoked_by="command line")
+            except DomainError as exc:
+                raise SystemExit(f"claimdesk: {exc}") from None
+            print(f"revoked API key {key.id} ({key.prefix}…, {key.name})")
+    finally:
+        await conn.close()
     return 0
 
 
@@ -148,6 +249,27 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = sub.add_parser("demo", help="load the demo dataset from the reference article")
     demo.set_defaults(func=cmd_demo)
+
+    keys = sub.add_parser("keys", help="create, list and revoke API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser(
+        "create", help="make a key; prints it (once) on stdout, what it is on stderr"
+    )
+    create.add_argument("--name", required=True, help="what the key is for")
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=["read", "write", "admin"],
+        help="read, write (includes read) or admin (includes both); repeatable",
+    )
+    expiry = create.add_mutually_exclusive_group()
+    expiry.add_argument("--expires-at", help="RFC 3339 time the key stops working")
+    expiry.add_argument("--expires-in-days", type=float, help="days until the key stops working")
+    keys_sub.add_parser("list", help="every key: id, prefix, status, scopes, last use, name")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key for good")
+    revoke.add_argument("key", help="the key's id or its prefix (as `keys list` shows it)")
+    keys.set_defaults(func=cmd_keys)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from litestar import Request
@@ -19,8 +20,15 @@ def provide_pool(state: State) -> asyncpg.Pool:
 
 
 def provide_who(request: Request[Any, Any, Any]) -> Who:
-    # Until API keys arrive every caller is anonymous; the request id ties a change to its logs.
-    return Who(changed_by="anonymous", request_id=request.state.get("request_id"))
+    # service.auth put the request's API key in its state; the request id ties a change to its
+    # log lines. Writes always carry a key: only reads may be anonymous.
+    state = request.state
+    key_id = state.get("api_key_id")
+    return Who(
+        changed_by=state.get("api_key_name", "anonymous"),
+        key_id=UUID(key_id) if key_id else None,
+        request_id=state.get("request_id"),
+    )
 
 
 # The header parameters below document the headers in the OpenAPI document of each operation

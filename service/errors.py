@@ -69,6 +69,8 @@ def summarise(errors: list[FieldError]) -> str:
 # slug -> (status, title)
 PROBLEMS: dict[str, tuple[int, str]] = {
     "malformed-request": (400, "Malformed request"),
+    "unauthorized": (401, "Authentication required"),
+    "forbidden": (403, "Insufficient scope"),
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict"),
@@ -163,6 +165,39 @@ def problem(
         **extensions,
     )
     return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+async def send_problem(
+    scope: Any,
+    send: Any,
+    slug: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> None:
+    """Answer with a problem from an ASGI middleware (before any handler runs)."""
+    status, title = PROBLEMS[slug]
+    body = ProblemDetails(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=scope["path"],
+        request_id=scope.get("state", {}).get("request_id"),
+        **extensions,
+    )
+    payload = b"" if scope["method"] == "HEAD" else msgspec.json.encode(body)
+    raw_headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        *(
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in (headers or {}).items()
+        ),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 # ---------------------------------------------------------------- Litestar validation errors
@@ -381,6 +416,8 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI response declarations for the problems an operation can answer."""
     described = {
         400: "The body is not valid JSON.",
+        401: "No valid API key: send `Authorization: Bearer <key>`.",
+        403: "The API key lacks the scope this operation needs.",
         404: "No such resource.",
         409: "Conflicts with the current state (duplicate, or still in use).",
         412: "`If-Match` does not list the current `ETag`: the resource changed since it was "

@@ -23,9 +23,10 @@ Resource = Literal["actor", "source", "claim", "dispute", "review"]
 
 
 class Who(msgspec.Struct, frozen=True, kw_only=True):
-    """Who makes a change: a principal name (an API key's once keys exist) and the request."""
+    """Who makes a change: the API key (its name and id) or a command, and the request."""
 
     changed_by: str
+    key_id: UUID | None = None
     request_id: str | None = None
 
 
@@ -34,7 +35,10 @@ class Revision(msgspec.Struct, kw_only=True):
 
     version: int
     action: Action
-    changed_by: str
+    changed_by: Annotated[
+        str, msgspec.Meta(description="The name of the API key (or the command) that made it.")
+    ]
+    key_id: Annotated[UUID | None, msgspec.Meta(description="The API key that made it.")]
     request_id: str | None
     changed_at: datetime
     data: Annotated[
@@ -50,11 +54,12 @@ class RevisionPage(msgspec.Struct, kw_only=True):
 
 _RECORD = """
 WITH revision AS (
-    INSERT INTO revisions (resource, resource_id, version, action, changed_by, request_id, data)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    INSERT INTO revisions
+        (resource, resource_id, version, action, changed_by, key_id, request_id, data)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 )
-INSERT INTO change_events (resource, resource_id, action, version, changed_by)
-VALUES ($1, $2, $4, $3, $5)
+INSERT INTO change_events (resource, resource_id, action, version, changed_by, key_id)
+VALUES ($1, $2, $4, $3, $5, $6)
 """
 
 
@@ -76,6 +81,7 @@ async def record(
         version,
         action,
         who.changed_by,
+        who.key_id,
         who.request_id,
         msgspec.to_builtins(data),
     )
@@ -91,7 +97,7 @@ async def revisions(
     """Revisions newest first, ``limit`` of them, below ``before_version`` when given."""
     rows = await conn.fetch(
         """
-        SELECT version, action, changed_by, request_id, changed_at, data
+        SELECT version, action, changed_by, key_id, request_id, changed_at, data
         FROM revisions
         WHERE resource = $1 AND resource_id = $2 AND ($3::int IS NULL OR version < $3)
         ORDER BY version DESC

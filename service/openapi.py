@@ -12,7 +12,14 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Schema
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
@@ -72,6 +79,8 @@ def tidy_openapi(app: Litestar) -> None:
     parameters; this service answers bad parameters with problem+json 422 (or 404 for a path
     id), and 400 only for a body that is not JSON, which handlers taking a body declare.
     Header parameters are strings (never null), and a 304 documents the ETag it carries.
+    Operations that need an API key document the 401 (and, for changes, the 403) that
+    ``service.auth`` answers before their handler runs.
     """
     document = app.openapi_schema
     schemas = document.components.schemas if document.components else None
@@ -87,11 +96,27 @@ def tidy_openapi(app: Litestar) -> None:
             # Raw: Litestar drops null members of plain dicts, and the nulls are the point.
             components[name]["examples"] = [msgspec.Raw(msgspec.json.encode(example))]
         schemas.update(components)  # plain dicts serialise as they are
+    needs = _scopes_needed(app)
     for path_item in (document.paths or {}).values():
         for method in ("get", "post", "patch", "put", "delete"):
             operation = getattr(path_item, method, None)
             if operation is None or not operation.responses:
                 continue
+            needed = needs.get(operation.operation_id or "", "read" if method == "get" else "write")
+            if needed is None:
+                operation.security = []  # Litestar writes an empty list as "absent"
+            else:
+                operation.description = (
+                    (operation.description or "").rstrip() + f"\n\nNeeds the `{needed}` scope."
+                ).lstrip()
+                operation.responses["401"] = _auth_problem(
+                    "No valid API key: send `Authorization: Bearer <key>`."
+                )
+                if needed != "read":
+                    operation.responses["403"] = _auth_problem(
+                        "The API key lacks the scope this operation needs."
+                    )
+                operation.responses = dict(sorted(operation.responses.items()))
             content = getattr(operation.responses.get("400"), "content", None) or {}
             if "application/json" in content:
                 del operation.responses["400"]
@@ -105,6 +130,34 @@ def tidy_openapi(app: Litestar) -> None:
                 etag = (ok.headers or {}).get("ETag")
                 if etag is not None:
                     not_modified.headers = {"ETag": etag}
+
+
+def _scopes_needed(app: Litestar) -> dict[str, str | None]:
+    """operation id -> the scope it needs, where its handler says so (``opt["scope"]``)."""
+    needs: dict[str, str | None] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "scope" in handler.opt and isinstance(handler.operation_id, str):
+                needs[handler.operation_id] = handler.opt["scope"]
+    return needs
+
+
+def _auth_problem(description: str) -> OpenAPIResponse:
+    from service.errors import PROBLEM_MEDIA_TYPE
+
+    challenge = OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING),
+        description="The Bearer challenge (RFC 6750), with the error and the scope needed.",
+    )
+    return OpenAPIResponse(
+        description=description,
+        headers={"WWW-Authenticate": challenge},
+        content={
+            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                schema=Reference(ref="#/components/schemas/ProblemDetails")
+            )
+        },
+    )
 
 
 def _schema_path_not_found(path: FromPath[str] = "/") -> Response[Any]:

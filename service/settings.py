@@ -37,6 +37,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     # Server-side cap on any one SQL statement, in milliseconds (0: none).
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=0)] = 15_000
+    # Let requests without an Authorization header read (GET/HEAD); writes always need a key.
+    public_read: bool = False
+    # How long a worker trusts its last look-up of an API key: a key revoked elsewhere stops
+    # working within this many seconds (0: look every key up on every request).
+    key_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

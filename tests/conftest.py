@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -18,20 +20,27 @@ from litestar.testing import AsyncTestClient
 
 from service import db, migrate
 from service.app import create_app
+from service.keys import queries as keys
+from service.keys.schemas import ApiKeyCreate
 from service.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def admin_url() -> Iterator[str]:
     given = os.environ.get("CLAIMDESK_TEST_DATABASE_URL")
     if given:
         yield given
         return
-    server = db.start_embedded(tmp_path_factory.mktemp("embedded"))
+    # Not under pytest's tmp_path: pytest keeps only its three newest base directories, so a
+    # fourth test run started meanwhile (another checkout, a second terminal) would delete
+    # this one's data directory under the running server.
+    base = tempfile.mkdtemp(prefix="claimdesk-tests-")
+    server = db.start_embedded(base)
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +68,40 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, log_format="json", log_level="warning")
 
 
+async def make_key(database_url: str, *scopes: str, name: str = "test admin") -> str:
+    """A new API key in this test's database (as `claimdesk keys create` makes one)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        data = ApiKeyCreate(name=name, scopes=list(scopes))  # type: ignore[arg-type]
+        async with connection.transaction():
+            created = await keys.create(connection, data, created_by="tests")
+    finally:
+        await connection.close()
+    return created.key
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def admin_key(database_url: str) -> str:
+    return await make_key(database_url, "admin")
+
+
+@pytest.fixture
+def auth(admin_key: str) -> dict[str, str]:
+    """Headers that authenticate as an admin: for clients the tests make themselves."""
+    return {"Authorization": f"Bearer {admin_key}"}
+
+
+@pytest.fixture
+async def client(settings: Settings, auth: dict[str, str]) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    """The app in process, authenticated with an admin key."""
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        test_client.headers.update(auth)
+        yield test_client
+
+
+@pytest.fixture
+async def anonymous(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    """The same app, with no API key."""
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -34,6 +37,22 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float = 90) -> h
     raise AssertionError(f"{url} did not answer in {seconds}s")
 
 
+KEY = re.compile(r"\bcd_[A-Za-z0-9_-]{32}\b")
+
+
+def _collect(stream: IO[bytes] | None) -> list[str]:
+    """Lines of a process's stream as they come (read in a thread, so nothing blocks)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert stream is not None
+        for line in stream:
+            lines.append(line.decode(errors="replace"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Signals) -> None:
     port = _free_port()
@@ -43,19 +62,25 @@ def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Sig
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
     )
+    stderr = _collect(proc.stderr)
     base = f"http://127.0.0.1:{port}"
     try:
         assert _wait_for(f"{base}/health", proc).json() == {"status": "ok"}
         assert httpx.get(f"{base}/ready").json()["status"] == "ready"
+        # A new database: serve made a first admin key and printed it on stderr, once.
+        keys = KEY.findall("".join(stderr))
+        assert len(keys) == 1, "".join(stderr)
+        auth = {"Authorization": f"Bearer {keys[0]}"}
+        assert httpx.post(f"{base}/v1/actors", json={}).status_code == 401
         created = httpx.post(
             f"{base}/v1/actors",
             json={"kind": "armed_group", "name": "قسد"},
-            headers={"X-Request-ID": "e2e-1"},
+            headers={"X-Request-ID": "e2e-1", **auth},
         )
         assert created.status_code == 201, created.text
-        got = httpx.get(f"{base}/v1/actors/{created.json()['id']}")
+        got = httpx.get(f"{base}/v1/actors/{created.json()['id']}", headers=auth)
         assert got.json()["name"] == "قسد"
         pid_file = tmp_path / "data" / "pgdata" / "postmaster.pid"
         assert pid_file.exists()
@@ -68,6 +93,8 @@ def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Sig
             raise
     assert proc.returncode == 0, output.decode(errors="replace")
     assert not pid_file.exists(), "the embedded PostgreSQL was left running"
+    # The key went to stderr for the person who started the server, not into the logs.
+    assert keys[0] not in output.decode()
     lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
     access = [
         line
@@ -88,10 +115,10 @@ def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
     assert out.read_bytes() == committed.read_bytes()
 
 
-async def test_with_a_database_url_no_embedded_server_is_started(live_url: str, conn) -> None:
+async def test_with_a_database_url_no_embedded_server_is_started(live_url: str, conn, auth) -> None:
     """`live_url` runs `claimdesk serve` with CLAIMDESK_DATABASE_URL set: it writes to that
     database, and nothing appears in the data directory an embedded server would use."""
-    async with httpx.AsyncClient(base_url=live_url) as client:
+    async with httpx.AsyncClient(base_url=live_url, headers=auth) as client:
         assert (await client.get("/ready")).json()["status"] == "ready"
         created = await client.post("/v1/actors", json={"kind": "state", "name": "Turkey"})
         assert created.status_code == 201

@@ -443,17 +443,20 @@ async def waiting_on_locks(conn: asyncpg.Connection, count: int) -> None:
     raise AssertionError(f"{count} requests never queued on the row lock")
 
 
-async def test_two_patches_with_the_same_if_match_one_wins(live_url, conn, database_url):
+async def test_two_patches_with_the_same_if_match_one_wins(live_url, conn, database_url, auth):
     """Both requests read the same tag and queue on the row; the loser, let in second,
     finds the winner's version and answers 412. Forced: the test holds the row lock until
     both wait, so the two really overlap."""
-    async with httpx.AsyncClient(base_url=live_url) as setup:
+    async with httpx.AsyncClient(base_url=live_url, headers=auth) as setup:
         actor = (await setup.post("/v1/actors", json={"kind": "person", "name": "Akar"})).json()
         path = f"/v1/actors/{actor['id']}"
         tag = (await setup.get(path)).headers["etag"]
 
     holder = await asyncpg.connect(database_url)
-    first, second = httpx.AsyncClient(base_url=live_url), httpx.AsyncClient(base_url=live_url)
+    first, second = (
+        httpx.AsyncClient(base_url=live_url, headers=auth),
+        httpx.AsyncClient(base_url=live_url, headers=auth),
+    )
     try:
         async with holder.transaction():
             await holder.execute("SELECT 1 FROM actors WHERE id = $1 FOR UPDATE", actor["id"])
@@ -484,10 +487,10 @@ async def test_two_patches_with_the_same_if_match_one_wins(live_url, conn, datab
     )
 
 
-async def test_many_concurrent_writers_with_one_tag_exactly_one_wins(live_url, conn):
+async def test_many_concurrent_writers_with_one_tag_exactly_one_wins(live_url, conn, auth):
     """Unforced: eight PATCHes and position writes of one dispute, sent at once, all holding
     the same tag of it."""
-    async with httpx.AsyncClient(base_url=live_url) as setup:
+    async with httpx.AsyncClient(base_url=live_url, headers=auth) as setup:
         speaker = (await setup.post("/v1/actors", json={"kind": "state", "name": "Russia"})).json()
         src = (await setup.post("/v1/sources", json={"kind": "article", "title": "t"})).json()
         claims = []
@@ -515,7 +518,7 @@ async def test_many_concurrent_writers_with_one_tag_exactly_one_wins(live_url, c
         base = f"/v1/disputes/{dispute['id']}"
         tag = (await setup.get(base)).headers["etag"]
 
-    clients = [httpx.AsyncClient(base_url=live_url) for _ in range(8)]
+    clients = [httpx.AsyncClient(base_url=live_url, headers=auth) for _ in range(8)]
     headers = {"If-Match": tag}
     try:
         requests = [

@@ -32,16 +32,24 @@ async def test_every_write_records_a_revision_and_a_change_event(client, conn):
     ]
     revisions = await conn.fetch(
         "SELECT resource, resource_id, version, action, data, "
-        "changed_by, request_id FROM revisions ORDER BY id"
+        "changed_by, key_id, request_id FROM revisions ORDER BY id"
     )
+    key = await conn.fetchrow("SELECT id, name FROM api_keys")
+    key_ids = await conn.fetch("SELECT key_id FROM change_events")
     assert [(r["resource"], r["resource_id"], r["version"], r["action"]) for r in revisions] == [
         (e["resource"], e["resource_id"], e["version"], e["action"]) for e in events
     ]
-    assert all(r["changed_by"] == "anonymous" and r["request_id"] for r in revisions)
+    # Each change names the API key that made it, by name and id, and its request.
+    assert all(
+        r["changed_by"] == key["name"] and r["key_id"] == key["id"] and r["request_id"]
+        for r in revisions
+    )
+    assert {e["key_id"] for e in key_ids} == {key["id"]}
 
     listed = (await client.get(f"/v1/actors/{akar['id']}/revisions")).json()
     assert [r["version"] for r in listed["data"]] == [3, 2, 1]
     assert listed["data"][0]["data"]["description"] == "Defence minister"
+    assert listed["data"][0]["key_id"] == str(key["id"])
     assert listed["data"][2]["data"] == akar  # the revision is the resource as GET returned it
 
 

@@ -33,7 +33,9 @@ async def test_same_page_is_409_naming_the_first(client, conn, other):
     assert await snapshot(conn) == before
 
 
-async def test_a_create_racing_another_on_one_page_gets_the_same_409(live_url, conn, database_url):
+async def test_a_create_racing_another_on_one_page_gets_the_same_409(
+    live_url, conn, database_url, auth
+):
     """The request's check in Python passes while another transaction holds an uncommitted
     source at that URL; the unique index decides, and the loser gets a 409 naming `url`."""
     import asyncio
@@ -50,7 +52,7 @@ async def test_a_create_racing_another_on_one_page_gets_the_same_409(live_url, c
                 URL,
                 url_key(URL),
             )
-            client = httpx.AsyncClient(base_url=live_url)
+            client = httpx.AsyncClient(base_url=live_url, headers=auth)
             racing = asyncio.create_task(
                 client.post(
                     "/v1/sources",
