@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -24,6 +24,7 @@ from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers,
 from service.input_guard import check_request
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
+from service.ratelimit import from_settings as rate_limiter
 from service.reviews.routes import ReviewController, get_claim_review
 from service.search.routes import list_similar, search
 from service.settings import Settings
@@ -148,9 +149,16 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Litestar:
+def create_app(
+    settings: Settings,
+    *,
+    pool: asyncpg.Pool | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Litestar:
     """The application. ``settings.database_url`` must be set (the CLI resolves the embedded
-    server before calling this); tests may hand in a ``pool`` they own."""
+    server before calling this); tests may hand in a ``pool`` they own, and a monotonic
+    ``clock`` (seconds) for the rate limits."""
+    limiter = rate_limiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -184,7 +192,7 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, *([limiter.middleware] if limiter is not None else [])],
         before_request=check_request,
         lifespan=[lifespan],
         openapi_config=openapi_config(),
@@ -193,4 +201,7 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         logging_config=None,
     )
     tidy_openapi(app)
+    if limiter is not None:
+        # Responses no route middleware saw (no route, 405) are counted too.
+        app.asgi_handler = limiter.wrap(app.asgi_handler)
     return app

@@ -37,6 +37,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     # Server-side cap on any one SQL statement, in milliseconds (0: none).
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=0)] = 15_000
+    # Requests a minute each API key (each client address, without one) may make, counted in
+    # each process separately (0: no limit).
+    rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=0)] = 600
+    # Requests a client may make at once after a pause: the size of its bucket.
+    rate_limit_burst: Annotated[int, msgspec.Meta(ge=1)] = 100
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
