@@ -408,6 +408,8 @@ def main() -> None:
             "CLAIMDESK_DATABASE_URL": url,
             "CLAIMDESK_LOG_LEVEL": "warning",
             "CLAIMDESK_POOL_MAX_SIZE": str(max(4, args.concurrency)),
+            # one client measuring as fast as it can: the per-client rate limit would answer 429
+            "CLAIMDESK_RATE_LIMIT_PER_MINUTE": "0",
         }
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--no-migrate", "--port", str(port)],

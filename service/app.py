@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -25,6 +25,7 @@ from service.input_guard import check_request
 from service.keys.routes import ApiKeyController
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
+from service.ratelimit import from_settings as rate_limiter
 from service.reviews.routes import ReviewController, get_claim_review
 from service.search.routes import list_similar, search
 from service.settings import Settings
@@ -171,9 +172,16 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Litestar:
+def create_app(
+    settings: Settings,
+    *,
+    pool: asyncpg.Pool | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Litestar:
     """The application. ``settings.database_url`` must be set (the CLI resolves the embedded
-    server before calling this); tests may hand in a ``pool`` they own."""
+    server before calling this); tests may hand in a ``pool`` they own, and a monotonic
+    ``clock`` (seconds) for the rate limits."""
+    limiter = rate_limiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -209,7 +217,11 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
-        middleware=[request_id_middleware, auth.auth_middleware(settings.public_read, key_cache)],
+        middleware=[
+            request_id_middleware,
+            auth.auth_middleware(settings.public_read, key_cache),
+            *([limiter.middleware] if limiter is not None else []),
+        ],
         before_request=check_request,
         lifespan=[lifespan],
         openapi_config=openapi_config(),
@@ -219,4 +231,7 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
     )
     app.state.key_cache = key_cache
     tidy_openapi(app)
+    if limiter is not None:
+        # Responses no route middleware saw (no route, 405) are counted too.
+        app.asgi_handler = limiter.wrap(app.asgi_handler)
     return app

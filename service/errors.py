@@ -80,6 +80,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "payload-too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation error"),
+    "rate-limited": (429, "Too many requests"),
     "internal-error": (500, "Internal server error"),
     "unavailable": (503, "Service unavailable"),
 }

@@ -13,6 +13,7 @@ from litestar import Litestar, Request, Response
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
+    OpenAPI,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -22,6 +23,9 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
+
+from service.errors import PROBLEM_MEDIA_TYPE
+from service.ratelimit import EXEMPT_PATHS
 
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
@@ -81,6 +85,7 @@ def tidy_openapi(app: Litestar) -> None:
     Header parameters are strings (never null), and a 304 documents the ETag it carries.
     Operations that need an API key document the 401 (and, for changes, the 403) that
     ``service.auth`` answers before their handler runs.
+    Every operation but health and readiness documents the rate limit fields and its 429.
     """
     document = app.openapi_schema
     schemas = document.components.schemas if document.components else None
@@ -130,6 +135,71 @@ def tidy_openapi(app: Litestar) -> None:
                 etag = (ok.headers or {}).get("ETag")
                 if etag is not None:
                     not_modified.headers = {"ETag": etag}
+    document_rate_limits(document)
+
+
+_INTEGER = Schema(type=OpenAPIType.INTEGER, minimum=0)
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": OpenAPIHeader(
+        schema=_INTEGER,
+        description="Requests this client (its API key, or without one its address) may make "
+        "at once: the size of its bucket, which refills steadily "
+        "(draft-ietf-httpapi-ratelimit-headers). Absent when rate limits are off.",
+    ),
+    "RateLimit-Remaining": OpenAPIHeader(
+        schema=_INTEGER,
+        description="Requests that may still follow at once; 0 on a 429.",
+    ),
+    "RateLimit-Reset": OpenAPIHeader(
+        schema=_INTEGER,
+        description="Seconds until the bucket is full again (`RateLimit-Remaining` back at "
+        "`RateLimit-Limit`).",
+    ),
+    "RateLimit-Policy": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING),
+        description="`<limit>;w=<seconds>`: the bucket's size and the seconds an empty bucket "
+        "takes to refill, e.g. `100;w=10` for 100 at once and 600 a minute.",
+    ),
+}
+
+
+def _ref(name: str) -> Reference:
+    return Reference(ref=f"#/components/headers/{name}")
+
+
+def document_rate_limits(document: OpenAPI) -> None:
+    """The ``RateLimit-*`` fields on every response, and a 429 ``rate-limited`` problem with
+    ``Retry-After``, for every operation the limits apply to (not health and readiness)."""
+    document.components.headers = {**(document.components.headers or {}), **RATE_LIMIT_HEADERS}
+    fields: dict[str, OpenAPIHeader | Reference] = {name: _ref(name) for name in RATE_LIMIT_HEADERS}
+    for path, path_item in (document.paths or {}).items():
+        if path in EXEMPT_PATHS:
+            continue
+        for method in ("get", "post", "patch", "put", "delete"):
+            operation = getattr(path_item, method, None)
+            if operation is None:
+                continue
+            operation.responses = operation.responses or {}
+            for response in operation.responses.values():
+                if isinstance(response, OpenAPIResponse):
+                    response.headers = {**(response.headers or {}), **fields}
+            operation.responses["429"] = OpenAPIResponse(
+                description="Too many requests from this client: nothing was done. Wait "
+                "`Retry-After` seconds.",
+                headers={
+                    "Retry-After": OpenAPIHeader(
+                        schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+                        description="Seconds until a request of this client fits again.",
+                        required=True,
+                    ),
+                    **fields,
+                },
+                content={
+                    PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                        schema=Reference(ref="#/components/schemas/ProblemDetails")
+                    )
+                },
+            )
 
 
 def _scopes_needed(app: Litestar) -> dict[str, str | None]:
@@ -143,8 +213,6 @@ def _scopes_needed(app: Litestar) -> dict[str, str | None]:
 
 
 def _auth_problem(description: str) -> OpenAPIResponse:
-    from service.errors import PROBLEM_MEDIA_TYPE
-
     challenge = OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING),
         description="The Bearer challenge (RFC 6750), with the error and the scope needed.",

@@ -42,6 +42,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # How long a worker trusts its last look-up of an API key: a key revoked elsewhere stops
     # working within this many seconds (0: look every key up on every request).
     key_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
+    # Requests a minute each API key (each client address, without one) may make, counted in
+    # each process separately (0: no limit).
+    rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=0)] = 600
+    # Requests a client may make at once after a pause: the size of its bucket.
+    rate_limit_burst: Annotated[int, msgspec.Meta(ge=1)] = 100
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -65,7 +65,15 @@ async def database_url(admin_url: str, template_db: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, log_format="json", log_level="warning")
+    # Rate limits on (every response carries the fields) but far out of reach; the tests of
+    # the limits themselves (test_ratelimit.py) set small ones.
+    return Settings(
+        database_url=database_url,
+        log_format="json",
+        log_level="warning",
+        rate_limit_per_minute=1_000_000,
+        rate_limit_burst=1_000_000,
+    )
 
 
 async def make_key(database_url: str, *scopes: str, name: str = "test admin") -> str:
