@@ -12,7 +12,7 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, OpenAPIType, Schema
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
@@ -71,7 +71,8 @@ def tidy_openapi(app: Litestar) -> None:
     are stated as enforced. And Litestar documents a JSON 400 for any handler with
     parameters; this service answers bad parameters with problem+json 422 (or 404 for a path
     id), and 400 only for a body that is not JSON, which handlers taking a body declare.
-    Header parameters are strings (never null), and a 304 documents the ETag it carries.
+    Header parameters are strings (never null), a 304 documents the ETag it carries and a
+    308 the Location it points to.
     """
     document = app.openapi_schema
     schemas = document.components.schemas if document.components else None
@@ -105,6 +106,17 @@ def tidy_openapi(app: Litestar) -> None:
                 etag = (ok.headers or {}).get("ETag")
                 if etag is not None:
                     not_modified.headers = {"ETag": etag}
+            redirect = operation.responses.get("308")
+            if isinstance(redirect, OpenAPIResponse):
+                redirect.headers = {"Location": _LOCATION}
+
+
+_LOCATION = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING),
+    required=True,
+    description="The same URL with the merged actor's id replaced by the survivor's "
+    "(`/v1/actors/{merged_into_id}`).",
+)
 
 
 def _schema_path_not_found(path: FromPath[str] = "/") -> Response[Any]:
