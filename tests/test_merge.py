@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
@@ -229,6 +230,41 @@ async def test_the_merge_knows_every_foreign_key_to_actors(conn):
     assert {(r["tbl"], r["col"]) for r in rows} == set(REFERENCES), (
         "a foreign key to actors that service/actors/merge.py does not move"
     )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "_LOCK_CLAIMS",
+        "_LOCK_SOURCES",
+        "_LOCK_REVIEWS",
+        "_LOCK_MEMBERS",
+        "_LOCK_PAIR",
+        "_CLAIMS_OF",
+        "_DROP_REPEATED_TARGETS",
+        "_MOVE_TARGETS",
+        "_MOVE_SOURCES",
+        "_MOVE_REVIEWS",
+        "_DROP_REPEATED_MEMBERS",
+        "_MOVE_MEMBERS",
+        "_REPOINT_MERGES",
+    ],
+)
+async def test_the_merge_finds_what_names_an_actor_through_indexes(conn, statement):
+    """A merge of an actor with a handful of claims must not read a million of them: every
+    lookup by actor goes through an index (sequential scans priced out, as in test_explain)."""
+    from tests.test_explain import plan
+
+    sql = getattr(actor_merge, statement)
+    ids = ["01937a5e-0000-7000-8000-000000000001", "01937a5e-0000-7000-8000-000000000002"]
+    args = [ids] if "ANY($1" in sql else ids[: 2 if "$2" in sql else 1]
+    text = await plan(conn, sql, *args)
+    # every scan of a table looks rows up by a condition (a full index scan with a filter
+    # would read every row as surely as a sequential scan)
+    for node in re.split(r"\n\s*->\s*", text):
+        head = node.split("\n", 1)[0]
+        if re.search(r"\b(Seq|Index|Index Only|Bitmap Heap|Bitmap Index) Scan\b", head):
+            assert "Cond:" in node, (head, text)
 
 
 async def test_merge_moves_every_reference_to_the_survivor(client, conn, world):
@@ -723,3 +759,82 @@ async def test_crossing_merges_one_wins(client, conn, pool):
     assert await conn.fetchval("SELECT count(*) FROM actor_merges") == 1
     assert await conn.fetchval("SELECT count(DISTINCT speaker_id) FROM claims") == 1
     assert await conn.fetchval("SELECT count(*) FROM claims WHERE relayed_by_id IS NOT NULL") == 0
+
+
+async def test_a_deadlock_victim_answers_503_and_writes_nothing(live_url, conn, database_url):
+    """PostgreSQL rolls back one transaction of a deadlock; the request it served answers 503
+    with Retry-After (try again), not a 500. Forced: the test's transaction locks the actor a
+    claim PATCH waits for, then the claim the PATCH holds."""
+    async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
+        speaker = await helpers.create(client, "actors", {"kind": "state", "name": "Russia"})
+        src = await helpers.source(client)
+        claim = await helpers.claim(client, speaker["id"], src["id"])
+        other = await asyncpg.connect(database_url)
+        try:
+            async with other.transaction():
+                await other.execute("SELECT 1 FROM actors WHERE id = $1 FOR UPDATE", speaker["id"])
+                patching = asyncio.ensure_future(
+                    client.patch(f"/v1/claims/{claim['id']}", json={"kind": "denial"})
+                )
+                await waiting_on_locks(conn, 1)  # the PATCH holds the claim, waits on us
+                # closing the cycle at once: the PATCH, waiting longer, finds the deadlock
+                await other.execute("SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", claim["id"])
+                response = await patching
+        finally:
+            await other.close()
+    body = problem(response, 503)
+    assert body["type"] == "/problems/unavailable"
+    assert response.headers["retry-after"] == "1"
+    assert "Traceback" not in response.text
+    assert await revisions(conn, claim["id"]) == [(1, "create")]
+    assert await conn.fetchval("SELECT kind FROM claims WHERE id = $1", claim["id"]) == "assertion"
+
+
+def test_migration_down_keeps_merge_revisions_as_deletes(admin_url):
+    """0006 down: a merge revision becomes the delete it was for the duplicate's own row (the
+    older CHECK allows no other action), the redirects go; up again restores the table."""
+    from service import migrate
+
+    name = "claimdesk_merge_migration_test"
+    asyncio.run(service_db.drop_database(admin_url, name))
+    asyncio.run(service_db.ensure_database(admin_url, name))
+    url = service_db.with_database(admin_url, name)
+
+    async def run(sql: str) -> Any:
+        c = await asyncpg.connect(url)
+        try:
+            if ";" in sql:  # a script: no rows
+                return await c.execute(sql)
+            return await c.fetch(sql)
+        finally:
+            await c.close()
+
+    survivor, merged = (
+        "01937a5e-0000-7000-8000-000000000001",
+        "01937a5e-0000-7000-8000-000000000002",
+    )
+    try:
+        migrate.upgrade(url, "0006")
+        asyncio.run(
+            run(
+                f"""
+                INSERT INTO actors (id, kind, name) VALUES ('{survivor}', 'state', 'Russia');
+                INSERT INTO actor_merges (merged_id, into_id, changed_by)
+                VALUES ('{merged}', '{survivor}', 'anonymous');
+                INSERT INTO revisions (resource, resource_id, version, action, changed_by, data)
+                VALUES ('actor', '{merged}', 2, 'merge', 'anonymous', '{{}}');
+                INSERT INTO change_events (resource, resource_id, action, version, changed_by)
+                VALUES ('actor', '{merged}', 'merge', 2, 'anonymous');
+                """
+            )
+        )
+        migrate.downgrade(url, "0006-1")
+        assert [tuple(r) for r in asyncio.run(run("SELECT action FROM revisions"))] == [("delete",)]
+        assert [tuple(r) for r in asyncio.run(run("SELECT action FROM change_events"))] == [
+            ("delete",)
+        ]
+        assert not asyncio.run(run("SELECT 1 FROM pg_tables WHERE tablename = 'actor_merges'"))
+        migrate.upgrade(url, "0006")
+        assert asyncio.run(run("SELECT count(*) FROM actor_merges"))[0][0] == 0
+    finally:
+        asyncio.run(service_db.drop_database(admin_url, name))

@@ -57,11 +57,14 @@ REFERENCES: dict[tuple[str, str], str] = {
 
 # Rows that will change are locked first, then the two actors in id order: writers lock their
 # own row before the actors it names (a claim PATCH), so the same order here avoids deadlocks.
-_LOCK_CLAIMS = """
-SELECT 1 FROM claims
-WHERE speaker_id = $1 OR relayed_by_id = $1
-   OR id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $1)
-ORDER BY id FOR UPDATE"""
+# The claims naming an actor, each part through its own index.
+_CLAIMS_OF = """
+SELECT id FROM claims WHERE speaker_id = $1
+UNION
+SELECT id FROM claims WHERE relayed_by_id = $1
+UNION
+SELECT claim_id FROM claim_targets WHERE actor_id = $1"""
+_LOCK_CLAIMS = f"SELECT 1 FROM claims WHERE id IN ({_CLAIMS_OF}) ORDER BY id FOR UPDATE"
 _LOCK_SOURCES = "SELECT 1 FROM sources WHERE publisher_id = $1 ORDER BY id FOR UPDATE"
 _LOCK_REVIEWS = "SELECT 1 FROM reviews WHERE reviewer_id = $1 ORDER BY id FOR UPDATE"
 _LOCK_MEMBERS = """
@@ -70,10 +73,6 @@ WHERE id IN (SELECT actor_id FROM actor_memberships WHERE organization_id = $1) 
 ORDER BY id FOR UPDATE"""
 _LOCK_PAIR = "SELECT id FROM actors WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
 
-_CLAIM_IDS = """
-SELECT id FROM claims WHERE speaker_id = $1 OR relayed_by_id = $1
-UNION
-SELECT claim_id FROM claim_targets WHERE actor_id = $1"""
 _DROP_REPEATED_TARGETS = """
 DELETE FROM claim_targets t
 WHERE t.actor_id = $1
@@ -256,7 +255,7 @@ async def merge(
             f"has at most {MAX_MEMBERSHIPS}. Remove memberships from either actor first.",
         )
 
-    claim_ids = [r[0] for r in await conn.fetch(_CLAIM_IDS, merged_id)]
+    claim_ids = [r[0] for r in await conn.fetch(_CLAIMS_OF, merged_id)]
     await conn.execute(_DROP_REPEATED_TARGETS, merged_id, into_id)
     await conn.execute(_MOVE_TARGETS, merged_id, into_id)
     await conn.execute(_MOVE_CLAIMS, merged_id, into_id, claim_ids)
