@@ -124,10 +124,22 @@ class Merged(DomainError):
         self.into_id = into_id
 
     def headers(self, request: Request[Any, Any, Any]) -> dict[str, str] | None:
-        location = request.url.path.replace(str(self.merged_id), str(self.into_id), 1)
+        # The path segment naming the merged id, in whatever spelling of a UUID it was sent
+        # (upper case, no hyphens), becomes the survivor's id.
+        location = "/".join(
+            str(self.into_id) if _uuid(segment) == self.merged_id else segment
+            for segment in request.url.path.split("/")
+        )
         if request.url.query:
             location += "?" + request.url.query
         return {"Location": location}
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
 
 
 class AlreadyMerged(DomainError):
