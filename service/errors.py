@@ -59,6 +59,7 @@ class ProblemDetails(msgspec.Struct, kw_only=True, omit_defaults=True):
     errors: list[FieldError] | None = None
     held_by: list[HeldBy] | None = None
     existing_id: UUID | None = None
+    merged_into_id: UUID | None = None
 
 
 def summarise(errors: list[FieldError]) -> str:
@@ -69,6 +70,7 @@ def summarise(errors: list[FieldError]) -> str:
 # slug -> (status, title)
 PROBLEMS: dict[str, tuple[int, str]] = {
     "malformed-request": (400, "Malformed request"),
+    "merged": (308, "Merged into another actor"),
     "unauthorized": (401, "Authentication required"),
     "forbidden": (403, "Insufficient scope"),
     "not-found": (404, "Not found"),
@@ -76,6 +78,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "conflict": (409, "Conflict"),
     "duplicate": (409, "Duplicate"),
     "in-use": (409, "Resource in use"),
+    "already-merged": (409, "Already merged"),
     "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
@@ -96,12 +99,64 @@ class DomainError(Exception):
         self.detail = detail
         self.extensions = extensions
 
+    def headers(self, request: Request[Any, Any, Any]) -> dict[str, str] | None:
+        """Response headers this error adds (a redirect's ``Location``)."""
+        return None
+
 
 class NotFound(DomainError):
     slug = "not-found"
 
     def __init__(self, resource: str, resource_id: object) -> None:
         super().__init__(f"No {resource} with id '{resource_id}'.")
+
+
+class Merged(DomainError):
+    """A merged actor's URL: 308 to the same URL of the actor it was merged into, method and
+    body kept (an ``If-Match`` tag of the merged actor never matches the survivor's)."""
+
+    slug = "merged"
+
+    def __init__(self, merged_id: UUID, into_id: UUID) -> None:
+        super().__init__(
+            f"Actor '{merged_id}' was merged into actor '{into_id}', which holds its claims, "
+            f"names and the rest now; use that actor.",
+            merged_into_id=into_id,
+        )
+        self.merged_id = merged_id
+        self.into_id = into_id
+
+    def headers(self, request: Request[Any, Any, Any]) -> dict[str, str] | None:
+        # The path segment naming the merged id, in whatever spelling of a UUID it was sent
+        # (upper case, no hyphens), becomes the survivor's id.
+        location = "/".join(
+            str(self.into_id) if _uuid(segment) == self.merged_id else segment
+            for segment in request.url.path.split("/")
+        )
+        if request.url.query:
+            location += "?" + request.url.query
+        return {"Location": location}
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+class AlreadyMerged(DomainError):
+    """A request that would change or remove a merged actor itself (delete it, merge it
+    again): refused rather than redirected, so it never lands on the survivor."""
+
+    slug = "already-merged"
+
+    def __init__(self, merged_id: UUID, into_id: UUID) -> None:
+        super().__init__(
+            f"Actor '{merged_id}' was merged into actor '{into_id}' already; nothing was "
+            f"changed. To act on the merged actor's claims and names, act on '{into_id}'.",
+            merged_into_id=into_id,
+        )
 
 
 class Duplicate(DomainError):
@@ -301,7 +356,7 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 
 
 def _domain_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return problem(exc.slug, exc.detail, request, **exc.extensions)
+    return problem(exc.slug, exc.detail, request, headers=exc.headers(request), **exc.extensions)
 
 
 # ---------------------------------------------------------------- PostgreSQL integrity errors
@@ -391,6 +446,16 @@ def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
             request,
             headers={"Retry-After": "1"},
         )
+    if isinstance(exc, asyncpg.DeadlockDetectedError | asyncpg.SerializationError):
+        # Two transactions waited on each other's rows: PostgreSQL rolled this one back.
+        log.warning("transaction_conflict", error=type(exc).__name__)
+        return problem(
+            "unavailable",
+            "This change collided with a concurrent one and was rolled back: nothing was "
+            "written. Try again.",
+            request,
+            headers={"Retry-After": "1"},
+        )
     log.exception("unhandled_error", path=request.url.path)
     rid = request.scope.get("state", {}).get("request_id")
     return problem(
@@ -416,6 +481,8 @@ exception_handlers: dict[Any, Any] = {
 def responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI response declarations for the problems an operation can answer."""
     described = {
+        308: "The actor was merged into another: `Location` is the same URL of the actor that "
+        "holds its claims and names now, and `merged_into_id` names it.",
         400: "The body is not valid JSON.",
         401: "No valid API key: send `Authorization: Bearer <key>`.",
         403: "The API key lacks the scope this operation needs.",
@@ -440,12 +507,14 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
+    "AlreadyMerged",
     "DomainError",
     "Duplicate",
     "FieldError",
     "HeldBy",
     "InUse",
     "Invalid",
+    "Merged",
     "NotFound",
     "PreconditionFailed",
     "ProblemDetails",

@@ -8,6 +8,7 @@ the ordered stream the change feed and webhooks read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -18,7 +19,8 @@ import msgspec
 from service.errors import NotFound
 from service.pagination import decode_cursor, page
 
-Action = Literal["create", "update", "delete"]
+# ``merge``: the last revision of an actor merged into another (see service/actors/merge.py).
+Action = Literal["create", "update", "delete", "merge"]
 Resource = Literal["actor", "source", "claim", "dispute", "review"]
 
 
@@ -43,7 +45,10 @@ class Revision(msgspec.Struct, kw_only=True):
     changed_at: datetime
     data: Annotated[
         dict[str, Any],
-        msgspec.Meta(description="The resource as `GET` returned it at this version."),
+        msgspec.Meta(
+            description="The resource as `GET` returned it at this version (for a delete or "
+            "a merge: what it was; a merge adds `merged_into_id`, the actor it went into)."
+        ),
     ]
 
 
@@ -63,6 +68,22 @@ VALUES ($1, $2, $4, $3, $5, $6)
 """
 
 
+def _row(
+    who: Who, resource: Resource, resource_id: UUID, version: int, action: Action, data: Any
+) -> tuple[Any, ...]:
+    """The parameters of ``_RECORD`` for one change."""
+    return (
+        resource,
+        resource_id,
+        version,
+        action,
+        who.changed_by,
+        who.key_id,
+        who.request_id,
+        msgspec.to_builtins(data),
+    )
+
+
 async def record(
     conn: asyncpg.Connection,
     who: Who,
@@ -74,16 +95,21 @@ async def record(
 ) -> None:
     """Store the revision and the change event, in the caller's transaction (one round trip)."""
     assert conn.is_in_transaction(), "history.record must run inside the write's transaction"
-    await conn.execute(
+    await conn.execute(_RECORD, *_row(who, resource, resource_id, version, action, data))
+
+
+async def record_many(
+    conn: asyncpg.Connection,
+    who: Who,
+    resource: Resource,
+    changes: Iterable[tuple[UUID, int, Action, Any]],
+) -> None:
+    """:func:`record` for many rows of one resource changed by one write (``(id, version,
+    action, data)`` each), pipelined: a merge moves every claim of an actor at once."""
+    assert conn.is_in_transaction(), "history.record_many must run inside the write's transaction"
+    await conn.executemany(
         _RECORD,
-        resource,
-        resource_id,
-        version,
-        action,
-        who.changed_by,
-        who.key_id,
-        who.request_id,
-        msgspec.to_builtins(data),
+        [_row(who, resource, *change) for change in changes],
     )
 
 

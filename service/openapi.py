@@ -82,7 +82,8 @@ def tidy_openapi(app: Litestar) -> None:
     are stated as enforced. And Litestar documents a JSON 400 for any handler with
     parameters; this service answers bad parameters with problem+json 422 (or 404 for a path
     id), and 400 only for a body that is not JSON, which handlers taking a body declare.
-    Header parameters are strings (never null), and a 304 documents the ETag it carries.
+    Header parameters are strings (never null), a 304 documents the ETag it carries and a
+    308 the Location it points to.
     Operations that need an API key document the 401 (and, for changes, the 403) that
     ``service.auth`` answers before their handler runs.
     Every operation but health and readiness documents the rate limit fields and its 429.
@@ -135,6 +136,9 @@ def tidy_openapi(app: Litestar) -> None:
                 etag = (ok.headers or {}).get("ETag")
                 if etag is not None:
                     not_modified.headers = {"ETag": etag}
+            redirect = operation.responses.get("308")
+            if isinstance(redirect, OpenAPIResponse):
+                redirect.headers = {"Location": _LOCATION}
     document_rate_limits(document)
 
 
@@ -226,6 +230,14 @@ def _auth_problem(description: str) -> OpenAPIResponse:
             )
         },
     )
+
+
+_LOCATION = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING),
+    required=True,
+    description="The same URL with the merged actor's id replaced by the survivor's "
+    "(`/v1/actors/{merged_into_id}`).",
+)
 
 
 def _schema_path_not_found(path: FromPath[str] = "/") -> Response[Any]:

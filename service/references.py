@@ -33,8 +33,21 @@ async def missing(
             f"SELECT id FROM {table} WHERE id = ANY($1::uuid[]) FOR KEY SHARE", ids
         )
     }
+    merged: dict[UUID, UUID] = {}
+    if table == "actors" and len(found) < len(ids):
+        # An actor merged into another: say which one to use instead.
+        rows = await conn.fetch(
+            "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[])",
+            [i for i in ids if i not in found],
+        )
+        merged = {r["merged_id"]: r["into_id"] for r in rows}
     return [
-        FieldError(field=field, message=f"No {_NOUN[table]} with id '{ref}'.")
+        FieldError(
+            field=field,
+            message=f"Actor '{ref}' was merged into actor '{merged[ref]}'; use that one."
+            if ref in merged
+            else f"No {_NOUN[table]} with id '{ref}'.",
+        )
         for field, ref in wanted
         if ref not in found
     ]

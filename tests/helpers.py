@@ -19,6 +19,7 @@ TABLES = (
     "reviews",
     "revisions",
     "change_events",
+    "actor_merges",
 )
 
 

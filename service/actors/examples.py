@@ -52,3 +52,11 @@ UPDATE = [
         value={"wikidata_id": "Q43", "country": "TR"},
     ),
 ]
+
+SDF_ID = "01937a5e-0000-7000-8000-000000000500"
+MERGE = [
+    Example(
+        summary="قسد entered twice: merge the duplicate into the Syrian Democratic Forces",
+        value={"into_id": SDF_ID},
+    ),
+]

@@ -12,7 +12,7 @@ import msgspec
 from service import etag, history, references
 from service.actors.schemas import Actor, ActorCreate, ActorFilters, ActorUpdate, MembershipInput
 from service.db import new_id
-from service.errors import Duplicate, FieldError, Invalid, NotFound
+from service.errors import AlreadyMerged, Duplicate, FieldError, Invalid, Merged, NotFound
 from service.history import Who
 from service.schemas import sent
 from service.text.lang import canonical_lang
@@ -39,13 +39,26 @@ _decode = msgspec.json.Decoder(Actor).decode
 
 
 async def get(conn: asyncpg.Connection, actor_id: UUID, *, lock: bool = False) -> Actor:
+    """The actor; 404, or :class:`Merged` (308 to the survivor) for an actor merged away."""
     sql = f"SELECT {ACTOR_JSON} FROM actors a WHERE a.id = $1"
     if lock:
         await conn.execute("SELECT 1 FROM actors WHERE id = $1 FOR UPDATE", actor_id)
     row = await conn.fetchval(sql, actor_id)
     if row is None:
+        into = await merged_into(conn, actor_id)
+        if into is not None:
+            raise Merged(actor_id, into)
         raise NotFound("actor", actor_id)
     return _decode(row)
+
+
+async def merged_into(conn: asyncpg.Connection, actor_id: UUID) -> UUID | None:
+    """The actor a merged actor's claims and names went to (the last one of a chain: a
+    merge repoints the rows naming the actor it merges away), or None."""
+    into: UUID | None = await conn.fetchval(
+        "SELECT into_id FROM actor_merges WHERE merged_id = $1", actor_id
+    )
+    return into
 
 
 # Actor names match in two tiers. Strong: the whole name (score 1), the start of the name (0.9),
@@ -368,7 +381,11 @@ async def delete(
     *,
     precondition: etag.Condition | None = None,
 ) -> None:
-    actor = await get(conn, actor_id, lock=True)
+    try:
+        actor = await get(conn, actor_id, lock=True)
+    except Merged as merged:
+        # Never redirected: a delete following the redirect would remove the survivor.
+        raise AlreadyMerged(actor_id, merged.into_id) from None
     etag.require(precondition, actor)
     await references.refuse_if_held(conn, "actor", actor_id, HOLDERS)
     await conn.execute("DELETE FROM actors WHERE id = $1", actor_id)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, etag, history
-from service.actors import examples, queries
+from service.actors import examples, merge, queries
 from service.actors.schemas import (
     Actor,
     ActorCreate,
     ActorFilters,
     ActorKind,
+    ActorMerge,
     ActorPage,
     ActorUpdate,
 )
@@ -25,6 +27,10 @@ from service.pagination import Cursor, Limit, decode_cursor, page
 from service.text.normalize import normalize
 
 ActorId = Annotated[UUID, PathParameter(description="The actor's id.")]
+
+# A merge moves many rows and may collide with writers of them; PostgreSQL then rolls one
+# transaction back, and the merge, which changed nothing yet, tries again.
+MERGE_ATTEMPTS = 3
 
 
 class ActorController(Controller):
@@ -110,7 +116,9 @@ class ActorController(Controller):
         "/{actor_id:str}",
         operation_id="get_actor",
         summary="Get an actor",
-        responses={**responses(404, 422), **etag.NOT_MODIFIED},
+        description="An actor merged into another answers 308 with the survivor's URL in "
+        "`Location` (and `merged_into_id` in the problem body).",
+        responses={**responses(308, 404, 422), **etag.NOT_MODIFIED},
         response_headers=[etag.ETAG_HEADER],
     )
     async def get_actor(
@@ -124,8 +132,9 @@ class ActorController(Controller):
         "/{actor_id:str}",
         operation_id="update_actor",
         summary="Update an actor",
-        description="Send only the fields to change; a list sent replaces the whole list.",
-        responses=responses(400, 404, 409, 412, 413, 422),
+        description="Send only the fields to change; a list sent replaces the whole list. "
+        "An actor merged into another answers 308 to the survivor's URL.",
+        responses=responses(308, 400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
     )
     async def update_actor(
@@ -145,7 +154,8 @@ class ActorController(Controller):
         operation_id="delete_actor",
         summary="Delete an actor",
         description="Refused (409) while claims, sources or memberships refer to it; "
-        "its revisions stay readable.",
+        "its revisions stay readable. An actor merged into another is not redirected: 409 "
+        "`already-merged` names the survivor.",
         responses=responses(404, 409, 412, 422),
     )
     async def delete_actor(
@@ -154,11 +164,51 @@ class ActorController(Controller):
         async with db.transaction(pool) as conn:
             await queries.delete(conn, who, actor_id, precondition=if_match)
 
+    @post(
+        "/{actor_id:str}/merge",
+        operation_id="merge_actor",
+        status_code=200,
+        summary="Merge a duplicate actor into another",
+        description="In one transaction, moves everything that refers to this actor (the "
+        "duplicate) to `into_id` (the survivor): claims it speaks, relays or is a target of, "
+        "sources it publishes, reviews it wrote, its memberships and its members. Its display "
+        "name and names become names of the survivor (one per normalised spelling), and its "
+        "description, country and wikidata_id fill the survivor's empty fields. Repeats are "
+        "dropped: a target or membership the survivor holds already, a claim relayed by its "
+        "own speaker. Every changed claim, source, review and actor gets a new version and "
+        "revision; the duplicate's last revision (action `merge`) names `merged_into_id`. "
+        "It leaves the lists; its URL answers 308 to the survivor's, also after the survivor "
+        "is merged on. Answers the survivor. `If-Match` is compared with the duplicate. "
+        "409 `already-merged`: this actor was merged before (`merged_into_id` says where).",
+        responses=responses(400, 404, 409, 412, 413, 422),
+        response_headers=[etag.ETAG_HEADER],
+    )
+    async def merge_actor(
+        self,
+        pool: Pool,
+        who: Caller,
+        actor_id: ActorId,
+        data: Annotated[ActorMerge, Body(examples=examples.MERGE)],
+        if_match: IfMatch,
+    ) -> Response[Actor]:
+        for attempt in range(1, MERGE_ATTEMPTS + 1):
+            try:
+                async with db.transaction(pool) as conn:
+                    actor = await merge.merge(
+                        conn, who, actor_id, data.into_id, precondition=if_match
+                    )
+                break
+            except asyncpg.DeadlockDetectedError:
+                if attempt == MERGE_ATTEMPTS:
+                    raise
+        return etag.respond(actor)
+
     @get(
         "/{actor_id:str}/revisions",
         operation_id="list_actor_revisions",
         summary="List an actor's revisions",
-        description="Newest first; kept after a delete.",
+        description="Newest first; kept after a delete, and after a merge (whose last "
+        "revision, action `merge`, names `merged_into_id`).",
         responses=responses(404, 422),
     )
     async def list_actor_revisions(

@@ -82,6 +82,18 @@ class ActorUpdate(Input, kw_only=True):
     memberships: Memberships | UnsetType = UNSET
 
 
+class ActorMerge(Input, kw_only=True):
+    """Merge the actor of the path (a duplicate) into ``into_id``, the actor that stays."""
+
+    into_id: Annotated[
+        UUID,
+        msgspec.Meta(
+            description="The actor that stays and receives the duplicate's claims, names, "
+            "memberships, members, sources and reviews."
+        ),
+    ]
+
+
 class Actor(Stamped, kw_only=True):
     kind: ActorKind
     name: str
