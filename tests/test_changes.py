@@ -200,6 +200,19 @@ async def test_types_and_resource_id_filter(writer, reader):
         assert fields(problem(await reader.get(f"/v1/changes?limit={limit}"), 422)) == {"limit"}
 
 
+async def test_now_starts_at_the_current_position(writer, reader):
+    old = await helpers.actor(writer)
+    body = await poll(reader, "now", types="actor")
+    assert body["data"] == [] and body["has_more"] is False
+    new = await helpers.actor(writer, name="Russia")
+    await writer.patch(f"/v1/actors/{old['id']}", json={"country": "TR"})
+    events, _ = await drain(reader, body["next_cursor"], types="actor")
+    assert [(e["resource_id"], e["version"]) for e in events] == [
+        (new["id"], 1),
+        (old["id"], 2),
+    ]
+
+
 async def test_bad_cursors_are_refused(reader):
     forged = [
         "not-a-cursor",
@@ -325,6 +338,25 @@ async def test_a_rolled_back_transaction_never_shows_and_does_not_stall(reader, 
         assert [e["id"] for e in events] == [kept] and lost != kept
         assert await table_ids(conn) == [kept]
     finally:
+        await other.close()
+
+
+async def test_a_long_read_does_not_hold_the_feed_back(reader, database_url):
+    """Only transactions that have written hold the horizon, not a long report."""
+    long_read = await connect(database_url)
+    other = await connect(database_url)
+    try:
+        tx = long_read.transaction(isolation="repeatable_read")
+        await tx.start()
+        await long_read.fetchval("SELECT count(*) FROM change_events")
+        cursor = (await poll(reader, "now"))["next_cursor"]
+        async with other.transaction():
+            written = await record(other)
+        events, _ = await drain(reader, cursor)
+        assert [e["id"] for e in events] == [written]
+        await tx.rollback()
+    finally:
+        await long_read.close()
         await other.close()
 
 

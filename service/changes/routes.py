@@ -21,6 +21,7 @@ TYPES = queries.TYPES
 _TYPE = "|".join(TYPES)
 CURSOR_KIND = "changes"
 START: queries.Position = (0, 0)
+NOW = "now"
 _MAX_TXID = 2**64 - 1  # xid8
 _MAX_ID = 2**63 - 1  # bigint
 
@@ -74,8 +75,12 @@ async def list_changes(
         QueryParameter(
             max_length=200,
             description="`next_cursor` of the previous poll; omit to start from the first "
-            "change ever recorded.",
-            examples=[Example(summary="A stored cursor", value="WyJjaGFuZ2VzIiwyOTQ1LDQyXQ")],
+            "change ever recorded, or `now` for an empty page whose `next_cursor` is the "
+            "current position (to follow new changes without reading the history).",
+            examples=[
+                Example(summary="A stored cursor", value="WyJjaGFuZ2VzIiwyOTQ1LDQyXQ"),
+                Example(summary="From now on", value="now"),
+            ],
         ),
     ] = None,
     types: Annotated[
@@ -93,10 +98,12 @@ async def list_changes(
     ] = None,
     limit: Limit = 50,
 ) -> Response[ChangePage]:
-    position = _position(after)
+    now = after == NOW
+    position = START if now else _position(after)
     wanted = TYPES if types is None else tuple(t for t in TYPES if t in types.split(","))
     async with pool.acquire() as conn:
-        found = await queries.read(conn, wanted, position, resource_id, limit + 1)
+        # `now`: no type read, only the horizon, which is where the next poll starts
+        found = await queries.read(conn, () if now else wanted, position, resource_id, limit + 1)
     has_more = len(found.events) > limit
     events = found.events[:limit]
     if has_more:
