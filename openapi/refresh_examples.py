@@ -4,9 +4,9 @@
 
 Loads the demo dataset into a throw-away embedded PostgreSQL, starts ``claimdesk serve`` on it,
 and keeps what the service answers for Hulusi Akar, the article, his "members remain" claim,
-the canonical dispute, the sample review, a revision and the ClaimReview JSON-LD. Run it after
-changing the demo data or a representation; the tests check that each example still decodes as
-its resource.
+the canonical dispute, the sample review, a revision, the ClaimReview JSON-LD and a page of
+the change feed. Run it after changing the demo data or a representation; the tests check
+that each example still decodes as its resource.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def main() -> int:
             review = get(f"/v1/reviews/{get('/v1/reviews')['data'][0]['id']}")
             revision = get(f"/v1/claims/{claim['id']}/revisions")["data"][0]
             claim_review = get(f"/v1/claims/{review['claim_id']}/claim-review")[0]
+            changes = get("/v1/changes", types="claim,dispute", limit="3")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -81,6 +82,7 @@ def main() -> int:
         "Review": review,
         "Revision": revision,
         "ClaimReviewLD": claim_review,
+        "ChangePage": changes,
     }
     TARGET.write_text(json.dumps(examples, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {TARGET.relative_to(ROOT)}")

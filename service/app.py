@@ -17,6 +17,7 @@ from litestar.params import PathParameter
 
 from service import __version__, auth, db, migrate
 from service.actors.routes import ActorController
+from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
@@ -164,6 +165,10 @@ def openapi_config() -> OpenAPIConfig:
                 description="Ranked search across actors, claims and disputes, in any spelling.",
             ),
             Tag(
+                name="changes",
+                description="The change feed: every change, once each, in a stable order.",
+            ),
+            Tag(
                 name="api-keys",
                 description="Keys that authenticate clients, with scopes (admin only).",
             ),
@@ -214,6 +219,7 @@ def create_app(
             search,
             list_similar,
             ApiKeyController,
+            list_changes,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,

@@ -1,0 +1,69 @@
+"""The change feed: change events, a page of them and the cursor to poll from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+
+class ChangeEvent(msgspec.Struct, kw_only=True):
+    """One create, update, delete (or merge, status change...) of one resource."""
+
+    id: Annotated[
+        int,
+        msgspec.Meta(
+            description="The event's own id: unique, for de-duplicating. The feed is not in "
+            "`id` order (it is in the order of the transactions that wrote the events)."
+        ),
+    ]
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="The resource type: `actor`, `source`, `claim`, `dispute` or `review`."
+        ),
+    ]
+    resource_id: UUID
+    action: Annotated[
+        str,
+        msgspec.Meta(
+            description="What happened: `create`, `update`, `delete` (more may be added, such as "
+            "`merge`; ignore ones you do not know)."
+        ),
+    ]
+    version: Annotated[
+        int,
+        msgspec.Meta(
+            description="The resource's version after the change (for a delete: the version "
+            "the delete made)."
+        ),
+    ]
+    occurred_at: Annotated[
+        datetime, msgspec.Meta(description="When the writing transaction started.")
+    ]
+    changed_by: Annotated[
+        str, msgspec.Meta(description="The name of the API key (or the command) that made it.")
+    ]
+    key_id: Annotated[
+        UUID | None, msgspec.Meta(description="The API key that made it (null for a command).")
+    ]
+
+
+class ChangePage(msgspec.Struct, kw_only=True):
+    data: list[ChangeEvent]
+    next_cursor: Annotated[
+        str,
+        msgspec.Meta(
+            description="Where the next poll starts: store it and send it back as `after`. "
+            "Always present, even on an empty page."
+        ),
+    ]
+    has_more: Annotated[
+        bool,
+        msgspec.Meta(
+            description="More finished events are waiting: ask again at once. `false`: you "
+            "are up to date; poll again later with `next_cursor`."
+        ),
+    ]
