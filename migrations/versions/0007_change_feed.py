@@ -1,17 +1,17 @@
 """The change feed reads change events by transaction, per resource type: an index that serves
 each type's next page in (txid, id) order.
 
-Revision ID: 0009
-Revises: 0005
-Create Date: 2026-11-27
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-26
 """
 
 from __future__ import annotations
 
 from migrations import execute_script
 
-revision = "0009"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
