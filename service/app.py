@@ -21,6 +21,7 @@ from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
+from service.idempotency import idempotency_middleware
 from service.input_guard import check_request
 from service.logging import request_id_middleware
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
@@ -184,7 +185,9 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
-        middleware=[request_id_middleware],
+        # Outermost first. Authentication (setting scope["state"]["api_key_id"]) goes between
+        # the two: idempotency keys are kept per API key.
+        middleware=[request_id_middleware, idempotency_middleware(settings)],
         before_request=check_request,
         lifespan=[lifespan],
         openapi_config=openapi_config(),

@@ -74,10 +74,12 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "conflict": (409, "Conflict"),
     "duplicate": (409, "Duplicate"),
     "in-use": (409, "Resource in use"),
+    "idempotency-key-in-use": (409, "A request with this Idempotency-Key is in progress"),
     "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation error"),
+    "idempotency-key-reused": (422, "Idempotency-Key reused for another request"),
     "internal-error": (500, "Internal server error"),
     "unavailable": (503, "Service unavailable"),
 }

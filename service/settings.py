@@ -37,6 +37,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     # Server-side cap on any one SQL statement, in milliseconds (0: none).
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=0)] = 15_000
+    # How long a POST's Idempotency-Key is remembered (its first response replayed), in hours.
+    idempotency_retention_hours: Annotated[int, msgspec.Meta(ge=24)] = 24
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
