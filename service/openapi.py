@@ -16,6 +16,8 @@ from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Schema
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
+from service import idempotency
+
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
     """Stable, reviewable bytes: indented, keys in generation order, a final newline."""
@@ -72,6 +74,7 @@ def tidy_openapi(app: Litestar) -> None:
     parameters; this service answers bad parameters with problem+json 422 (or 404 for a path
     id), and 400 only for a body that is not JSON, which handlers taking a body declare.
     Header parameters are strings (never null), and a 304 documents the ETag it carries.
+    Every POST takes an ``Idempotency-Key`` (see :mod:`service.idempotency`).
     """
     document = app.openapi_schema
     schemas = document.components.schemas if document.components else None
@@ -105,6 +108,7 @@ def tidy_openapi(app: Litestar) -> None:
                 etag = (ok.headers or {}).get("ETag")
                 if etag is not None:
                     not_modified.headers = {"ETag": etag}
+    idempotency.document(document)
 
 
 def _schema_path_not_found(path: FromPath[str] = "/") -> Response[Any]:
