@@ -22,6 +22,7 @@ from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
+from service.idempotency import idempotency_middleware
 from service.input_guard import check_request
 from service.keys.routes import ApiKeyController
 from service.logging import request_id_middleware
@@ -223,10 +224,13 @@ def create_app(
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
+        # Outermost first: the request id, who is asking (scope["state"]["api_key_id"]), their
+        # rate limit, then idempotency keys (kept per API key).
         middleware=[
             request_id_middleware,
             auth.auth_middleware(settings.public_read, key_cache),
             *([limiter.middleware] if limiter is not None else []),
+            idempotency_middleware(settings),
         ],
         before_request=check_request,
         lifespan=[lifespan],

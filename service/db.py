@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import time
 import warnings
@@ -57,10 +58,41 @@ async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
     return pool
 
 
+# The connection of a request whose work must commit with something else: a POST sent with
+# an Idempotency-Key runs in one transaction that the idempotency middleware opens, so that
+# the handler's writes and the stored response commit (or roll back) together.
+request_connection: contextvars.ContextVar[asyncpg.Connection | None] = contextvars.ContextVar(
+    "request_connection", default=None
+)
+
+
 @contextlib.asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """The one place a write transaction is opened, committed or rolled back."""
+    """The one place a write transaction is opened, committed or rolled back.
+
+    Inside a request that already holds a transaction (:data:`request_connection`), the write
+    is a savepoint on that connection: a domain error still undoes exactly this write, and
+    the enclosing transaction commits it.
+    """
+    conn = request_connection.get()
+    if conn is not None:
+        async with conn.transaction():
+            yield conn
+        return
     async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection for reads, in a request that may write: the request's own connection when
+    it has one (it sees the request's uncommitted writes, and a request never holds two pool
+    connections at once), otherwise one from the pool."""
+    conn = request_connection.get()
+    if conn is not None:
+        yield conn
+        return
+    async with pool.acquire() as conn:
         yield conn
 
 

@@ -79,11 +79,13 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "duplicate": (409, "Duplicate"),
     "in-use": (409, "Resource in use"),
     "already-merged": (409, "Already merged"),
+    "idempotency-key-in-use": (409, "A request with this Idempotency-Key is in progress"),
     "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation error"),
     "rate-limited": (429, "Too many requests"),
+    "idempotency-key-reused": (422, "Idempotency-Key reused for another request"),
     "internal-error": (500, "Internal server error"),
     "unavailable": (503, "Service unavailable"),
 }

@@ -24,6 +24,7 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
+from service import idempotency
 from service.errors import PROBLEM_MEDIA_TYPE
 from service.ratelimit import EXEMPT_PATHS
 
@@ -87,6 +88,7 @@ def tidy_openapi(app: Litestar) -> None:
     Operations that need an API key document the 401 (and, for changes, the 403) that
     ``service.auth`` answers before their handler runs.
     Every operation but health and readiness documents the rate limit fields and its 429.
+    Every POST takes an ``Idempotency-Key`` (see :mod:`service.idempotency`).
     """
     document = app.openapi_schema
     schemas = document.components.schemas if document.components else None
@@ -139,6 +141,7 @@ def tidy_openapi(app: Litestar) -> None:
             redirect = operation.responses.get("308")
             if isinstance(redirect, OpenAPIResponse):
                 redirect.headers = {"Location": _LOCATION}
+    idempotency.document(document)
     document_rate_limits(document)
 
 

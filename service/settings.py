@@ -47,6 +47,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=0)] = 600
     # Requests a client may make at once after a pause: the size of its bucket.
     rate_limit_burst: Annotated[int, msgspec.Meta(ge=1)] = 100
+    # How long a POST's Idempotency-Key is remembered (its first response replayed), in hours.
+    idempotency_retention_hours: Annotated[int, msgspec.Meta(ge=24)] = 24
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
