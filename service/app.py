@@ -23,6 +23,7 @@ from service.disputes.routes import DisputeController, list_contradictions
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.input_guard import check_request
 from service.logging import request_id_middleware
+from service.methods import head_and_options
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.reviews.routes import ReviewController, get_claim_review
 from service.search.routes import list_similar, search
@@ -193,4 +194,5 @@ def create_app(settings: Settings, *, pool: asyncpg.Pool | None = None) -> Lites
         logging_config=None,
     )
     tidy_openapi(app)
+    head_and_options(app)
     return app

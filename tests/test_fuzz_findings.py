@@ -1,0 +1,72 @@
+"""What fuzzing the live service (tests/fuzz/run.py, schemathesis) found, kept found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import create, problem
+
+pytestmark = pytest.mark.compat
+
+COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
+SOME_ID = "01937a5e-0000-7000-8000-000000000001"
+
+
+def documented_allow(methods: set[str]) -> str:
+    methods = {m.upper() for m in methods} | {"OPTIONS"}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+async def test_options_lists_every_method_the_document_gives_the_path(client):
+    # Litestar answered OPTIONS with the methods of one handler of the path:
+    # `Allow: OPTIONS, POST` on /v1/actors, `Allow: DELETE, OPTIONS` on /v1/actors/{id}.
+    document = json.loads(COMMITTED.read_text())
+    for path, item in document["paths"].items():
+        url = path.replace("{slug}", "not-found")
+        for name in ("actor_id", "source_id", "claim_id", "dispute_id", "review_id"):
+            url = url.replace("{" + name + "}", SOME_ID)
+        response = await client.options(url)
+        assert response.status_code == 204, (path, response.text)
+        assert response.headers["allow"] == documented_allow(set(item) - {"parameters"}), path
+        assert response.content == b""
+
+
+async def test_a_405_allows_head_where_get_is(client):
+    body = problem(await client.put("/v1/actors"), 405)
+    assert body["instance"] == "/v1/actors"
+    assert (await client.put("/v1/actors")).headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    positions = f"/v1/disputes/{SOME_ID}/positions"
+    assert (await client.get(positions)).headers["allow"] == "OPTIONS, POST"
+
+
+async def test_head_is_get_without_content(client):
+    actor = await create(client, "actors", {"kind": "person", "name": "Hulusi Akar"})
+    for url in ("/health", "/v1/actors", f"/v1/actors/{actor['id']}", "/schema/openapi.json"):
+        get, head = await client.get(url), await client.head(url)
+        assert head.status_code == get.status_code == 200, url
+        assert head.content == b"", url
+        for name in ("content-type", "content-length", "etag"):
+            assert head.headers.get(name) == get.headers.get(name), (url, name)
+
+    url = f"/v1/actors/{actor['id']}"
+    etag = (await client.get(url)).headers["etag"]
+    unchanged = await client.head(url, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304
+    assert unchanged.headers["etag"] == etag
+
+
+async def test_head_errors_are_problems_without_content(client):
+    missing = await client.head(f"/v1/actors/{SOME_ID}")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.content == b""
+    # a path without GET has no HEAD either
+    refused = await client.head(f"/v1/disputes/{SOME_ID}/positions")
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "OPTIONS, POST"
+    assert refused.content == b""
