@@ -70,3 +70,19 @@ async def test_head_errors_are_problems_without_content(client):
     assert refused.status_code == 405
     assert refused.headers["allow"] == "OPTIONS, POST"
     assert refused.content == b""
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "-1", "1e9"])
+async def test_a_date_time_filter_is_an_rfc_3339_string_not_a_number(client, value):
+    # Litestar converts query values leniently: `updated_to=0.5` was 1970-01-01T00:00:00.5Z.
+    body = problem(await client.get("/v1/disputes", params={"updated_to": value}), 422)
+    assert [(e["field"], e["location"]) for e in body["errors"]] == [("updated_to", "query")]
+    assert "RFC 3339" in body["detail"]
+
+
+async def test_rfc_3339_date_time_filters_still_work(client):
+    for value in ("2019-11-24T10:00:00Z", "2019-11-24T13:00:00+03:00", "2019-11-24T10:00:00.5Z"):
+        response = await client.get("/v1/disputes", params={"updated_from": value})
+        assert response.status_code == 200, (value, response.text)
+    naive = await client.get("/v1/disputes", params={"updated_from": "2019-11-24T10:00"})
+    assert problem(naive, 422)["errors"][0]["field"] == "updated_from"
