@@ -16,6 +16,10 @@ from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Schema
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
+from service.etag import CONDITION_PATTERN
+
+CONDITION_HEADERS = ("If-Match", "If-None-Match")
+
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
     """Stable, reviewable bytes: indented, keys in generation order, a final newline."""
@@ -71,7 +75,8 @@ def tidy_openapi(app: Litestar) -> None:
     are stated as enforced. And Litestar documents a JSON 400 for any handler with
     parameters; this service answers bad parameters with problem+json 422 (or 404 for a path
     id), and 400 only for a body that is not JSON, which handlers taking a body declare.
-    Header parameters are strings (never null), and a 304 documents the ETag it carries.
+    Header parameters are strings (never null), ``If-Match`` and ``If-None-Match`` with the
+    pattern the service holds them to, and a 304 documents the ETag it carries.
     """
     document = app.openapi_schema
     schemas = document.components.schemas if document.components else None
@@ -98,7 +103,9 @@ def tidy_openapi(app: Litestar) -> None:
             for parameter in operation.parameters or []:
                 if isinstance(parameter, OpenAPIParameter) and parameter.param_in == "header":
                     # A header is absent or a string; Litestar writes `str | None` as "or null".
-                    parameter.schema = Schema(type=OpenAPIType.STRING)
+                    # A condition header is a 422 unless it is `*` or a list of entity tags.
+                    pattern = CONDITION_PATTERN if parameter.name in CONDITION_HEADERS else None
+                    parameter.schema = Schema(type=OpenAPIType.STRING, pattern=pattern)
             # A 304 carries the ETag its 200 would have carried.
             ok, not_modified = operation.responses.get("200"), operation.responses.get("304")
             if isinstance(ok, OpenAPIResponse) and isinstance(not_modified, OpenAPIResponse):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from service import etag
+from service.errors import Invalid
 from tests.helpers import create, problem
 
 pytestmark = pytest.mark.compat
@@ -86,3 +91,40 @@ async def test_rfc_3339_date_time_filters_still_work(client):
         assert response.status_code == 200, (value, response.text)
     naive = await client.get("/v1/disputes", params={"updated_from": "2019-11-24T10:00"})
     assert problem(naive, 422)["errors"][0]["field"] == "updated_from"
+
+
+def conditional_header_patterns() -> dict[str, set[str]]:
+    """Header name -> the patterns the document gives it, over every operation."""
+    found: dict[str, set[str]] = {"If-Match": set(), "If-None-Match": set()}
+    for item in json.loads(COMMITTED.read_text())["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header" and parameter["name"] in found:
+                    found[parameter["name"]].add(parameter["schema"].get("pattern"))
+    return found
+
+
+ETAG_CHARS = st.sampled_from(
+    ['"', "W", "/", ",", " ", "\t", "*", "a", "3", "-", "\x7f", "é", "\x01"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=st.text(ETAG_CHARS, max_size=12))
+@example(value="")
+@example(value='W/"a", , "3-a" ,')
+@example(value='"a" "b"')
+@example(value=" * ")
+def test_the_document_states_the_conditional_headers_the_service_accepts(value):
+    # The document said `type: string`; the service answers 422 to anything but `*` or a
+    # list of entity tags (an empty If-Match included). The pattern says which.
+    patterns = conditional_header_patterns()
+    for header, found in patterns.items():
+        assert len(found) == 1 and None not in found, (header, found)
+        pattern = found.pop()
+        try:
+            etag.parse(header, [value])  # type: ignore[arg-type]
+            accepted = True
+        except Invalid:
+            accepted = False
+        assert (re.search(pattern, value) is not None) == accepted, (header, value)
