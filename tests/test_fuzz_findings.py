@@ -128,3 +128,68 @@ def test_the_document_states_the_conditional_headers_the_service_accepts(value):
         except Invalid:
             accepted = False
         assert (re.search(pattern, value) is not None) == accepted, (header, value)
+
+
+# asyncpg sends date(1, 1, 1) and date(9999, 12, 31) as -infinity and infinity: a membership
+# starting on 0001-01-01 was stored as -infinity and reading it back was a 500.
+FIRST_DAY, LAST_DAY = "0001-01-01", "9999-12-31"
+
+
+async def test_the_first_and_last_dates_are_dates(client):
+    org = await create(client, "actors", {"kind": "organization", "name": "Org"})
+    membership = {"organization_id": org["id"], "start_date": FIRST_DAY, "end_date": LAST_DAY}
+    actor = await create(
+        client, "actors", {"kind": "person", "name": "P", "memberships": [membership]}
+    )
+    assert actor["memberships"][0]["start_date"] == FIRST_DAY
+    assert actor["memberships"][0]["end_date"] == LAST_DAY
+    got = await client.get(f"/v1/actors/{actor['id']}")
+    assert got.status_code == 200, got.text
+    assert got.json()["memberships"][0]["end_date"] == LAST_DAY
+
+    source = await create(
+        client, "sources", {"kind": "article", "title": "T", "published_at": LAST_DAY}
+    )
+    assert source["published_at"] == LAST_DAY
+    for when in (FIRST_DAY, LAST_DAY):
+        claim = await create(
+            client,
+            "claims",
+            {
+                "speaker_id": actor["id"],
+                "text": "x",
+                "lang": "en",
+                "stated_on": when,
+                "appearances": [{"source_id": source["id"]}],
+            },
+        )
+        assert claim["stated_on"] == when
+        found = await client.get("/v1/claims", params={"stated_from": when, "stated_to": when})
+        assert [c["id"] for c in found.json()["data"]] == [claim["id"]], when
+    review = await create(
+        client,
+        "reviews",
+        {
+            "claim_id": claim["id"],
+            "reviewer_id": org["id"],
+            "rating": {"label": "False", "value": 1, "best": 5, "worst": 1},
+            "published_at": FIRST_DAY,
+        },
+    )
+    assert review["published_at"] == FIRST_DAY
+    patched = await client.patch(f"/v1/reviews/{review['id']}", json={"published_at": LAST_DAY})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["published_at"] == LAST_DAY
+
+
+@pytest.mark.parametrize(
+    "published_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", FIRST_DAY]
+)
+async def test_the_first_and_last_instants_are_instants(client, published_at):
+    source = await create(
+        client, "sources", {"kind": "article", "title": "T", "published_at": published_at}
+    )
+    got = await client.get(f"/v1/sources/{source['id']}")
+    assert got.status_code == 200, got.text
+    assert got.json()["published_at"] == source["published_at"]
+    assert source["published_at"].startswith(published_at[:10])
