@@ -194,7 +194,7 @@ def main() -> int:
         default=os.environ.get("CLAIMDESK_DATABASE_URL"),
         help="a PostgreSQL server to create the scratch database on (default: embedded)",
     )
-    parser.add_argument("--max-examples", type=int, default=25, help="per operation and phase")
+    parser.add_argument("--max-examples", type=int, default=100, help="per operation and phase")
     parser.add_argument("--seed", type=int, default=20191124)
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     parser.add_argument("--workers", type=int, default=2)
