@@ -26,6 +26,7 @@ from service.idempotency import idempotency_middleware
 from service.input_guard import check_request
 from service.keys.routes import ApiKeyController
 from service.logging import request_id_middleware
+from service.methods import head_and_options
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.ratelimit import from_settings as rate_limiter
 from service.reviews.routes import ReviewController, get_claim_review
@@ -244,4 +245,5 @@ def create_app(
     if limiter is not None:
         # Responses no route middleware saw (no route, 405) are counted too.
         app.asgi_handler = limiter.wrap(app.asgi_handler)
+    head_and_options(app)
     return app

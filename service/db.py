@@ -8,6 +8,7 @@ import os
 import time
 import warnings
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +28,23 @@ log = structlog.get_logger("claimdesk.db")
 DATABASE_NAME = "claimdesk"
 
 
+def _iso(value: date | datetime) -> str:
+    # An instant goes as UTC: RFC 3339 allows offsets to ±23:59, PostgreSQL to ±15:59.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat()
+
+
+def representable(value: datetime) -> bool:
+    """Whether an instant stays within years 1 to 9999 in UTC (so it can be stored and read
+    back): 0001-01-01T00:00+01:00 is an hour before the first instant Python has."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # json/jsonb arrive as Python objects and leave as JSON text (asyncpg's default is str).
     for typename in ("json", "jsonb"):
@@ -36,11 +54,27 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
             encoder=lambda value: msgspec.json.encode(value).decode(),
             decoder=msgspec.json.decode,
         )
+    # Dates and instants travel as ISO 8601 text: asyncpg's binary codecs send the first and
+    # last Python dates (0001-01-01, 9999-12-31, and the same instants) as -infinity and
+    # infinity, which then came back as "infinity" in JSON (a 500, or a published_at that is
+    # no date). The session's time zone is UTC and its DateStyle ISO: PostgreSQL writes
+    # "2019-11-24" and "2019-11-24 10:00:00+00", which fromisoformat reads.
+    await conn.set_type_codec(
+        "date", schema="pg_catalog", encoder=_iso, decoder=date.fromisoformat, format="text"
+    )
+    await conn.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=_iso,
+        decoder=datetime.fromisoformat,
+        format="text",
+    )
 
 
 async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
     server_settings = {
         "timezone": "UTC",
+        "datestyle": "ISO, YMD",
         "application_name": "claimdesk",
         # Requests are short and many: starting parallel workers for one costs more than it
         # saves, and takes cores from the requests queued behind it.

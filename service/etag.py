@@ -154,6 +154,13 @@ def respond(
 
 _TAG_FORMAT = '`"<version>-<16 hex digits of the SHA-256 of the body>"`'
 
+# What :func:`parse` accepts, for the document: `*`, or a comma-separated list of one or more
+# entity tags (empty list elements and spaces or tabs around them allowed).
+_ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7E\x80-\xFF]*"'
+CONDITION_PATTERN = (
+    rf"^(?:[ \t]*\*[ \t]*|[ \t,]*{_ENTITY_TAG}(?:[ \t]*,[ \t,]*{_ENTITY_TAG})*[ \t,]*)$"
+)
+
 # The ETag header on the success response of an operation that answers a resource.
 ETAG_HEADER = ResponseHeader(
     name="ETag",

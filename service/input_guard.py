@@ -7,19 +7,25 @@
 - Types as the document states them: Litestar converts a request body to the handler's Struct
   leniently, so the string ``"null"`` would become a null (silently dropping a claim's
   ``relayed_by_id``) and ``"true"`` a boolean. The body is decoded strictly first, and a
-  value of the wrong JSON type is a 422 naming the field.
+  value of the wrong JSON type is a 422 naming the field. Query parameters are converted
+  leniently too: a date-time parameter took a number as seconds since 1970 (``updated_to=0.5``
+  was 1970-01-01T00:00:00.5Z); it must be an RFC 3339 string, as the document says.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
 from litestar import Request
 
+from service import db
 from service.errors import FieldError, Invalid, msgspec_field_error
 
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
+DATE_TIME_MESSAGE = "Expected an RFC 3339 date-time such as 2019-11-24T10:00:00Z."
+OUT_OF_RANGE = "Out of range: must fall within the years 1 to 9999 in UTC."
 
 
 def _nul_paths(value: Any, path: str = "") -> list[str]:
@@ -44,6 +50,27 @@ def _body_type(request: Request[Any, Any, Any]) -> Any:
     return parameter.annotation if parameter is not None else None
 
 
+def _date_time_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    """Date-time query parameters that are not RFC 3339 strings (numbers, say)."""
+    errors: list[FieldError] = []
+    for name, field in request.route_handler.parsed_fn_signature.parameters.items():
+        types = [field.annotation, *(t.annotation for t in field.inner_types)]
+        if datetime not in types:
+            continue
+        query_name = getattr(field.kwarg_definition, "query", None) or name
+        value = request.query_params.get(query_name)
+        if value is None:
+            continue
+        try:
+            parsed = msgspec.json.decode(msgspec.json.encode(value), type=datetime, strict=True)
+        except msgspec.ValidationError:
+            errors.append(FieldError(field=query_name, message=DATE_TIME_MESSAGE, location="query"))
+            continue
+        if not db.representable(parsed):
+            errors.append(FieldError(field=query_name, message=OUT_OF_RANGE, location="query"))
+    return errors
+
+
 def _strict_errors(body: bytes, body_type: Any) -> list[FieldError]:
     try:
         msgspec.json.decode(body, type=body_type, strict=True)
@@ -56,12 +83,15 @@ def _strict_errors(body: bytes, body_type: Any) -> list[FieldError]:
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """``before_request`` hook: a 422 for a NUL in a query parameter or a JSON body string,
-    and for a body value of the wrong type."""
+    for a date-time query parameter that is not RFC 3339, and for a body value of the wrong
+    type."""
     errors = [
         FieldError(field=name.replace("\x00", "\\u0000"), message=NUL_MESSAGE, location="query")
         for name, value in request.query_params.multi_items()
         if "\x00" in name or "\x00" in value
     ]
+    if not errors:
+        errors = _date_time_errors(request)
     if request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()  # kept on the request: the handler does not read it again
         if b"\\u0000" in body:  # a raw NUL byte is not valid JSON; the escape is

@@ -12,6 +12,8 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Send
 
+from service.methods import REQUEST_METHOD
+
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("claimdesk.access")
 
@@ -86,7 +88,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             access_log.info(
                 "request",
-                method=scope["method"],
+                # a HEAD request is routed as GET (service.methods): log what the client sent
+                method=scope["state"].get(REQUEST_METHOD, scope["method"]),
                 path=scope["path"],
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -26,7 +26,10 @@ from litestar.params import FromPath
 
 from service import idempotency
 from service.errors import PROBLEM_MEDIA_TYPE
+from service.etag import CONDITION_PATTERN
 from service.ratelimit import EXEMPT_PATHS
+
+CONDITION_HEADERS = ("If-Match", "If-None-Match")
 
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
@@ -83,7 +86,8 @@ def tidy_openapi(app: Litestar) -> None:
     are stated as enforced. And Litestar documents a JSON 400 for any handler with
     parameters; this service answers bad parameters with problem+json 422 (or 404 for a path
     id), and 400 only for a body that is not JSON, which handlers taking a body declare.
-    Header parameters are strings (never null), a 304 documents the ETag it carries and a
+    Header parameters are strings (never null), ``If-Match`` and ``If-None-Match`` with the
+    pattern the service holds them to, a 304 documents the ETag it carries and a
     308 the Location it points to.
     Operations that need an API key document the 401 (and, for changes, the 403) that
     ``service.auth`` answers before their handler runs.
@@ -131,7 +135,9 @@ def tidy_openapi(app: Litestar) -> None:
             for parameter in operation.parameters or []:
                 if isinstance(parameter, OpenAPIParameter) and parameter.param_in == "header":
                     # A header is absent or a string; Litestar writes `str | None` as "or null".
-                    parameter.schema = Schema(type=OpenAPIType.STRING)
+                    # A condition header is a 422 unless it is `*` or a list of entity tags.
+                    pattern = CONDITION_PATTERN if parameter.name in CONDITION_HEADERS else None
+                    parameter.schema = Schema(type=OpenAPIType.STRING, pattern=pattern)
             # A 304 carries the ETag its 200 would have carried.
             ok, not_modified = operation.responses.get("200"), operation.responses.get("304")
             if isinstance(ok, OpenAPIResponse) and isinstance(not_modified, OpenAPIResponse):

@@ -562,7 +562,10 @@ def test_the_document_states_the_conditions():
     for name in ("actor", "source", "claim", "dispute", "review"):
         read = operations[f"get_{name}"]
         assert headers_in(read)["If-None-Match"]["required"] is False
-        assert headers_in(read)["If-None-Match"]["schema"] == {"type": "string"}
+        assert headers_in(read)["If-None-Match"]["schema"] == {
+            "type": "string",
+            "pattern": etag.CONDITION_PATTERN,
+        }
         assert "ETag" in read["responses"]["200"]["headers"]
         assert "ETag" in read["responses"]["304"]["headers"]
         assert "content" not in read["responses"]["304"]
