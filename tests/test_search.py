@@ -286,13 +286,15 @@ async def test_a_common_query_ranks_the_newest_claims_that_match(client, conn):
     """When enough of the newest claims match, those are the candidates (the bitmap of every
     match in the table is not built); a rarer query still finds every match, however old."""
     speaker = await helpers.actor(client, "Sergei Lavrov")
+    rare = await helpers.actor(client, "Hulusi Akar")
     common = COMMON_MATCHES + 10
-    # the oldest 100 claims all say zebra, five of them okapi; of the RECENT_WINDOW newest,
-    # only `common` say zebra
+    # the oldest 100 claims all say zebra, five of them okapi, three of them by a speaker
+    # who says nothing else; of the RECENT_WINDOW newest, only `common` say zebra
     await conn.execute(
         """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
            SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid, $1,
+                   || lpad(to_hex(g), 12, '0'))::uuid,
+                  CASE WHEN g BETWEEN 10 AND 12 THEN $4::uuid ELSE $1::uuid END,
                   CASE WHEN g <= 5 THEN 'zebra okapi ' || g
                        WHEN g <= 100 OR g > $2 - $3 THEN 'zebra crossing ' || g
                        ELSE 'crossing ' || g END,
@@ -301,12 +303,16 @@ async def test_a_common_query_ranks_the_newest_claims_that_match(client, conn):
         speaker["id"],
         100 + RECENT_WINDOW,
         common,
+        rare["id"],
     )
     zebras = await hits(client, "zebra", type="claim", limit=100)
     assert len(zebras) == common
     assert all(int(h["title"].rsplit(" ", 1)[1]) > 100 for h in zebras), zebras
     okapis = await hits(client, "the okapi", type="claim", limit=100)
     assert sorted(int(h["title"].rsplit(" ", 1)[1]) for h in okapis) == [1, 2, 3, 4, 5]
+    # a filter narrows the newest claims too: too few match, and the index finds the old ones
+    akars = await hits(client, "zebra", type="claim", speaker_id=rare["id"])
+    assert sorted(int(h["title"].rsplit(" ", 1)[1]) for h in akars) == [10, 11, 12]
     seen, cursor = [], None
     while True:
         params = {"q": "zebra", "type": "claim", "limit": 7} | (

@@ -21,18 +21,18 @@ from service.text.stopwords import without_stop_words
 # or even fetch, a large part of the table (stop words are left out before it gets here:
 # ``service.text.stopwords``). A GIN index cannot stop early: it builds a bitmap of every match
 # before the first row is read, and for a word in a fifth of a million claims that alone takes
-# tens of milliseconds. So the newest RECENT_WINDOW claims (after the filters) are read first,
-# newest first through the primary key, a millisecond's work; when at least COMMON_MATCHES of
-# them match (1 in 100: the query matches some ten thousand claims in a million), the query is
-# a common one and its matches there, the newest claims that say it, are the candidates (at
-# most SEARCH_CANDIDATES). Otherwise the index finds the matches and the first
-# SEARCH_CANDIDATES it yields are the candidates: every match, for any query or filters
-# narrower than that.
+# tens of milliseconds. So the newest RECENT_WINDOW claims are read first, newest first
+# through the primary key, a millisecond's work; when at least COMMON_MATCHES of them match the
+# query and the filters (1 in 100: some ten thousand claims in a million), the query is a
+# common one and its matches there, the newest claims that say it, are the candidates (at most
+# SEARCH_CANDIDATES). The window counts claims read, not claims passing the filters: a filter
+# as narrow as one speaker would otherwise walk the whole table to fill it. Otherwise the
+# index finds the matches and the first SEARCH_CANDIDATES it yields are the candidates: every
+# match, for any query or filters narrower than that.
 RECENT_WINDOW = 2000
 COMMON_MATCHES = 20
 SEARCH_CANDIDATES = 1000
-_CLAIM_FILTERS = """$4
-                 AND ($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
+_CLAIM_FILTERS = """($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
                  AND ($7::uuid IS NULL OR c.speaker_id = $7)
                  AND ($8::uuid IS NULL
                       OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $8))
@@ -44,13 +44,9 @@ WITH params AS (SELECT claimdesk_tsquery($18, $17) AS q),
 strong AS ({strong_matches("$1", "$2")}),
 recent AS MATERIALIZED (
     SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
-    FROM params p, LATERAL (
-        SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
-        FROM claims c
-        WHERE {_CLAIM_FILTERS}
-        ORDER BY c.id DESC
-        LIMIT {RECENT_WINDOW}) AS c
-    WHERE c.search_vector @@ p.q
+    FROM params p, (
+        SELECT * FROM claims c WHERE $4 ORDER BY c.id DESC LIMIT {RECENT_WINDOW}) AS c
+    WHERE c.search_vector @@ p.q AND {_CLAIM_FILTERS}
     LIMIT {SEARCH_CANDIDATES}),
 candidates AS (
     SELECT * FROM recent WHERE (SELECT count(*) FROM recent) >= {COMMON_MATCHES}
@@ -58,7 +54,7 @@ candidates AS (
     SELECT c.* FROM params p, LATERAL (
         SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
         FROM claims c
-        WHERE {_CLAIM_FILTERS} AND c.search_vector @@ p.q
+        WHERE $4 AND c.search_vector @@ p.q AND {_CLAIM_FILTERS}
         LIMIT {SEARCH_CANDIDATES}) AS c
     WHERE (SELECT count(*) FROM recent) < {COMMON_MATCHES})
 SELECT type, id, score, title, body, translations FROM (
