@@ -3,10 +3,15 @@ scans priced out so that a tiny test table does not hide a missing index)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from service.actors.queries import actor_matches, prefix_tsquery
 from service.claims import queries as claims
+from service.search import queries as search
+from service.search.schemas import SearchFilters
+from service.text.normalize import normalize
 
 pytestmark = pytest.mark.compat
 
@@ -104,3 +109,45 @@ async def test_claim_list_page_reads_no_more_than_it_returns(conn, many_claims):
     ), text
     assert "Sort" not in text, text
     assert "OFFSET" not in claims._LIST.upper()
+
+
+async def analyze_search(conn, q: str, **filters) -> str:
+    """The search statement's plan as run for ``q``, with what each node actually did."""
+    f = SearchFilters(types=frozenset({"claim"}), **filters)
+    args = search.search_args(q, normalize(q), f, 21, None)
+    async with conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + search._SEARCH, *args)
+    return "\n".join(r[0] for r in rows)
+
+
+def node(plan: str, name: str) -> str:
+    (line,) = [line for line in plan.splitlines() if name in line]
+    return line
+
+
+async def test_a_common_query_reads_the_newest_claims_not_the_whole_index(conn, many_claims):
+    """'safe zone' is in every claim: the newest claims through the primary key are the
+    candidates, and the bitmap of all 5,000 matches is never built."""
+    plan = await analyze_search(conn, "safe zone")
+    assert "never executed" in node(plan, "Bitmap Index Scan on claims__search_vector_idx"), plan
+    newest = node(plan, "Index Scan Backward using claims_pkey on claims")
+    # every claim matches: the scan stops at as many candidates as are ranked
+    assert f"rows={search.SEARCH_CANDIDATES}.00" in newest, plan
+
+
+async def test_a_rare_query_uses_the_full_text_index(conn, many_claims):
+    """'4242' is in one claim: too few among the newest, so the GIN index finds it."""
+    plan = await analyze_search(conn, "4242")
+    assert "never executed" not in node(plan, "Bitmap Index Scan on claims__search_vector_idx")
+    assert "rows=1.00" in node(plan, "Bitmap Heap Scan on claims"), plan
+
+
+async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, many_claims):
+    """A speaker none of the 5,000 claims is by: the newest claims read are RECENT_WINDOW, not
+    the table walked back to its start looking for that many of theirs."""
+    plan = await analyze_search(
+        conn, "safe zone", speaker_id=UUID("01937a5e-0000-7000-8000-0000000000a2")
+    )
+    newest = node(plan, "Index Scan Backward using claims_pkey on claims")
+    assert f"rows={search.RECENT_WINDOW}.00" in newest, plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.demo import load
+from service.search.queries import COMMON_MATCHES, RECENT_WINDOW
 from tests import helpers
 from tests.helpers import problem
 
@@ -211,3 +212,114 @@ async def test_typeahead_tiers_and_a_cursor_walk_across_them(client):
     # several words: each must start a word of one name, in any order
     both = (await client.get("/v1/actors", params={"name": "ak hul"})).json()["data"]
     assert {a["id"] for a in both} == {exact["id"], prefix["id"], word["id"], near["id"]}
+
+
+@pytest.fixture
+async def said(client):
+    """Claims around قال and من, the Kurdish forces and the safe zone, in Arabic and English."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    src = await helpers.source(client)
+
+    async def claim(text, lang="ar"):
+        made = await helpers.claim(client, speaker["id"], src["id"], text=text, lang=lang)
+        return made["id"]
+
+    return {
+        "qal_min": await claim("قال مِن جهته إن القوات انسحبت"),  # قال then من, adjacent
+        "qal_far": await claim("قال المتحدث إن القوات انسحبت من المنطقة"),  # both, apart
+        "qal": await claim("قال مسؤول إن الدوريات مستمرة"),  # قال, no من
+        "min": await claim("وصل الوفد من أنقرة إلى موسكو"),  # من, no قال
+        "kurdish": await claim("The Kurdish forces withdrew from the border", "en"),
+        "forces": await claim("The forces of the Kurdish council met", "en"),
+        "talks": await claim("The talks ended in the evening", "en"),
+    }
+
+
+async def claim_ids(client, q, **params):
+    return {h["id"] for h in await hits(client, q, type="claim", limit=100, **params)}
+
+
+async def test_stop_words_do_not_narrow_or_break_a_search(client, said):
+    """من and the are left out of the full text: the other words find what they find alone."""
+    assert await claim_ids(client, "قال من") == await claim_ids(client, "قال")
+    assert await claim_ids(client, "قال") == {said["qal_min"], said["qal_far"], said["qal"]}
+    assert await claim_ids(client, "the Kurdish") == await claim_ids(client, "Kurdish")
+    assert await claim_ids(client, "Kurdish") == {said["kurdish"], said["forces"]}
+    assert await claim_ids(client, "THE kurdish OF") == {said["kurdish"], said["forces"]}
+    assert await claim_ids(client, "the or talks") == {said["talks"]}
+    # stop words are not marked in snippets; the words searched for are
+    (hit,) = [
+        h for h in await hits(client, "the Kurdish", type="claim") if h["id"] == said["kurdish"]
+    ]
+    assert hit["snippet"] == "The <mark>Kurdish</mark> forces withdrew from the border"
+
+
+async def test_phrases_keep_their_stop_words(client, said):
+    """In quotes every word counts and must be next to the others, stop words included."""
+    assert await claim_ids(client, '"قال من"') == {said["qal_min"]}
+    assert await claim_ids(client, '"قال من" القوات') == {said["qal_min"]}
+    assert await claim_ids(client, '"the Kurdish forces"') == {said["kurdish"]}
+    assert await claim_ids(client, '"forces of the Kurdish"') == {said["forces"]}
+    assert await claim_ids(client, '"Kurdish the forces"') == set()
+    assert await claim_ids(client, '"قال" -"من جهته"') == {said["qal_far"], said["qal"]}
+    listed = (await client.get("/v1/claims", params={"q": '"قال من"'})).json()["data"]
+    assert [c["id"] for c in listed] == [said["qal_min"]]
+
+
+async def test_a_query_of_stop_words_finds_names_but_no_text(client, said):
+    """Nothing but stop words (or words to exclude) is nothing to look for in text: no claim
+    or dispute, not every claim; names still match, stop words or not."""
+    manbij = await helpers.actor(client, "مجلس منبج العسكري", kind="organization")
+    ali = await helpers.actor(client, "علي باشا")
+    for q in ["من", "the", "من في على", "THE OF and", '"من في"', "-قسد", "the -Kurdish"]:
+        found = await hits(client, q)
+        assert {h["type"] for h in found} <= {"actor"}, (q, found)
+        listed = (await client.get("/v1/claims", params={"q": q})).json()
+        assert listed["data"] == [] and listed["next_cursor"] is None, q
+    assert manbij["id"] in {h["id"] for h in await hits(client, "من")}
+    # على and the name Ali are one word once normalised: the name is found, not the text
+    assert (await hits(client, "علي"))[0]["id"] == ali["id"]
+    assert await claim_ids(client, "علي") == set()
+
+
+async def test_a_common_query_ranks_the_newest_claims_that_match(client, conn):
+    """When enough of the newest claims match, those are the candidates (the bitmap of every
+    match in the table is not built); a rarer query still finds every match, however old."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    rare = await helpers.actor(client, "Hulusi Akar")
+    common = COMMON_MATCHES + 10
+    # the oldest 100 claims all say zebra, five of them okapi, three of them by a speaker
+    # who says nothing else; of the RECENT_WINDOW newest, only `common` say zebra
+    await conn.execute(
+        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
+           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                   || lpad(to_hex(g), 12, '0'))::uuid,
+                  CASE WHEN g BETWEEN 10 AND 12 THEN $4::uuid ELSE $1::uuid END,
+                  CASE WHEN g <= 5 THEN 'zebra okapi ' || g
+                       WHEN g <= 100 OR g > $2 - $3 THEN 'zebra crossing ' || g
+                       ELSE 'crossing ' || g END,
+                  'en', false, 'assertion'
+           FROM generate_series(1, $2) AS g""",
+        speaker["id"],
+        100 + RECENT_WINDOW,
+        common,
+        rare["id"],
+    )
+    zebras = await hits(client, "zebra", type="claim", limit=100)
+    assert len(zebras) == common
+    assert all(int(h["title"].rsplit(" ", 1)[1]) > 100 for h in zebras), zebras
+    okapis = await hits(client, "the okapi", type="claim", limit=100)
+    assert sorted(int(h["title"].rsplit(" ", 1)[1]) for h in okapis) == [1, 2, 3, 4, 5]
+    # a filter narrows the newest claims too: too few match, and the index finds the old ones
+    akars = await hits(client, "zebra", type="claim", speaker_id=rare["id"])
+    assert sorted(int(h["title"].rsplit(" ", 1)[1]) for h in akars) == [10, 11, 12]
+    seen, cursor = [], None
+    while True:
+        params = {"q": "zebra", "type": "claim", "limit": 7} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        body = (await client.get("/v1/search", params=params)).json()
+        seen += [h["id"] for h in body["data"]]
+        if not (cursor := body["next_cursor"]):
+            break
+    assert seen == [h["id"] for h in zebras]

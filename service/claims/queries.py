@@ -17,6 +17,7 @@ from service.reviews.queries import REVIEW_SUMMARY_FIELDS
 from service.schemas import sent
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
+from service.text.stopwords import without_stop_words
 
 # The claim with everything a client needs to show it: speaker (with the role they held on
 # the claim's date), relayed-by, targets and sources, in one statement.
@@ -102,6 +103,9 @@ LIMIT $12
 async def list_claims(
     conn: asyncpg.Connection, f: ClaimFilters, limit: int, before: UUID | None
 ) -> list[Claim]:
+    words = without_stop_words(f.q) if f.q else None
+    if f.q and not words:
+        return []  # nothing to look for but stop words: nothing matches (see /v1/search)
     rows = await conn.fetch(
         _LIST,
         f.speaker_id,
@@ -116,8 +120,8 @@ async def list_claims(
         f.dispute_id,
         before,
         limit,
-        normalize(f.q) if f.q else None,
-        f.q,
+        normalize(words) if words else None,
+        words,
     )
     return [_decode(r[0]) for r in rows]
 

@@ -14,15 +14,49 @@ from service.claims.queries import CLAIM_JSON
 from service.claims.schemas import Claim
 from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
+from service.text.normalize import normalize
+from service.text.stopwords import without_stop_words
 
-# A word as common as الجيش can match a tenth of a million claims; ranking them all takes
-# seconds. Claims are ranked among the first SEARCH_CANDIDATES matches the index yields (after
-# the filters): every match is ranked whenever a query matches fewer, which narrower queries
-# and filters do.
+# Claims are ranked among a bounded set of candidates, so that no query makes a search rank,
+# or even fetch, a large part of the table (stop words are left out before it gets here:
+# ``service.text.stopwords``). A GIN index cannot stop early: it builds a bitmap of every match
+# before the first row is read, and for a word in a fifth of a million claims that alone takes
+# tens of milliseconds. So the newest RECENT_WINDOW claims are read first, newest first
+# through the primary key, a millisecond's work; when at least COMMON_MATCHES of them match the
+# query and the filters (1 in 100: some ten thousand claims in a million), the query is a
+# common one and its matches there, the newest claims that say it, are the candidates (at most
+# SEARCH_CANDIDATES). The window counts claims read, not claims passing the filters: a filter
+# as narrow as one speaker would otherwise walk the whole table to fill it. Otherwise the
+# index finds the matches and the first SEARCH_CANDIDATES it yields are the candidates: every
+# match, for any query or filters narrower than that.
+RECENT_WINDOW = 2000
+COMMON_MATCHES = 20
 SEARCH_CANDIDATES = 1000
+_CLAIM_FILTERS = """($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
+                 AND ($7::uuid IS NULL OR c.speaker_id = $7)
+                 AND ($8::uuid IS NULL
+                      OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $8))
+                 AND ($9::text IS NULL OR c.topics @> ARRAY[$9::text])
+                 AND ($10::date IS NULL OR c.stated_until >= $10)
+                 AND ($11::date IS NULL OR c.stated_on <= $11)"""
 _SEARCH = f"""
-WITH params AS (SELECT claimdesk_tsquery($1, $17) AS q),
-strong AS ({strong_matches("$1", "$2")})
+WITH params AS (SELECT claimdesk_tsquery($18, $17) AS q),
+strong AS ({strong_matches("$1", "$2")}),
+recent AS MATERIALIZED (
+    SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
+    FROM params p, (
+        SELECT * FROM claims c WHERE $4 ORDER BY c.id DESC LIMIT {RECENT_WINDOW}) AS c
+    WHERE c.search_vector @@ p.q AND {_CLAIM_FILTERS}
+    LIMIT {SEARCH_CANDIDATES}),
+candidates AS (
+    SELECT * FROM recent WHERE (SELECT count(*) FROM recent) >= {COMMON_MATCHES}
+    UNION ALL
+    SELECT c.* FROM params p, LATERAL (
+        SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
+        FROM claims c
+        WHERE $4 AND c.search_vector @@ p.q AND {_CLAIM_FILTERS}
+        LIMIT {SEARCH_CANDIDATES}) AS c
+    WHERE (SELECT count(*) FROM recent) < {COMMON_MATCHES})
 SELECT type, id, score, title, body, translations FROM (
     (SELECT 'actor' AS type, a.id, m.score, a.name AS title,
             array_to_string(m.names, ' · ') AS body, NULL::jsonb AS translations
@@ -37,24 +71,15 @@ SELECT type, id, score, title, body, translations FROM (
      ORDER BY m.score DESC, a.id DESC
      LIMIT $16)
     UNION ALL
+    -- the page is ranked first, the speakers' names looked up for it alone
     (SELECT 'claim', c.id, c.score, sp.name, c.text, c.translations
-     FROM (SELECT c.*, ts_rank_cd(c.search_vector, p.q)::float8 AS score
-           FROM params p, LATERAL (
-               SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
-               FROM claims c
-               WHERE $4 AND c.search_vector @@ p.q
-                 AND ($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
-                 AND ($7::uuid IS NULL OR c.speaker_id = $7)
-                 AND ($8::uuid IS NULL
-                      OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $8))
-                 AND ($9::text IS NULL OR c.topics @> ARRAY[$9::text])
-                 AND ($10::date IS NULL OR c.stated_until >= $10)
-                 AND ($11::date IS NULL OR c.stated_on <= $11)
-               LIMIT {SEARCH_CANDIDATES}) AS c) AS c
-     JOIN actors sp ON sp.id = c.speaker_id
-     WHERE $13::float8 IS NULL OR (c.score, 'claim', c.id) < ($13, $14, $15::uuid)
-     ORDER BY c.score DESC, c.id DESC
-     LIMIT $16)
+     FROM (SELECT c.id, c.speaker_id, c.text, c.translations, c.score
+           FROM (SELECT c.*, ts_rank_cd(c.search_vector, p.q)::float8 AS score
+                 FROM params p, candidates c) AS c
+           WHERE $13::float8 IS NULL OR (c.score, 'claim', c.id) < ($13, $14, $15::uuid)
+           ORDER BY c.score DESC, c.id DESC
+           LIMIT $16) AS c
+     JOIN actors sp ON sp.id = c.speaker_id)
     UNION ALL
     (SELECT 'dispute', d.id, ts_rank_cd(d.search_vector, p.q)::float8 AS score, d.title,
             d.question, NULL::jsonb
@@ -72,22 +97,24 @@ LIMIT $16
 """
 
 
-async def search(
-    conn: asyncpg.Connection,
+def search_args(
     query: str,
     normalised: str,
     f: SearchFilters,
     limit: int,
     after: tuple[float, str, UUID] | None,
-) -> list[asyncpg.Record]:
+) -> tuple[Any, ...]:
+    """The parameters of ``_SEARCH``. Names match ``normalised`` (all of it); full text matches
+    ``query`` without its stop words and finds no claim or dispute when nothing is left of it
+    (``the``, ``من``, ``-قسد``)."""
     score, kind, last_id = after or (None, None, None)
-    rows: list[asyncpg.Record] = await conn.fetch(
-        _SEARCH,
+    words = without_stop_words(query)
+    return (
         normalised,
         prefix_tsquery(normalised),
         "actor" in f.types,
-        "claim" in f.types,
-        "dispute" in f.types,
+        "claim" in f.types and bool(words),
+        "dispute" in f.types and bool(words),
         f.lang,
         f.speaker_id,
         f.target_id,
@@ -99,7 +126,21 @@ async def search(
         kind,
         last_id,
         limit,
-        query,
+        words,
+        normalize(words),
+    )
+
+
+async def search(
+    conn: asyncpg.Connection,
+    query: str,
+    normalised: str,
+    f: SearchFilters,
+    limit: int,
+    after: tuple[float, str, UUID] | None,
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        _SEARCH, *search_args(query, normalised, f, limit, after)
     )
     return rows
 

@@ -25,6 +25,7 @@ from service.search.schemas import (
 from service.text.highlight import plain, snippet, terms_of
 from service.text.lang import LANG_PATTERN
 from service.text.normalize import normalize
+from service.text.stopwords import without_stop_words
 
 ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
 # Filters that only make sense for some types keep the search to those types.
@@ -48,7 +49,9 @@ _ONLY = {
     "ta marbuta and alef maqsura are folded, Arabic and English words are "
     "stemmed, and names match exactly, by prefix or fuzzily. A filter that only "
     "concerns some types (e.g. `speaker_id`: claims) keeps the search to them. "
-    "`snippet` is HTML: escaped text with the matches in `<mark>`.",
+    "`snippet` is HTML: escaped text with the matches in `<mark>`. Stop words "
+    "(`من`, `في`, `the`, `of`…) are left out of the full text unless in a quoted phrase; a "
+    "query of nothing else finds actors by name only.",
     responses=responses(422),
 )
 async def search(
@@ -128,7 +131,7 @@ async def search(
     async with pool.acquire() as conn:
         rows = await queries.search(conn, q, normalised, filters, limit + 1, after)
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
-    terms = terms_of(q)
+    terms = terms_of(without_stop_words(q)) or terms_of(q)  # not every من in a snippet
     hits = []
     for row in rows:
         texts = [row["body"], *queries.translations_of(row)]
