@@ -58,6 +58,12 @@ def test_without_stop_words(query, left):
     assert without_stop_words(query) == left
 
 
+def test_an_empty_phrase_is_dropped():
+    # found by the property below: an unclosed quote at the end left `""` after an `or`
+    assert without_stop_words('قسد or "') == "قسد"
+    assert without_stop_words('"" قال') == "قال"
+
+
 def test_a_token_is_a_stop_word_only_when_all_its_words_are():
     assert is_stop("من") and is_stop("(the") and is_stop("-من")
     assert not is_stop("منبج") and not is_stop("the-wall") and not is_stop("...")

@@ -69,7 +69,7 @@ def without_stop_words(query: str) -> str:
     negate = ""
     for i, part in enumerate(query.split('"')):
         if i % 2:  # inside quotes (an unclosed quote runs to the end, as in PostgreSQL)
-            if not is_stop(part):
+            if part.strip() and not is_stop(part):  # an empty phrase looks for nothing
                 tokens.append(f'{negate}"{part.strip()}"')
             continue
         words = part.split()
