@@ -208,7 +208,7 @@ async def load(url: str, corpus: Corpus, reload: bool) -> None:
         await conn.execute(
             "TRUNCATE claim_appearances, claim_targets, dispute_positions, reviews,"
             " disputes, claims, sources, actor_names, actor_memberships, actors,"
-            " revisions, change_events"
+            " actor_merges, revisions, change_events"
         )
         started = time.perf_counter()
         actor_rows, name_rows = [], []
@@ -321,7 +321,9 @@ async def measure(
     }
 
 
-async def drive(base: str, url: str, corpus: Corpus, requests: int, concurrency: int) -> None:
+async def drive(
+    base: str, url: str, key: str, corpus: Corpus, requests: int, concurrency: int
+) -> None:
     rng = random.Random(11)
     conn = await asyncpg.connect(url)
     try:
@@ -348,7 +350,10 @@ async def drive(base: str, url: str, corpus: Corpus, requests: int, concurrency:
         return f"/v1/claims/{rng.choice(claim_ids)}/similar?limit=10"
 
     async with httpx.AsyncClient(
-        base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency)
+        base_url=base,
+        timeout=30,
+        limits=httpx.Limits(max_connections=concurrency),
+        headers={"Authorization": f"Bearer {key}"},
     ) as client:
         for make in (search, typeahead, similar):  # warm caches and the pool
             await measure("warm", client, make, 50, concurrency)
@@ -411,6 +416,24 @@ def main() -> None:
             # one client measuring as fast as it can: the per-client rate limit would answer 429
             "CLAIMDESK_RATE_LIMIT_PER_MINUTE": "0",
         }
+        key = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "keys",
+                "create",
+                "--name",
+                "bench",
+                "--scope",
+                "read",
+            ],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--no-migrate", "--port", str(port)],
             env=env,
@@ -429,7 +452,7 @@ def main() -> None:
                 f"\n{args.claims:,} claims, {args.actors:,} actors; {args.requests} requests "
                 f"per endpoint, {args.concurrency} concurrent; {os.cpu_count()} CPUs"
             )
-            asyncio.run(drive(base, url, corpus, args.requests, args.concurrency))
+            asyncio.run(drive(base, url, key, corpus, args.requests, args.concurrency))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
