@@ -308,3 +308,14 @@ def test_the_document_states_the_fields_and_the_429_for_every_limited_operation(
                 ref = response["headers"]["RateLimit-Remaining"]["$ref"]
                 assert ref == "#/components/headers/RateLimit-Remaining", (method, path, status)
     assert operations > 30
+
+
+async def test_guessing_keys_is_limited_by_address(limited: Make) -> None:
+    """A 401 is answered before the route's limiter runs; the whole-app layer still counts it
+    against the address, so keys cannot be tried faster than the limit."""
+    client = await limited(60, burst=2)
+    guess = {"Authorization": "Bearer cd_" + "x" * 32, "x-test-address": "198.51.100.9"}
+    for _ in range(2):
+        assert (await client.post("/v1/actors", json={}, headers=guess)).status_code == 401
+    refused = await client.post("/v1/actors", json={}, headers=guess)
+    assert problem(refused, 429)["type"] == "/problems/rate-limited"
