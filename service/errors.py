@@ -106,6 +106,16 @@ class DomainError(Exception):
         return None
 
 
+class Malformed(DomainError):
+    """A request body that cannot be read as JSON at all."""
+
+    slug = "malformed-request"
+
+
+class UnsupportedMediaType(DomainError):
+    slug = "unsupported-media-type"
+
+
 class NotFound(DomainError):
     slug = "not-found"
 

@@ -10,6 +10,12 @@
   value of the wrong JSON type is a 422 naming the field. Query parameters are converted
   leniently too: a date-time parameter took a number as seconds since 1970 (``updated_to=0.5``
   was 1970-01-01T00:00:00.5Z); it must be an RFC 3339 string, as the document says.
+- Parameters as the document lists them: a query parameter the operation does not take (a
+  typo: ``topics=`` for ``topic=``) would be ignored and answer an unfiltered list, and one
+  sent twice would silently keep its last value. Both are a 422 naming the parameter.
+- Bodies as JSON: a body sent as another media type is a 415, an empty body where the
+  operation needs one and bytes that are not UTF-8 are a 400 (the JSON parser would raise
+  on the latter deep inside the handler's parse).
 """
 
 from __future__ import annotations
@@ -21,7 +27,13 @@ import msgspec
 from litestar import Request
 
 from service import db
-from service.errors import FieldError, Invalid, msgspec_field_error
+from service.errors import (
+    FieldError,
+    Invalid,
+    Malformed,
+    UnsupportedMediaType,
+    msgspec_field_error,
+)
 
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 DATE_TIME_MESSAGE = "Expected an RFC 3339 date-time such as 2019-11-24T10:00:00Z."
@@ -76,9 +88,79 @@ def _strict_errors(body: bytes, body_type: Any) -> list[FieldError]:
         msgspec.json.decode(body, type=body_type, strict=True)
     except msgspec.ValidationError as exc:
         return [msgspec_field_error(exc)]
+    except UnicodeDecodeError as exc:
+        raise Malformed(
+            f"The request body is not valid UTF-8 (byte {exc.start}): send JSON encoded as UTF-8."
+        ) from None
     except (msgspec.DecodeError, RecursionError):
         pass  # not JSON: the handler's own parse answers 400
     return []
+
+
+# operation id -> (its query parameters, those that may repeat), from the OpenAPI document.
+_QUERY: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _query_parameters(
+    request: Request[Any, Any, Any],
+) -> tuple[frozenset[str], frozenset[str]] | None:
+    operation_id = request.route_handler.operation_id
+    if not isinstance(operation_id, str):
+        return None
+    if not _QUERY:
+        document = request.app.openapi_schema.to_schema()
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+                _QUERY[operation["operationId"]] = (
+                    frozenset(p["name"] for p in query),
+                    frozenset(
+                        p["name"] for p in query if p.get("schema", {}).get("type") == "array"
+                    ),
+                )
+    return _QUERY.get(operation_id)
+
+
+def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    """Query parameters the operation does not take, or sends once but got several times."""
+    known = _query_parameters(request)
+    if known is None:
+        return []
+    names, repeatable = known
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name not in names:
+            listed = ", ".join(sorted(names)) or "none"
+            message = f"Unknown parameter (this operation takes: {listed})."
+        elif name in seen and name not in repeatable:
+            message = "Sent more than once; send it once."
+        else:
+            seen.add(name)
+            continue
+        if all(e.field != name for e in errors):
+            errors.append(FieldError(field=name, message=message, location="query"))
+    return errors
+
+
+def _check_media_type(request: Request[Any, Any, Any]) -> None:
+    given = request.headers.get("content-type")
+    if given is None:
+        return  # no type said: read as JSON
+    media_type = given.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return
+    hint = (
+        " (`curl -d` sends that unless told otherwise: add -H 'Content-Type: application/json')"
+        if media_type == "application/x-www-form-urlencoded"
+        else ""
+    )
+    raise UnsupportedMediaType(
+        f"The request body must be JSON (Content-Type: application/json), not "
+        f"{media_type or 'an empty type'}{hint}."
+    )
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
@@ -91,19 +173,27 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         if "\x00" in name or "\x00" in value
     ]
     if not errors:
+        errors = _parameter_errors(request)
+    if not errors:
         errors = _date_time_errors(request)
-    if request.method in ("POST", "PUT", "PATCH"):
+    if errors:
+        raise Invalid(errors)
+    body_type = _body_type(request)
+    if request.method in ("POST", "PUT", "PATCH") and body_type is not None:
+        _check_media_type(request)
         body = await request.body()  # kept on the request: the handler does not read it again
+        if not body.strip():
+            raise Malformed("This operation needs a JSON body; the request had none.")
         if b"\\u0000" in body:  # a raw NUL byte is not valid JSON; the escape is
             try:
                 decoded = msgspec.json.decode(body)
-            except (msgspec.DecodeError, RecursionError):
-                decoded = None  # the handler's own parse reports what is wrong with it
+            except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+                decoded = None  # the strict parse below reports what is wrong with it
             errors += [
                 FieldError(field=path.replace("\x00", "\\u0000"), message=NUL_MESSAGE)
                 for path in _nul_paths(decoded)
             ]
-        if not errors and body and (body_type := _body_type(request)) is not None:
+        if not errors:
             errors = _strict_errors(body, body_type)
     if errors:
         raise Invalid(errors)

@@ -129,6 +129,11 @@ def tidy_openapi(app: Litestar) -> None:
                         "The API key lacks the scope this operation needs."
                     )
                 operation.responses = dict(sorted(operation.responses.items()))
+            if operation.request_body is not None and "415" not in operation.responses:
+                operation.responses["415"] = _problem_response(
+                    "The body is not sent as JSON (`Content-Type: application/json`)."
+                )
+                operation.responses = dict(sorted(operation.responses.items()))
             content = getattr(operation.responses.get("400"), "content", None) or {}
             if "application/json" in content:
                 del operation.responses["400"]
@@ -223,6 +228,17 @@ def _scopes_needed(app: Litestar) -> dict[str, str | None]:
             if "scope" in handler.opt and isinstance(handler.operation_id, str):
                 needs[handler.operation_id] = handler.opt["scope"]
     return needs
+
+
+def _problem_response(description: str) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=description,
+        content={
+            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                schema=Reference(ref="#/components/schemas/ProblemDetails")
+            )
+        },
+    )
 
 
 def _auth_problem(description: str) -> OpenAPIResponse:

@@ -275,3 +275,72 @@ async def test_blank_text_is_422(client, conn, world, blank):
     )
     assert fields(body) == {"text"}
     assert await snapshot(conn) == before
+
+
+# Found trying the service as a new user: each was a 500, a silent misreading, or a riddle.
+
+
+@pytest.mark.parametrize(
+    "path, method", [("/v1/actors", "POST"), ("/v1/api-keys", "POST"), ("actor", "PATCH")]
+)
+async def test_a_body_that_is_not_utf8_is_400_not_500(client, conn, world, path, method):
+    before = await snapshot(conn)
+    target = f"/v1/actors/{world['actor']['id']}" if path == "actor" else path
+    response = await client.request(
+        method,
+        target,
+        content=b'{"name":"Caf\xe9","scopes":["read"]}'
+        if path == "/v1/api-keys"
+        else b'{"kind":"state","name":"Caf\xe9"}',
+        headers={"content-type": "application/json"}
+        | ({"Idempotency-Key": "latin-1"} if path == "/v1/actors" else {}),
+    )
+    assert "UTF-8" in problem(response, 400)["detail"]
+    assert await snapshot(conn) == before
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_an_empty_body_is_400_saying_so(client, conn, world, method):
+    path = "/v1/actors" if method == "POST" else f"/v1/actors/{world['actor']['id']}"
+    before = await snapshot(conn)
+    for content in (b"", b"  \n"):
+        response = await client.request(
+            method, path, content=content, headers={"content-type": "application/json"}
+        )
+        assert "needs a JSON body" in problem(response, 400)["detail"]
+    assert await snapshot(conn) == before
+
+
+async def test_a_body_of_another_media_type_is_415(client, conn, world):
+    before = await snapshot(conn)
+    body = b'{"kind":"state","name":"Russia"}'
+    form = await client.post(
+        "/v1/actors", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert "Content-Type: application/json" in problem(form, 415)["detail"]
+    assert "curl -d" in form.json()["detail"]
+    plain = await client.post("/v1/actors", content=body, headers={"content-type": "text/plain"})
+    assert problem(plain, 415)["type"] == "/problems/unsupported-media-type"
+    assert await snapshot(conn) == before
+    for media_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        ok = await client.patch(
+            f"/v1/actors/{world['actor']['id']}",
+            content=b'{"country":"TR"}',
+            headers={"content-type": media_type},
+        )
+        assert ok.status_code == 200, (media_type, ok.text)
+
+
+async def test_unknown_and_repeated_query_parameters_are_422(client, world):
+    typo = problem(await client.get("/v1/claims", params={"topics": "safe-zone"}), 422)
+    assert typo["errors"] == [
+        {
+            "field": "topics",
+            "message": typo["errors"][0]["message"],
+            "location": "query",
+        }
+    ]
+    assert "topic" in typo["errors"][0]["message"]  # the parameters it takes are listed
+    twice = await client.get("/v1/changes?types=claim,dispute&types=actor")
+    assert problem(twice, 422)["errors"][0]["field"] == "types"
+    assert (await client.get("/v1/claims", params={"topic": "safe-zone"})).status_code == 200
