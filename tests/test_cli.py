@@ -93,6 +93,11 @@ def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Sig
             raise
     assert proc.returncode == 0, output.decode(errors="replace")
     assert not pid_file.exists(), "the embedded PostgreSQL was left running"
+    # and the log says so (it said "left running" while the stop was still under way)
+    events = [
+        json.loads(line).get("event") for line in output.decode().splitlines() if line[:1] == "{"
+    ]
+    assert "embedded_postgres_stopped" in events and "embedded_postgres_left_running" not in events
     # The key went to stderr for the person who started the server, not into the logs.
     assert keys[0] not in output.decode()
     lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]

@@ -98,8 +98,10 @@ async def find(conn: asyncpg.Connection, reference: str) -> ApiKey:
     except ValueError:
         pass
     rows = await conn.fetch(f"SELECT {_COLUMNS} FROM api_keys WHERE prefix = $1", reference)
-    if len(rows) != 1:
-        raise NotFound("API key" if not rows else "single API key", reference)
+    if not rows:
+        raise NotFound("API key", reference)  # as an id or a prefix
+    if len(rows) > 1:
+        raise NotFound("single API key", reference)
     return _key(rows[0])
 
 
