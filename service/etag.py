@@ -135,9 +135,14 @@ def require(if_match: Condition | None, current: Stamped) -> None:
 
 
 def respond(
-    resource: Stamped, if_none_match: Condition | None = None, *, status_code: int | None = None
+    resource: Stamped,
+    if_none_match: Condition | None = None,
+    *,
+    status_code: int | None = None,
+    location: str | None = None,
 ) -> Response[Any]:
-    """The resource with its ``ETag``; a bodiless 304 when ``If-None-Match`` matches it.
+    """The resource with its ``ETag`` (and, for a create, its ``Location``); a bodiless 304
+    when ``If-None-Match`` matches it.
 
     The body is encoded here, once, and sent as these bytes: the tag names exactly them.
     """
@@ -145,9 +150,8 @@ def respond(
     tag = _tag(resource.version, body)
     if if_none_match is not None and if_none_match.matches_weakly(tag):
         return Response(b"", status_code=304, headers={"ETag": tag})
-    return Response(
-        body, status_code=status_code, media_type="application/json", headers={"ETag": tag}
-    )
+    headers = {"ETag": tag} if location is None else {"ETag": tag, "Location": location}
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 # ------------------------------------------------------------------------- OpenAPI
@@ -162,6 +166,13 @@ CONDITION_PATTERN = (
 )
 
 # The ETag header on the success response of an operation that answers a resource.
+LOCATION_HEADER = ResponseHeader(
+    name="Location",
+    value="/v1/actors/01937a5e-0000-7000-8000-000000000001",
+    documentation_only=True,
+    required=True,
+    description="The new resource's URL.",
+)
 ETAG_HEADER = ResponseHeader(
     name="ETag",
     value='"2-5f0c2a1e9b7d4c6a"',

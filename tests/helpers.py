@@ -36,6 +36,8 @@ async def create(client: Any, collection: str, body: dict[str, Any]) -> dict[str
     response = await client.post(f"/v1/{collection}", json=body)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
+    # a create says where the new resource lives
+    assert response.headers["location"] == f"/v1/{collection}/{result['id']}"
     return result
 
 

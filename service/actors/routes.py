@@ -100,7 +100,7 @@ class ActorController(Controller):
         summary="Create an actor",
         description="A person, organization, state, armed group, media outlet or unnamed group.",
         responses=responses(400, 409, 413, 422),
-        response_headers=[etag.ETAG_HEADER],
+        response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_actor(
         self,
@@ -110,7 +110,7 @@ class ActorController(Controller):
     ) -> Response[Actor]:
         async with db.transaction(pool) as conn:
             actor = await queries.create(conn, who, data)
-        return etag.respond(actor)
+        return etag.respond(actor, location=f"/v1/actors/{actor.id}")
 
     @get(
         "/{actor_id:str}",

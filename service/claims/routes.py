@@ -121,7 +121,7 @@ class ClaimController(Controller):
         summary="Create a claim",
         description="One statement by one speaker, with at least one appearance in a source.",
         responses=responses(400, 413, 422),
-        response_headers=[etag.ETAG_HEADER],
+        response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_claim(
         self,
@@ -131,7 +131,7 @@ class ClaimController(Controller):
     ) -> Response[Claim]:
         async with db.transaction(pool) as conn:
             claim = await queries.create(conn, who, data)
-        return etag.respond(claim)
+        return etag.respond(claim, location=f"/v1/claims/{claim.id}")
 
     @get(
         "/{claim_id:str}",

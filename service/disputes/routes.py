@@ -97,7 +97,7 @@ class DisputeController(Controller):
         description="A question and at least two claims holding at least two different "
         "stances (affirms, denies, questions); a claim stands in it once.",
         responses=responses(400, 413, 422),
-        response_headers=[etag.ETAG_HEADER],
+        response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_dispute(
         self,
@@ -107,7 +107,7 @@ class DisputeController(Controller):
     ) -> Response[Dispute]:
         async with db.transaction(pool) as conn:
             dispute = await queries.create(conn, who, data)
-        return etag.respond(dispute)
+        return etag.respond(dispute, location=f"/v1/disputes/{dispute.id}")
 
     @get(
         "/{dispute_id:str}",

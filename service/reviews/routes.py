@@ -57,7 +57,7 @@ class ReviewController(Controller):
         summary="Create a review",
         description="A fact-check verdict on a claim; `worst <= value <= best`.",
         responses=responses(400, 413, 422),
-        response_headers=[etag.ETAG_HEADER],
+        response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_review(
         self,
@@ -67,7 +67,7 @@ class ReviewController(Controller):
     ) -> Response[Review]:
         async with db.transaction(pool) as conn:
             review = await queries.create(conn, who, data)
-        return etag.respond(review)
+        return etag.respond(review, location=f"/v1/reviews/{review.id}")
 
     @get(
         "/{review_id:str}",

@@ -90,7 +90,7 @@ class SourceController(Controller):
         description="A URL is unique after normalisation: a second source at the same page "
         "is a 409 naming the first (`existing_id`).",
         responses=responses(400, 409, 413, 422),
-        response_headers=[etag.ETAG_HEADER],
+        response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_source(
         self,
@@ -100,7 +100,7 @@ class SourceController(Controller):
     ) -> Response[Source]:
         async with db.transaction(pool) as conn:
             source = await queries.create(conn, who, data)
-        return etag.respond(source)
+        return etag.respond(source, location=f"/v1/sources/{source.id}")
 
     @get(
         "/{source_id:str}",
