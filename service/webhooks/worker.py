@@ -143,9 +143,11 @@ class Worker:
         started_at = self.now()
         began = time.monotonic()
 
-        def done(**result: object) -> outbox.Outcome:
+        def done(
+            status_code: int | None = None, response: str | None = None, error: str | None = None
+        ) -> outbox.Outcome:
             elapsed = int((time.monotonic() - began) * 1000)
-            return outbox.Outcome(started_at=started_at, duration_ms=elapsed, **result)  # type: ignore[arg-type]
+            return outbox.Outcome(started_at, elapsed, status_code, response, error)
 
         body = delivery.payload.encode()
         message_id = outbox.message_id(delivery.id)
