@@ -9,6 +9,7 @@ committed, so a new subscription gets exactly the events from its start on.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,16 +22,16 @@ from service.schemas import sent
 from service.webhooks import outbox, signing
 from service.webhooks.schemas import (
     EVENT_TYPES,
-    Delivery,
-    DeliveryStatus,
     Webhook,
     WebhookCreate,
     WebhookCreated,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
     WebhookUpdate,
 )
 
 # How long a rotated-out secret still signs deliveries (alongside the new one).
-ROTATION_GRACE = "24 hours"
+ROTATION_GRACE = timedelta(hours=24)
 ATTEMPTS_SHOWN = 20
 
 _COLUMNS = """
@@ -162,7 +163,7 @@ async def rotate_secret(conn: asyncpg.Connection, webhook_id: UUID) -> WebhookCr
         f"""
         UPDATE webhooks
         SET previous_secret = secret,
-            previous_secret_expires_at = now() + interval '{ROTATION_GRACE}',
+            previous_secret_expires_at = now() + $3::interval,
             secret = $2,
             updated_at = now()
         WHERE id = $1
@@ -170,6 +171,7 @@ async def rotate_secret(conn: asyncpg.Connection, webhook_id: UUID) -> WebhookCr
         """,
         webhook_id,
         secret,
+        ROTATION_GRACE,
     )
     if row is None:
         raise NotFound("webhook", webhook_id)
@@ -194,19 +196,19 @@ FROM webhook_deliveries AS d
 """
 
 
-def _delivery(row: asyncpg.Record) -> Delivery:
+def _delivery(row: asyncpg.Record) -> WebhookDelivery:
     values: dict[str, Any] = dict(row)
     values["message_id"] = outbox.message_id(row["id"])
-    return msgspec.convert(values, Delivery)  # the attempts' times arrive as JSON text
+    return msgspec.convert(values, WebhookDelivery)  # the attempts' times arrive as JSON text
 
 
 async def list_deliveries(
     conn: asyncpg.Connection,
     webhook_id: UUID,
-    status: DeliveryStatus | None,
+    status: WebhookDeliveryStatus | None,
     limit: int,
     before: UUID | None,
-) -> list[Delivery]:
+) -> list[WebhookDelivery]:
     """Newest first; a 404 when the webhook does not exist."""
     if not await conn.fetchval("SELECT true FROM webhooks WHERE id = $1", webhook_id):
         raise NotFound("webhook", webhook_id)
@@ -226,7 +228,9 @@ async def list_deliveries(
     return [_delivery(r) for r in rows]
 
 
-async def get_delivery(conn: asyncpg.Connection, webhook_id: UUID, delivery_id: UUID) -> Delivery:
+async def get_delivery(
+    conn: asyncpg.Connection, webhook_id: UUID, delivery_id: UUID
+) -> WebhookDelivery:
     row = await conn.fetchrow(
         _DELIVERY + "WHERE d.id = $1 AND d.webhook_id = $2", delivery_id, webhook_id
     )
@@ -237,7 +241,9 @@ async def get_delivery(conn: asyncpg.Connection, webhook_id: UUID, delivery_id: 
     return _delivery(row)
 
 
-async def redeliver(conn: asyncpg.Connection, webhook_id: UUID, delivery_id: UUID) -> Delivery:
+async def redeliver(
+    conn: asyncpg.Connection, webhook_id: UUID, delivery_id: UUID
+) -> WebhookDelivery:
     """Pending again, due now, with a new retry window; same message id and body."""
     updated = await conn.fetchval(
         """

@@ -16,12 +16,12 @@ from service.errors import invalid, responses
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.webhooks import guard, queries
 from service.webhooks.schemas import (
-    Delivery,
-    DeliveryPage,
-    DeliveryStatus,
     Webhook,
     WebhookCreate,
     WebhookCreated,
+    WebhookDelivery,
+    WebhookDeliveryPage,
+    WebhookDeliveryStatus,
     WebhookPage,
     WebhookUpdate,
 )
@@ -189,14 +189,15 @@ class WebhookController(Controller):
         limit: Limit = 50,
         cursor: Cursor = None,
         status: Annotated[
-            DeliveryStatus | None, QueryParameter(description="Only deliveries in this state.")
+            WebhookDeliveryStatus | None,
+            QueryParameter(description="Only deliveries in this state."),
         ] = None,
-    ) -> DeliveryPage:
+    ) -> WebhookDeliveryPage:
         before = decode_cursor(cursor, "webhook-deliveries", UUID)[0] if cursor else None
         async with pool.acquire() as conn:
             rows = await queries.list_deliveries(conn, webhook_id, status, limit + 1, before)
         data, next_cursor = page(rows, limit, "webhook-deliveries", lambda d: (d.id,))
-        return DeliveryPage(data=data, next_cursor=next_cursor)
+        return WebhookDeliveryPage(data=data, next_cursor=next_cursor)
 
     @get(
         "/{webhook_id:str}/deliveries/{delivery_id:str}",
@@ -207,7 +208,7 @@ class WebhookController(Controller):
     )
     async def get_webhook_delivery(
         self, pool: Pool, webhook_id: WebhookId, delivery_id: DeliveryId
-    ) -> Delivery:
+    ) -> WebhookDelivery:
         async with pool.acquire() as conn:
             return await queries.get_delivery(conn, webhook_id, delivery_id)
 
@@ -223,6 +224,6 @@ class WebhookController(Controller):
     )
     async def redeliver_webhook_delivery(
         self, pool: Pool, webhook_id: WebhookId, delivery_id: DeliveryId
-    ) -> Delivery:
+    ) -> WebhookDelivery:
         async with db.transaction(pool) as conn:
             return await queries.redeliver(conn, webhook_id, delivery_id)

@@ -134,10 +134,10 @@ class WebhookPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
-DeliveryStatus = Literal["pending", "succeeded", "failed"]
+WebhookDeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
-class Attempt(msgspec.Struct, kw_only=True):
+class WebhookAttempt(msgspec.Struct, kw_only=True):
     attempt: Annotated[int, msgspec.Meta(description="1 for the first, counting redeliveries.")]
     started_at: Timestamp
     duration_ms: int | None
@@ -155,7 +155,7 @@ class Attempt(msgspec.Struct, kw_only=True):
     ]
 
 
-class Delivery(msgspec.Struct, kw_only=True):
+class WebhookDelivery(msgspec.Struct, kw_only=True):
     """One event for one subscription, with its attempts (newest first, the last 20)."""
 
     id: UUID
@@ -170,7 +170,7 @@ class Delivery(msgspec.Struct, kw_only=True):
     event_id: Annotated[int, msgspec.Meta(description="The change event's `id` in the feed.")]
     event_type: str
     status: Annotated[
-        DeliveryStatus,
+        WebhookDeliveryStatus,
         msgspec.Meta(
             description="`pending` (to be sent or retried), `succeeded` (a 2xx answer), "
             "`failed` (retried for 24 hours without success, or 410 Gone)."
@@ -185,9 +185,9 @@ class Delivery(msgspec.Struct, kw_only=True):
     created_at: Timestamp
     finished_at: Timestamp | None
     payload: Annotated[dict[str, Any], msgspec.Meta(description="The body sent.")]
-    attempts: list[Attempt]
+    attempts: list[WebhookAttempt]
 
 
-class DeliveryPage(msgspec.Struct, kw_only=True):
-    data: list[Delivery]
+class WebhookDeliveryPage(msgspec.Struct, kw_only=True):
+    data: list[WebhookDelivery]
     next_cursor: str | None
