@@ -813,6 +813,19 @@ async def test_workers_never_claim_the_same_attempt(client, conn, settings, cloc
             await c.close()
 
 
+async def test_a_webhook_deleted_while_its_delivery_is_in_flight(
+    client, conn, worker, clock, receiver
+) -> None:
+    hook = await subscribe(client, receiver.url)
+    await helpers.actor(client)
+    await worker.fan_out()
+    [in_flight] = await outbox.claim(conn, clock(), 10, 15)
+    assert (await client.delete(f"/v1/webhooks/{hook['id']}")).status_code == 204
+    await worker._attempt(in_flight)  # sent, and nothing left to record it in: no error
+    assert len(receiver.requests) == 1
+    assert await conn.fetchval("SELECT count(*) FROM webhook_attempts") == 0
+
+
 # ------------------------------------------------------------------ crash and resume
 
 

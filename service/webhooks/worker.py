@@ -92,7 +92,12 @@ class Worker:
         """Claim up to ``limit`` due deliveries and send them at once. Returns how many."""
         async with self.pool.acquire() as conn:
             claimed = await outbox.claim(conn, self.now(), limit, self.lease_seconds)
-        await asyncio.gather(*(self._attempt(c) for c in claimed))
+        results = await asyncio.gather(*(self._attempt(c) for c in claimed), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning(
+                    "webhook_attempt_not_recorded", error=f"{type(result).__name__}: {result}"
+                )
         return len(claimed)
 
     async def run_once(self) -> int:
@@ -126,8 +131,11 @@ class Worker:
 
     async def _attempt(self, delivery: outbox.Claimed) -> None:
         outcome = await self.send(delivery)
-        async with self.pool.acquire() as conn:
-            status = await outbox.record(conn, delivery, outcome, self.now(), self.draw())
+        try:
+            async with self.pool.acquire() as conn:
+                status = await outbox.record(conn, delivery, outcome, self.now(), self.draw())
+        except asyncpg.ForeignKeyViolationError:
+            status = "deleted"  # the webhook was deleted while its delivery was in flight
         log.info(
             "webhook_attempt",
             delivery_id=str(delivery.id),
