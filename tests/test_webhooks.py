@@ -331,6 +331,38 @@ async def test_webhooks_need_the_admin_scope(settings, database_url, client, sco
     assert (await client.get(base)).json() == {k: v for k, v in created.items() if k != "secret"}
 
 
+async def test_an_idempotency_key_replays_a_webhook_write(client, conn, worker) -> None:
+    """A lost answer to a creation or a rotation can be had again under the same key (the
+    secret included: it is the answer), without a second webhook or another new secret."""
+    body = {"url": "http://127.0.0.1:9/x", "event_types": ["*"]}
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post("/v1/webhooks", json=body, headers=headers)
+    again = await client.post("/v1/webhooks", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert await conn.fetchval("SELECT count(*) FROM webhooks") == 1
+    hook = first.json()
+
+    rotate = f"/v1/webhooks/{hook['id']}/rotate-secret"
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post(rotate, headers=headers)
+    again = await client.post(rotate, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json()["secret"] == first.json()["secret"] != hook["secret"]
+    assert await conn.fetchval("SELECT secret FROM webhooks") == first.json()["secret"]
+
+    await helpers.actor(client)
+    await worker.fan_out()
+    delivery_id = await conn.fetchval("SELECT id FROM webhook_deliveries")
+    redeliver = f"/v1/webhooks/{hook['id']}/deliveries/{delivery_id}/redeliver"
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post(redeliver, headers=headers)
+    again = await client.post(redeliver, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+
+
 # ------------------------------------------------------------------ signatures
 
 
