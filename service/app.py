@@ -33,6 +33,8 @@ from service.reviews.routes import ReviewController, get_claim_review
 from service.search.routes import list_similar, search
 from service.settings import Settings
 from service.sources.routes import SourceController
+from service.webhooks import worker as webhook_worker
+from service.webhooks.routes import WebhookController
 
 log = structlog.get_logger("claimdesk.app")
 
@@ -119,8 +121,9 @@ with an `ETag`: send it back in `If-None-Match` for a 304 while it is unchanged,
 `If-Match` to write only if nobody else has changed it meanwhile (412 otherwise).
 
 Send an API key as `Authorization: Bearer <key>`. Keys carry scopes: `read` for GET, `write`
-also for every change, `admin` also for `/v1/api-keys`. A missing or bad key is a 401, a key
-without the scope a 403. `/health`, `/ready`, `/problems/*` and this document are open.
+also for every change, `admin` also for `/v1/api-keys` and `/v1/webhooks`. A missing or bad
+key is a 401, a key without the scope a 403. `/health`, `/ready`, `/problems/*` and this
+document are open.
 """
 
 
@@ -171,6 +174,11 @@ def openapi_config() -> OpenAPIConfig:
                 description="The change feed: every change, once each, in a stable order.",
             ),
             Tag(
+                name="webhooks",
+                description="Signed POSTs of change events to subscribed URLs, with retries, "
+                "a delivery log and redelivery (admin only).",
+            ),
+            Tag(
                 name="api-keys",
                 description="Keys that authenticate clients, with scopes (admin only).",
             ),
@@ -189,6 +197,15 @@ def create_app(
     server before calling this); tests may hand in a ``pool`` they own, and a monotonic
     ``clock`` (seconds) for the rate limits."""
     limiter = rate_limiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock=clock)
+
+    @asynccontextmanager
+    async def webhooks(app: Litestar) -> AsyncIterator[None]:
+        # The delivery worker, in the background of this process (CLAIMDESK_WEBHOOK_WORKER).
+        if not settings.webhook_worker:
+            yield
+            return
+        async with webhook_worker.in_background(settings):
+            yield
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -222,6 +239,7 @@ def create_app(
             list_similar,
             ApiKeyController,
             list_changes,
+            WebhookController,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
@@ -234,13 +252,14 @@ def create_app(
             idempotency_middleware(settings),
         ],
         before_request=check_request,
-        lifespan=[lifespan],
+        lifespan=[lifespan, webhooks],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,
         logging_config=None,
     )
     app.state.key_cache = key_cache
+    app.state.settings = settings
     tidy_openapi(app)
     if limiter is not None:
         # Responses no route middleware saw (no route, 405) are counted too.

@@ -1,4 +1,4 @@
-"""claimdesk serve | migrate | openapi | demo | keys"""
+"""claimdesk serve | worker | migrate | openapi | demo | keys"""
 
 from __future__ import annotations
 
@@ -105,6 +105,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=True,
             server_header=False,
         )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The webhook delivery worker alone (for a deployment that runs it apart from the
+    service, with CLAIMDESK_WEBHOOK_WORKER=false there): until SIGTERM or Ctrl-C."""
+    from service.webhooks import worker
+
+    settings = _settings(args)
+    _terminate_gracefully()
+    with database(settings) as url:
+        if not args.no_migrate:
+            migrate.upgrade(url)
+            log.info("migrated", revision=migrate.head())
+        asyncio.run(worker.main(msgspec.structs.replace(settings, database_url=url)))
     return 0
 
 
@@ -259,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
     serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser("worker", help="deliver webhooks (what serve runs in the background)")
+    work.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
+    work.set_defaults(func=cmd_worker)
 
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")

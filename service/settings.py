@@ -49,6 +49,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     rate_limit_burst: Annotated[int, msgspec.Meta(ge=1)] = 100
     # How long a POST's Idempotency-Key is remembered (its first response replayed), in hours.
     idempotency_retention_hours: Annotated[int, msgspec.Meta(ge=24)] = 24
+    # Run the webhook delivery worker inside `claimdesk serve` (false: run `claimdesk worker`).
+    webhook_worker: bool = True
+    # Let webhooks point at loopback, private, link-local and other non-public addresses.
+    webhook_allow_private: bool = False
+    # A delivery attempt's whole time limit, in seconds (connecting: at most 5 of them).
+    webhook_timeout_seconds: Annotated[float, msgspec.Meta(ge=1, le=60)] = 10.0
+    # How long finished deliveries (and their attempts) stay in the delivery log, in days.
+    webhook_log_retention_days: Annotated[int, msgspec.Meta(ge=1)] = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -73,6 +73,8 @@ def settings(database_url: str) -> Settings:
         log_level="warning",
         rate_limit_per_minute=1_000_000,
         rate_limit_burst=1_000_000,
+        # Tests that deliver webhooks drive a worker themselves (tests/test_webhooks.py).
+        webhook_worker=False,
     )
 
 
