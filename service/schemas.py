@@ -69,3 +69,12 @@ class ActorRef(msgspec.Struct, kw_only=True):
     id: UUID
     name: str
     kind: str
+
+
+def unchanged(current: msgspec.Struct, changes: dict[str, Any]) -> bool:
+    """Whether a PATCH would change nothing: every field it sent equals what is stored (an
+    empty PATCH too). Then no version, revision or change event is written: the feed and
+    webhooks carry only real changes, and other clients' ETags stay valid. A value sent in
+    another form than it is stored (a list of names, a language tag in other case) counts
+    as a change."""
+    return all(getattr(current, name, None) == value for name, value in changes.items())

@@ -76,7 +76,7 @@ async def world(client: Any) -> dict[str, Any]:
 CHANGES = {
     "actors": ({"description": "Turkey's defence minister"}, {"country": "TR"}),
     "sources": ({"title": "قسد تتهم روسيا"}, {"lang": "ar"}),
-    "claims": ({"kind": "assertion"}, {"topics": ["safe-zone"]}),
+    "claims": ({"kind": "denial"}, {"verbatim": True}),
     "disputes": ({"title": "SDF in the safe zone"}, {"topics": ["safe-zone"]}),
     "reviews": ({"summary": "Contradicted."}, {"lang": "en"}),
 }

@@ -107,3 +107,27 @@ async def test_changes_commit_before_the_response(client, database_url):
         )
     finally:
         await other.close()
+
+
+async def test_a_patch_that_changes_nothing_writes_nothing(client, conn):
+    """No version, revision or change event for a PATCH that changes nothing (found trying
+    the service as a new user: each `{}` bumped the version, broke other clients' If-Match
+    and sent a change to every CMS following the feed)."""
+    akar = await helpers.actor(client)
+    src = await helpers.source(client)
+    claim = await helpers.claim(client, akar["id"], src["id"])
+    before = await helpers.snapshot(conn)
+    for path, same in (
+        (f"/v1/actors/{akar['id']}", {"name": akar["name"]}),
+        (f"/v1/sources/{src['id']}", {"title": src["title"]}),
+        (f"/v1/claims/{claim['id']}", {"text": claim["text"], "lang": claim["lang"]}),
+    ):
+        tag = (await client.get(path)).headers["etag"]
+        for body in ({}, same):
+            response = await client.patch(path, json=body, headers={"If-Match": tag})
+            assert response.status_code == 200, response.text
+            assert response.headers["etag"] == tag
+    assert await helpers.snapshot(conn) == before
+    # a real change still is one
+    changed = await client.patch(f"/v1/actors/{akar['id']}", json={"country": "TR"})
+    assert changed.json()["version"] == akar["version"] + 1

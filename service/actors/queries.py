@@ -14,7 +14,7 @@ from service.actors.schemas import Actor, ActorCreate, ActorFilters, ActorUpdate
 from service.db import new_id
 from service.errors import AlreadyMerged, Duplicate, FieldError, Invalid, Merged, NotFound
 from service.history import Who
-from service.schemas import sent
+from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
 
@@ -329,6 +329,8 @@ async def update(
 ) -> Actor:
     current = await get(conn, actor_id, lock=True)
     etag.require(precondition, current)
+    if unchanged(current, sent(data)):
+        return current
     changes = sent(data)
     if "names" in changes:
         _check_names(changes["names"])

@@ -14,7 +14,7 @@ from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
-from service.schemas import sent
+from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
 from service.text.stopwords import without_stop_words
@@ -264,6 +264,8 @@ async def update(
 ) -> Claim:
     current = await get(conn, claim_id, lock=True)
     etag.require(precondition, current)
+    if unchanged(current, sent(data)):
+        return current
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
     changes = sent(data)
     if "stated_on" in changes and "stated_on_precision" not in changes:

@@ -22,7 +22,7 @@ from service.disputes.schemas import (
 )
 from service.errors import Duplicate, FieldError, Invalid, NotFound, invalid
 from service.history import Who
-from service.schemas import sent
+from service.schemas import sent, unchanged
 
 STANCES = ("affirms", "denies", "questions")
 
@@ -169,6 +169,8 @@ async def update(
 ) -> Dispute:
     current = await get(conn, dispute_id, lock=True)
     etag.require(precondition, current)
+    if unchanged(current, sent(data)):
+        return current
     changes = sent(data)
     status = changes.get("status", current.status)
     moving = status != current.status

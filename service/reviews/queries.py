@@ -13,7 +13,7 @@ from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
 from service.reviews.schemas import Rating, Review, ReviewCreate, ReviewUpdate
-from service.schemas import sent
+from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
 
 # Review ``rv`` as a claim embeds it; REVIEW_JSON adds what only the review itself shows.
@@ -134,6 +134,8 @@ async def update(
 ) -> Review:
     current = await get(conn, review_id, lock=True)
     etag.require(precondition, current)
+    if unchanged(current, sent(data)):
+        return current
     r = {name: getattr(current, name) for name in (*ReviewUpdate.__struct_fields__, "claim_id")}
     r.update(sent(data))
     review = await _write(conn, review_id, r)

@@ -13,7 +13,7 @@ from service import etag, history, references
 from service.db import new_id
 from service.errors import Duplicate, NotFound, invalid
 from service.history import Who
-from service.schemas import sent
+from service.schemas import sent, unchanged
 from service.sources.schemas import Source, SourceCreate, SourceFilters, SourceUpdate
 from service.sources.urls import url_key
 from service.text.lang import canonical_lang
@@ -166,6 +166,8 @@ async def update(
 ) -> Source:
     current = await get(conn, source_id, lock=True)
     etag.require(precondition, current)
+    if unchanged(current, sent(data)):
+        return current
     fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
     fields.update(sent(data))
     source = await _write(conn, source_id, fields)
