@@ -21,6 +21,7 @@ from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
+from service.embed.routes import get_claim_review_embed, get_dispute_card, get_oembed
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.idempotency import idempotency_middleware
 from service.input_guard import check_request
@@ -120,7 +121,8 @@ with an `ETag`: send it back in `If-None-Match` for a 304 while it is unchanged,
 
 Send an API key as `Authorization: Bearer <key>`. Keys carry scopes: `read` for GET, `write`
 also for every change, `admin` also for `/v1/api-keys`. A missing or bad key is a 401, a key
-without the scope a 403. `/health`, `/ready`, `/problems/*` and this document are open.
+without the scope a 403. `/health`, `/ready`, `/problems/*`, this document and the `embed` operations (`/embed/*`,
+`/oembed`) are open.
 """
 
 
@@ -174,6 +176,11 @@ def openapi_config() -> OpenAPIConfig:
                 name="api-keys",
                 description="Keys that authenticate clients, with scopes (admin only).",
             ),
+            Tag(
+                name="embed",
+                description="For published pages, without an API key: dispute cards (HTML), "
+                "oEmbed, ClaimReview JSON-LD.",
+            ),
             Tag(name="meta", description="Health, readiness and problem types."),
         ],
     )
@@ -222,6 +229,9 @@ def create_app(
             list_similar,
             ApiKeyController,
             list_changes,
+            get_dispute_card,
+            get_claim_review_embed,
+            get_oembed,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,
@@ -241,6 +251,7 @@ def create_app(
         logging_config=None,
     )
     app.state.key_cache = key_cache
+    app.state.settings = settings
     tidy_openapi(app)
     if limiter is not None:
         # Responses no route middleware saw (no route, 405) are counted too.

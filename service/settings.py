@@ -49,6 +49,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     rate_limit_burst: Annotated[int, msgspec.Meta(ge=1)] = 100
     # How long a POST's Idempotency-Key is remembered (its first response replayed), in hours.
     idempotency_retention_hours: Annotated[int, msgspec.Meta(ge=24)] = 24
+    # Serve the public dispute cards, oEmbed and ClaimReview JSON-LD under /embed and /oembed
+    # (no API key); false: those paths answer 404.
+    embeds: bool = True
+    # The service's address as readers reach it (``https://claims.example.org``, a path prefix
+    # allowed), for the URLs a card and oEmbed hand out. Unset: taken from each request (its
+    # Host header, and the scheme uvicorn reports, X-Forwarded-Proto from a trusted proxy).
+    public_url: (
+        Annotated[
+            str,
+            msgspec.Meta(pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+(/[^\s?#]*)?$"),
+        ]
+        | None
+    ) = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
