@@ -215,7 +215,7 @@ async def get_dispute_card(
     "so the text can be pasted into that element as it is. 404 when embeds are turned off.",
     media_type=JSON_LD,
     response_headers=PUBLIC_HEADERS,
-    responses={**responses(404), **NOT_MODIFIED},
+    responses={**responses(404, 422), **NOT_MODIFIED},
 )
 async def get_claim_review_embed(
     request: Request[Any, Any, Any],
