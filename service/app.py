@@ -21,6 +21,7 @@ from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
 from service.deps import Pool, dependencies
 from service.disputes.routes import DisputeController, list_contradictions
+from service.embed.routes import get_claim_review_embed, get_dispute_card, get_oembed
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.idempotency import idempotency_middleware
 from service.input_guard import check_request
@@ -122,8 +123,8 @@ with an `ETag`: send it back in `If-None-Match` for a 304 while it is unchanged,
 
 Send an API key as `Authorization: Bearer <key>`. Keys carry scopes: `read` for GET, `write`
 also for every change, `admin` also for `/v1/api-keys` and `/v1/webhooks`. A missing or bad
-key is a 401, a key without the scope a 403. `/health`, `/ready`, `/problems/*` and this
-document are open.
+key is a 401, a key without the scope a 403. `/health`, `/ready`, `/problems/*`, this document
+and the `embed` operations (`/embed/*`, `/oembed`) are open.
 """
 
 
@@ -181,6 +182,11 @@ def openapi_config() -> OpenAPIConfig:
             Tag(
                 name="api-keys",
                 description="Keys that authenticate clients, with scopes (admin only).",
+            ),
+            Tag(
+                name="embed",
+                description="For published pages, without an API key: dispute cards (HTML), "
+                "oEmbed, ClaimReview JSON-LD.",
             ),
             Tag(name="meta", description="Health, readiness and problem types."),
         ],
@@ -240,6 +246,9 @@ def create_app(
             ApiKeyController,
             list_changes,
             WebhookController,
+            get_dispute_card,
+            get_claim_review_embed,
+            get_oembed,
         ],
         dependencies=dependencies,
         exception_handlers=exception_handlers,

@@ -87,6 +87,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "rate-limited": (429, "Too many requests"),
     "idempotency-key-reused": (422, "Idempotency-Key reused for another request"),
     "internal-error": (500, "Internal server error"),
+    "not-implemented": (501, "Not implemented"),
     "unavailable": (503, "Service unavailable"),
 }
 
@@ -121,6 +122,18 @@ class NotFound(DomainError):
 
     def __init__(self, resource: str, resource_id: object) -> None:
         super().__init__(f"No {resource} with id '{resource_id}'.")
+
+
+class Missing(DomainError):
+    """A 404 whose detail says why (a page turned off, a URL that is not one of ours)."""
+
+    slug = "not-found"
+
+
+class NotImplementedHere(DomainError):
+    """501: the request is understood but this service does not do it (oEmbed's XML)."""
+
+    slug = "not-implemented"
 
 
 class Merged(DomainError):
@@ -504,6 +517,7 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
         "read. Nothing was changed.",
         413: "The request body is too large.",
         422: "A field is invalid; `errors` names each one.",
+        501: "Not implemented by this service.",
         503: "Not ready: the database is unreachable or not migrated.",
     }
     return {
@@ -527,7 +541,9 @@ __all__ = [
     "InUse",
     "Invalid",
     "Merged",
+    "Missing",
     "NotFound",
+    "NotImplementedHere",
     "PreconditionFailed",
     "ProblemDetails",
     "exception_handlers",

@@ -57,6 +57,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     webhook_timeout_seconds: Annotated[float, msgspec.Meta(ge=1, le=60)] = 10.0
     # How long finished deliveries (and their attempts) stay in the delivery log, in days.
     webhook_log_retention_days: Annotated[int, msgspec.Meta(ge=1)] = 30
+    # Serve the public dispute cards, oEmbed and ClaimReview JSON-LD under /embed and /oembed
+    # (no API key); false: those paths answer 404.
+    embeds: bool = True
+    # The service's address as readers reach it (``https://claims.example.org``, a path prefix
+    # allowed), for the URLs a card and oEmbed hand out. Unset: taken from each request (its
+    # Host header, and the scheme uvicorn reports, X-Forwarded-Proto from a trusted proxy).
+    public_url: (
+        Annotated[
+            str,
+            msgspec.Meta(pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+(/[^\s?#]*)?$"),
+        ]
+        | None
+    ) = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

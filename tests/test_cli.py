@@ -37,7 +37,7 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float = 90) -> h
     raise AssertionError(f"{url} did not answer in {seconds}s")
 
 
-KEY = re.compile(r"\bcd_[A-Za-z0-9_-]{32}\b")
+KEY = re.compile(r"(?<![\w-])cd_[\w-]{32}(?![\w-])")  # a key may end in "-"
 
 
 def _collect(stream: IO[bytes] | None) -> list[str]:
