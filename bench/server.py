@@ -155,7 +155,8 @@ class Service:
         self.base = f"http://127.0.0.1:{self.port}"
         env = clean_env() | {
             "CLAIMDESK_DATABASE_URL": url,
-            "CLAIMDESK_LOG_LEVEL": "warning",
+            # as in production: an access-log line (JSON) a request
+            "CLAIMDESK_LOG_LEVEL": "info",
             "CLAIMDESK_LOG_FORMAT": "json",
             "CLAIMDESK_SERVER": server,
             "CLAIMDESK_WORKERS": str(workers),
