@@ -17,7 +17,8 @@
    (``bench/ceiling.py``), the ceiling, and prints each endpoint's ratio to it.
 5. Prints the targets with PASS or FAIL.
 
-Needs ``wrk`` and ``pgbench`` (Debian: ``apt-get install wrk postgresql-client``).
+Needs ``pip install -e '.[bench]'`` (granian, httpx), ``wrk`` and ``pgbench`` (Debian:
+``apt-get install wrk postgresql-client``). Server CPU is read from /proc: Linux only.
 """
 
 from __future__ import annotations
@@ -330,7 +331,7 @@ def main() -> None:
         default=str(ROOT / "bench" / ".data"),
         help="the embedded server's data, when no --database-url",
     )
-    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--pool-size", type=int, default=10, help="connections per worker")
     parser.add_argument("--duration", type=float, default=10, help="seconds per endpoint")
