@@ -16,11 +16,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CLAIMDESK_HOST=0.0.0.0 \
     CLAIMDESK_PORT=8000 \
     CLAIMDESK_LOG_FORMAT=json \
-    CLAIMDESK_EMBEDDED=false
+    CLAIMDESK_EMBEDDED=false \
+    CLAIMDESK_SERVER=granian \
+    CLAIMDESK_WORKERS=2 \
+    CLAIMDESK_POOL_MAX_SIZE=10
+# The server the benchmark (bench/run.py) shows best: granian, one worker process per core
+# given to the container (set CLAIMDESK_WORKERS to that), each with its own pool of up to
+# CLAIMDESK_POOL_MAX_SIZE connections: workers x pool must stay under PostgreSQL's
+# max_connections (see README "Performance").
 RUN groupadd --system --gid 10001 claimdesk \
     && useradd --system --uid 10001 --gid claimdesk --no-create-home claimdesk
 COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl
+# granian: the `granian` extra of pyproject.toml, pinned
+RUN pip install --no-cache-dir /tmp/*.whl granian==2.8.9 && rm /tmp/*.whl
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \

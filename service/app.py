@@ -19,7 +19,7 @@ from service import __version__, auth, db, migrate
 from service.actors.routes import ActorController
 from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
-from service.deps import Pool, dependencies
+from service.deps import Pool, dependencies, resolve_in_turn
 from service.disputes.routes import DisputeController, list_contradictions
 from service.embed.routes import get_claim_review_embed, get_dispute_card, get_oembed
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
@@ -269,6 +269,7 @@ def create_app(
     )
     app.state.key_cache = key_cache
     app.state.settings = settings
+    resolve_in_turn(app)
     tidy_openapi(app)
     if limiter is not None:
         # Responses no route middleware saw (no route, 405) are counted too.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -57,7 +58,12 @@ def _still_running(server: PostgresServer) -> bool:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
+    settings = Settings.from_env(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        workers=getattr(args, "workers", None),
+        server=getattr(args, "server", None),
+    )
     # The server logs to stdout (the log is its output); other commands print their answer
     # there, so that `KEY=$(claimdesk keys create ...)` holds the key alone.
     configure(
@@ -77,10 +83,6 @@ def _terminate_gracefully() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from service.app import create_app
-
     settings = _settings(args)
     _terminate_gracefully()
     with database(settings) as url:
@@ -88,23 +90,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             migrate.upgrade(url)
             log.info("migrated", revision=migrate.head())
         asyncio.run(_first_key(url, embedded=settings.database_url is None))
-        app = create_app(msgspec.structs.replace(settings, database_url=url))
+        # Each worker builds the app from the environment (service.asgi), this URL included.
+        os.environ["CLAIMDESK_DATABASE_URL"] = url
         log.info(
             "serving",
             url=f"http://{settings.host}:{settings.port}",
             docs=f"http://{settings.host}:{settings.port}/schema",
             database=db.redact(url),
             embedded=settings.database_url is None,
+            server=settings.server,
+            workers=settings.workers,
+            pool_max_size=settings.pool_max_size,
         )
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-            server_header=False,
-        )
+        if settings.server == "granian":
+            _granian(settings)
+        else:
+            _uvicorn(settings)
     return 0
 
 
@@ -121,6 +122,46 @@ def cmd_worker(args: argparse.Namespace) -> int:
             log.info("migrated", revision=migrate.head())
         asyncio.run(worker.main(msgspec.structs.replace(settings, database_url=url)))
     return 0
+
+
+APP = "service.asgi:app_factory"
+
+
+def _uvicorn(settings: Settings) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def _granian(settings: Settings) -> None:
+    try:
+        from granian.constants import Interfaces, Loops
+        from granian.server import Server
+    except ImportError:
+        raise SystemExit(
+            "claimdesk: CLAIMDESK_SERVER=granian needs granian: pip install 'claimdesk[granian]'"
+        ) from None
+    Server(
+        APP,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        loop=Loops.uvloop,
+        log_enabled=False,
+        log_access=False,
+    ).serve()
 
 
 FIRST_KEY_NAME = "first admin key"
@@ -272,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the HTTP service (migrates first)")
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--server", choices=["uvicorn", "granian"], help="HTTP server")
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
     serve.set_defaults(func=cmd_serve)
 

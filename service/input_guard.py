@@ -6,8 +6,9 @@
   422 too, as a backstop).
 - Types as the document states them: Litestar converts a request body to the handler's Struct
   leniently, so the string ``"null"`` would become a null (silently dropping a claim's
-  ``relayed_by_id``) and ``"true"`` a boolean. The body is decoded strictly first, and a
-  value of the wrong JSON type is a 422 naming the field. Query parameters are converted
+  ``relayed_by_id``) and ``"true"`` a boolean. The body is decoded strictly here instead, and
+  a value of the wrong JSON type is a 422 naming the field; the handler is given what was
+  decoded here (the body is decoded once). Query parameters are converted
   leniently too: a date-time parameter took a number as seconds since 1970 (``updated_to=0.5``
   was 1970-01-01T00:00:00.5Z); it must be an RFC 3339 string, as the document says.
 - Parameters as the document lists them: a query parameter the operation does not take (a
@@ -21,7 +22,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from litestar import Request
@@ -57,19 +58,37 @@ def _nul_paths(value: Any, path: str = "") -> list[str]:
     return found
 
 
-def _body_type(request: Request[Any, Any, Any]) -> Any:
-    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
-    return parameter.annotation if parameter is not None else None
+class _Plan(NamedTuple):
+    """What the checks need to know of a handler, worked out once (its first request)."""
+
+    body_type: Any  # the type of ``data``, or None
+    date_times: tuple[str, ...]  # query parameters that take a date-time
 
 
-def _date_time_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+_plans: dict[int, tuple[Any, _Plan]] = {}
+
+
+def _plan(request: Request[Any, Any, Any]) -> _Plan:
+    handler = request.route_handler
+    found = _plans.get(id(handler))
+    if found is not None and found[0] is handler:
+        return found[1]
+    parameters = handler.parsed_fn_signature.parameters
+    data = parameters.get("data")
+    date_times = tuple(
+        getattr(field.kwarg_definition, "query", None) or name
+        for name, field in parameters.items()
+        if datetime in [field.annotation, *(t.annotation for t in field.inner_types)]
+    )
+    plan = _Plan(data.annotation if data is not None else None, date_times)
+    _plans[id(handler)] = (handler, plan)
+    return plan
+
+
+def _date_time_errors(request: Request[Any, Any, Any], names: tuple[str, ...]) -> list[FieldError]:
     """Date-time query parameters that are not RFC 3339 strings (numbers, say)."""
     errors: list[FieldError] = []
-    for name, field in request.route_handler.parsed_fn_signature.parameters.items():
-        types = [field.annotation, *(t.annotation for t in field.inner_types)]
-        if datetime not in types:
-            continue
-        query_name = getattr(field.kwarg_definition, "query", None) or name
+    for query_name in names:
         value = request.query_params.get(query_name)
         if value is None:
             continue
@@ -83,9 +102,12 @@ def _date_time_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     return errors
 
 
-def _strict_errors(body: bytes, body_type: Any) -> list[FieldError]:
+def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> list[FieldError]:
+    """Decode the body strictly, once: a value of the wrong type is a 422; a good body is
+    handed to the handler as decoded here (Litestar takes the decoded JSON it finds on the
+    request, and a Struct passes its conversion unchanged), not decoded a second time."""
     try:
-        msgspec.json.decode(body, type=body_type, strict=True)
+        value = msgspec.json.decode(body, type=body_type, strict=True)
     except msgspec.ValidationError as exc:
         return [msgspec_field_error(exc)]
     except UnicodeDecodeError as exc:
@@ -93,7 +115,8 @@ def _strict_errors(body: bytes, body_type: Any) -> list[FieldError]:
             f"The request body is not valid UTF-8 (byte {exc.start}): send JSON encoded as UTF-8."
         ) from None
     except (msgspec.DecodeError, RecursionError):
-        pass  # not JSON: the handler's own parse answers 400
+        return []  # not JSON: the handler's own parse answers 400
+    request._json = request._connection_state.json = value
     return []
 
 
@@ -174,12 +197,12 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     ]
     if not errors:
         errors = _parameter_errors(request)
-    if not errors:
-        errors = _date_time_errors(request)
+    plan = _plan(request)
+    if not errors and plan.date_times:
+        errors = _date_time_errors(request, plan.date_times)
     if errors:
         raise Invalid(errors)
-    body_type = _body_type(request)
-    if request.method in ("POST", "PUT", "PATCH") and body_type is not None:
+    if request.method in ("POST", "PUT", "PATCH") and plan.body_type is not None:
         _check_media_type(request)
         body = await request.body()  # kept on the request: the handler does not read it again
         if not body.strip():
@@ -194,6 +217,6 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
                 for path in _nul_paths(decoded)
             ]
         if not errors:
-            errors = _strict_errors(body, body_type)
+            errors = _strict(request, body, plan.body_type)
     if errors:
         raise Invalid(errors)

@@ -22,34 +22,49 @@ async def missing(
     conn: asyncpg.Connection, table: Table, refs: Iterable[tuple[str, UUID | None]]
 ) -> list[FieldError]:
     """An error for every field whose id is not a row of ``table``."""
-    wanted = [(field, ref) for field, ref in refs if ref is not None]
+    return await missing_in(conn, {table: refs})
+
+
+async def missing_in(
+    conn: asyncpg.Connection, refs: dict[Table, Iterable[tuple[str, UUID | None]]]
+) -> list[FieldError]:
+    """:func:`missing` for several tables at once, in one statement."""
+    wanted = {
+        table: [(field, ref) for field, ref in fields if ref is not None]
+        for table, fields in refs.items()
+    }
+    wanted = {table: fields for table, fields in wanted.items() if fields}
     if not wanted:
         return []
-    ids = list({ref for _, ref in wanted})
+    ids = {table: list({ref for _, ref in fields}) for table, fields in wanted.items()}
     # KEY SHARE: the referenced rows cannot be deleted before this transaction commits.
-    found = {
-        r["id"]
-        for r in await conn.fetch(
-            f"SELECT id FROM {table} WHERE id = ANY($1::uuid[]) FOR KEY SHARE", ids
-        )
-    }
+    sql = " UNION ALL ".join(
+        f"SELECT {i} AS t, id FROM (SELECT id FROM {table} WHERE id = ANY(${i}::uuid[])"
+        " FOR KEY SHARE) AS found"
+        for i, table in enumerate(ids, 1)
+    )
+    rows = await conn.fetch(sql, *ids.values())
+    tables = list(ids)
+    found = {(tables[r["t"] - 1], r["id"]) for r in rows}
     merged: dict[UUID, UUID] = {}
-    if table == "actors" and len(found) < len(ids):
+    lost_actors = [i for i in ids.get("actors", []) if ("actors", i) not in found]
+    if lost_actors:
         # An actor merged into another: say which one to use instead.
-        rows = await conn.fetch(
+        merges = await conn.fetch(
             "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[])",
-            [i for i in ids if i not in found],
+            lost_actors,
         )
-        merged = {r["merged_id"]: r["into_id"] for r in rows}
+        merged = {r["merged_id"]: r["into_id"] for r in merges}
     return [
         FieldError(
             field=field,
             message=f"Actor '{ref}' was merged into actor '{merged[ref]}'; use that one."
-            if ref in merged
+            if table == "actors" and ref in merged
             else f"No {_NOUN[table]} with id '{ref}'.",
         )
-        for field, ref in wanted
-        if ref not in found
+        for table, fields in wanted.items()
+        for field, ref in fields
+        if (table, ref) not in found
     ]
 
 

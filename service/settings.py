@@ -28,6 +28,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     data_dir: str = msgspec.field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    # Worker processes serving requests (each with its own pool of pool_max_size connections).
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # The HTTP server: uvicorn (installed with claimdesk) or granian (`pip install
+    # 'claimdesk[granian]'`).
+    server: Literal["uvicorn", "granian"] = "uvicorn"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # json: one JSON object a line; console: coloured, for humans; auto: console on a TTY.
     log_format: Literal["json", "console", "auto"] = "auto"

@@ -143,3 +143,67 @@ def test_refuses_to_start_without_a_database_when_embedded_is_off(tmp_path: Path
     assert result.returncode != 0
     assert b"CLAIMDESK_DATABASE_URL" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts worker processes in /proc")
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_serve_with_workers_on_either_server(server: str, database_url: str, auth) -> None:
+    """The production set-up: `--server` and `--workers` (CLAIMDESK_SERVER, CLAIMDESK_WORKERS)
+    serve the API from that many worker processes, each with the database URL the parent
+    resolved; SIGTERM stops them all and the command exits 0."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env |= {"CLAIMDESK_DATABASE_URL": database_url, "CLAIMDESK_LOG_LEVEL": "warning"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--no-migrate",
+            "--port",
+            str(port),
+            "--server",
+            server,
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    errors = _collect(proc.stderr)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert _wait_for(f"{base}/ready", proc).status_code == 200, errors
+        for _ in range(4):  # whichever worker answers: each has its pool and its key cache
+            assert httpx.get(f"{base}/v1/actors", headers=auth, timeout=10).status_code == 200
+        assert httpx.get(f"{base}/v1/actors", timeout=10).status_code == 401
+
+        def workers() -> list[int]:  # python processes below the command (granian: its own)
+            return [
+                p
+                for c in _children(proc.pid)
+                for p in [c, *_children(c)]
+                if "python" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
+            ]
+
+        assert len(workers()) >= 2, workers()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    assert code == 0, "".join(errors)
+    assert not _children(proc.pid)

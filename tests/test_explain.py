@@ -3,12 +3,14 @@ scans priced out so that a tiny test table does not hide a missing index)."""
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 import pytest
 
 from service.actors.queries import actor_matches, prefix_tsquery
 from service.claims import queries as claims
+from service.disputes import queries as disputes
 from service.search import queries as search
 from service.search.schemas import SearchFilters
 from service.text.normalize import normalize
@@ -151,3 +153,62 @@ async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, m
     )
     newest = node(plan, "Index Scan Backward using claims_pkey on claims")
     assert f"rows={search.RECENT_WINDOW}.00" in newest, plan
+
+
+# The reads of the benchmark (bench/run.py), as the service sends them: a keyed read and a
+# cursor page stay as fast at a million claims as at ten thousand only if every table they
+# touch is reached through an index and no page skips rows with OFFSET.
+CLAIM = "01937a5e-0001-7000-8000-000000000001"
+SPEAKER = "01937a5e-0000-7000-8000-0000000000a1"
+
+
+def list_args(**given: object) -> tuple[object, ...]:
+    """``claims._LIST``'s parameters, as ``list_claims`` passes them."""
+    names = [
+        "speaker_id", "target_id", "relayed_by_id", "source_id", "topic", "lang", "kind",
+        "stated_from", "stated_to", "dispute_id", "before", "limit", "q_normalised", "q",
+    ]  # fmt: skip
+    values = dict.fromkeys(names) | {"limit": 51} | given
+    return tuple(values[n] for n in names)
+
+
+@pytest.mark.parametrize(
+    "name, sql, args",
+    [
+        ("GET claim", claims._GET, (CLAIM,)),
+        ("GET claim for update", claims._GET_FOR_UPDATE, (CLAIM,)),
+        ("GET dispute", disputes._GET, (CLAIM,)),
+        ("list claims", claims._LIST, list_args()),
+        ("list claims, a later page", claims._LIST, list_args(before=CLAIM)),
+        ("list claims by speaker", claims._LIST, list_args(speaker_id=SPEAKER, before=CLAIM)),
+        ("list claims by target", claims._LIST, list_args(target_id=SPEAKER)),
+        ("list claims by source", claims._LIST, list_args(source_id=SPEAKER)),
+        ("list claims by dispute", claims._LIST, list_args(dispute_id=CLAIM)),
+        ("list claims by topic and kind", claims._LIST, list_args(topic="idlib", kind="denial")),
+        (
+            "list claims by stated period",
+            claims._LIST,
+            list_args(lang="ar", stated_from=date(2019, 1, 1), stated_to=date(2019, 6, 30)),
+        ),
+        ("list disputes", disputes._LIST, (None,) * 6 + (CLAIM, 51)),
+    ],
+)
+async def test_benchmark_reads_use_indexes_and_no_offset(conn, many_claims, name, sql, args):
+    text = await plan(conn, sql, *args)
+    assert "Seq Scan" not in text, (name, text)
+    assert "OFFSET" not in sql.upper(), name
+
+
+async def test_a_claim_page_is_a_bounded_walk_of_the_primary_key(conn, many_claims):
+    """The newest-first page (and its next pages) as the service runs it: a backward walk of
+    the primary key that stops after the page, whatever the table's size."""
+    for before in (None, "01937a5e-0800-7000-8000-000000000800"):
+        async with conn.transaction():
+            await conn.execute("SET LOCAL enable_seqscan = off")
+            rows = await conn.fetch(
+                "EXPLAIN (ANALYZE, COSTS OFF) " + claims._LIST, *list_args(before=before)
+            )
+        text = "\n".join(r[0] for r in rows)
+        scan = node(text, "Index Scan Backward using claims_pkey on claims")
+        assert "rows=51.00" in scan, text
+        assert "Sort Key: c.id" not in text, text  # (a speaker's few roles are sorted per row)

@@ -769,7 +769,8 @@ async def test_crossing_merges_one_wins(client, conn, pool):
 async def test_a_deadlock_victim_answers_503_and_writes_nothing(live_url, conn, database_url, auth):
     """PostgreSQL rolls back one transaction of a deadlock; the request it served answers 503
     with Retry-After (try again), not a 500. Forced: the test's transaction locks the actor a
-    claim PATCH waits for, then the claim the PATCH holds."""
+    claim PATCH waits for (it sends the speaker, whose row the PATCH then checks under a KEY
+    SHARE lock), then the claim the PATCH holds."""
     async with httpx.AsyncClient(base_url=live_url, timeout=30, headers=auth) as client:
         speaker = await helpers.create(client, "actors", {"kind": "state", "name": "Russia"})
         src = await helpers.source(client)
@@ -779,7 +780,10 @@ async def test_a_deadlock_victim_answers_503_and_writes_nothing(live_url, conn, 
             async with other.transaction():
                 await other.execute("SELECT 1 FROM actors WHERE id = $1 FOR UPDATE", speaker["id"])
                 patching = asyncio.ensure_future(
-                    client.patch(f"/v1/claims/{claim['id']}", json={"kind": "denial"})
+                    client.patch(
+                        f"/v1/claims/{claim['id']}",
+                        json={"kind": "denial", "speaker_id": speaker["id"]},
+                    )
                 )
                 await waiting_on_locks(conn, 1)  # the PATCH holds the claim, waits on us
                 # closing the cycle at once: the PATCH, waiting longer, finds the deadlock

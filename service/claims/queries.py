@@ -70,10 +70,13 @@ CLAIM_JSON = f"""json_build_object(
 _decode = msgspec.json.Decoder(Claim).decode
 
 
+_GET = f"SELECT {CLAIM_JSON}::text FROM claims c WHERE c.id = $1"
+# The row locked and read in one round trip (the embedded rows are read, not locked).
+_GET_FOR_UPDATE = _GET + " FOR UPDATE OF c"
+
+
 async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -> Claim:
-    if lock:
-        await conn.execute("SELECT 1 FROM claims WHERE id = $1 FOR UPDATE", claim_id)
-    row = await conn.fetchval(f"SELECT {CLAIM_JSON}::text FROM claims c WHERE c.id = $1", claim_id)
+    row = await conn.fetchval(_GET_FOR_UPDATE if lock else _GET, claim_id)
     if row is None:
         raise NotFound("claim", claim_id)
     return _decode(row)
@@ -176,49 +179,83 @@ def _validate(c: dict[str, Any]) -> None:
         raise Invalid(errors)
 
 
-async def _check_references(conn: asyncpg.Connection, c: dict[str, Any]) -> None:
-    errors = await references.missing(
+async def _check_references(
+    conn: asyncpg.Connection, c: dict[str, Any], fields: set[str] | None = None
+) -> None:
+    """422 for every dangling id, in one statement; with ``fields``, only theirs (an update
+    checks what it changes: the ids it keeps are rows already, held by the foreign keys)."""
+
+    def wanted(field: str) -> bool:
+        return fields is None or field in fields
+
+    errors = await references.missing_in(
         conn,
-        "actors",
-        [
-            ("speaker_id", c["speaker_id"]),
-            ("relayed_by_id", c["relayed_by_id"]),
-            *[(f"targets[{i}].actor_id", t.actor_id) for i, t in enumerate(c["targets"])],
-        ],
-    )
-    errors += await references.missing(
-        conn,
-        "sources",
-        [(f"appearances[{i}].source_id", a.source_id) for i, a in enumerate(c["appearances"])],
+        {
+            "actors": [
+                *[(f, c[f]) for f in ("speaker_id", "relayed_by_id") if wanted(f)],
+                *[
+                    (f"targets[{i}].actor_id", t.actor_id)
+                    for i, t in enumerate(c["targets"] if wanted("targets") else [])
+                ],
+            ],
+            "sources": [
+                (f"appearances[{i}].source_id", a.source_id)
+                for i, a in enumerate(c["appearances"] if wanted("appearances") else [])
+            ],
+        },
     )
     if errors:
         raise Invalid(errors)
 
 
-_WRITE = """
-INSERT INTO claims (id, speaker_id, relayed_by_id, text, lang, verbatim, kind, stated_on,
-                    stated_on_precision, translations, topics)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-ON CONFLICT (id) DO UPDATE SET
-    speaker_id = EXCLUDED.speaker_id, relayed_by_id = EXCLUDED.relayed_by_id,
-    text = EXCLUDED.text, lang = EXCLUDED.lang, verbatim = EXCLUDED.verbatim,
-    kind = EXCLUDED.kind, stated_on = EXCLUDED.stated_on,
-    stated_on_precision = EXCLUDED.stated_on_precision, translations = EXCLUDED.translations,
-    topics = EXCLUDED.topics, version = claims.version + 1, updated_at = now()
+_COLUMNS = """id, speaker_id, relayed_by_id, text, lang, verbatim, kind, stated_on,
+              stated_on_precision, translations, topics"""
+
+# The lists as rows: positions in the order sent.
+_APPEARANCES = """
+INSERT INTO claim_appearances (claim_id, position, source_id, note)
+SELECT $1, a.n - 1, a.source_id, a.note
+FROM unnest($12::uuid[], $13::text[]) WITH ORDINALITY AS a (source_id, note, n)"""
+_TARGETS = """
+INSERT INTO claim_targets (claim_id, position, actor_id, role)
+SELECT $1, t.n - 1, t.actor_id, t.role
+FROM unnest($14::uuid[], $15::text[]) WITH ORDINALITY AS t (actor_id, role, n)"""
+
+# A new claim and its lists in one statement (foreign keys are checked at its end).
+_CREATE = f"""
+WITH claim AS (
+    INSERT INTO claims ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+), appearances AS ({_APPEARANCES}
+)
+{_TARGETS}
+"""
+
+_REPLACE_APPEARANCES = _APPEARANCES.replace("$12", "$2").replace("$13", "$3")
+_REPLACE_TARGETS = _TARGETS.replace("$14", "$2").replace("$15", "$3")
+
+_UPDATE = f"""
+UPDATE claims SET ({_COLUMNS}, version, updated_at)
+    = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, version + 1, now())
+WHERE id = $1
 """
 
 
 async def _write(
-    conn: asyncpg.Connection, claim_id: UUID, c: dict[str, Any], lists: set[str]
+    conn: asyncpg.Connection,
+    claim_id: UUID,
+    c: dict[str, Any],
+    *,
+    new: bool,
+    changed: set[str] | None = None,
 ) -> Claim:
-    """Insert or update the claim row; replace the child rows of the lists in ``lists``."""
+    """Insert the claim with its lists (``new``: one statement), or update its row and
+    replace the lists in ``changed``; then read it back as GET answers it."""
     if c["stated_on"] is not None and c["stated_on_precision"] is None:
         c["stated_on_precision"] = "day"
     _validate(c)
-    await _check_references(conn, c)
+    await _check_references(conn, c, None if new else changed)
     translations = [{"lang": canonical_lang(t.lang), "text": t.text} for t in c["translations"]]
-    await conn.execute(
-        _WRITE,
+    row = (
         claim_id,
         c["speaker_id"],
         c["relayed_by_id"],
@@ -231,25 +268,24 @@ async def _write(
         translations,
         c["topics"],
     )
-    if "appearances" in lists:
+    appearances = ([a.source_id for a in c["appearances"]], [a.note for a in c["appearances"]])
+    targets = ([t.actor_id for t in c["targets"]], [t.role for t in c["targets"]])
+    if new:
+        await conn.execute(_CREATE, *row, *appearances, *targets)
+        return await get(conn, claim_id)
+    await conn.execute(_UPDATE, *row)
+    changed = changed or set()
+    if "appearances" in changed:
         await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
-        await conn.executemany(
-            "INSERT INTO claim_appearances (claim_id, position, source_id, note) "
-            "VALUES ($1, $2, $3, $4)",
-            [(claim_id, i, a.source_id, a.note) for i, a in enumerate(c["appearances"])],
-        )
-    if "targets" in lists:
+        await conn.execute(_REPLACE_APPEARANCES, claim_id, *appearances)
+    if "targets" in changed:
         await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
-        await conn.executemany(
-            "INSERT INTO claim_targets (claim_id, position, actor_id, role) "
-            "VALUES ($1, $2, $3, $4)",
-            [(claim_id, i, t.actor_id, t.role) for i, t in enumerate(c["targets"])],
-        )
+        await conn.execute(_REPLACE_TARGETS, claim_id, *targets)
     return await get(conn, claim_id)
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim:
-    claim = await _write(conn, new_id(), msgspec.structs.asdict(data), {"appearances", "targets"})
+    claim = await _write(conn, new_id(), msgspec.structs.asdict(data), new=True)
     await history.record(conn, who, "claim", claim.id, claim.version, "create", claim)
     return claim
 
@@ -272,7 +308,7 @@ async def update(
         # A new date without a precision is a day, as on create; clearing the date clears both.
         changes["stated_on_precision"] = None
     c.update(changes)
-    claim = await _write(conn, claim_id, c, set(changes) & {"appearances", "targets"})
+    claim = await _write(conn, claim_id, c, new=False, changed=set(changes))
     await history.record(conn, who, "claim", claim_id, claim.version, "update", claim)
     return claim
 

@@ -50,12 +50,13 @@ DISPUTE_JSON = f"""json_build_object(
 _decode = msgspec.json.Decoder(Dispute).decode
 
 
+_GET = f"SELECT {DISPUTE_JSON}::text FROM disputes d WHERE d.id = $1"
+
+
 async def get(conn: asyncpg.Connection, dispute_id: UUID, *, lock: bool = False) -> Dispute:
     if lock:
         await conn.execute("SELECT 1 FROM disputes WHERE id = $1 FOR UPDATE", dispute_id)
-    row = await conn.fetchval(
-        f"SELECT {DISPUTE_JSON}::text FROM disputes d WHERE d.id = $1", dispute_id
-    )
+    row = await conn.fetchval(_GET, dispute_id)
     if row is None:
         raise NotFound("dispute", dispute_id)
     return _decode(row)

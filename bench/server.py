@@ -1,0 +1,222 @@
+"""The database and the service under test, for the benchmarks.
+
+- :func:`database`: a benchmark database (``claimdesk_bench_<claims>_<actors>``) on the
+  server at ``--database-url``, or on an embedded server in ``--data-dir``; migrated.
+- :func:`admin_key`: an admin API key made with ``claimdesk keys create``, as an operator would.
+- :class:`Service`: ``claimdesk serve`` in its own process group, as production runs it (the
+  HTTP server and worker count of the ``--server`` and ``--workers`` options), with rate limits
+  off; :meth:`Service.cpu_seconds` is the CPU time of its whole process tree so far.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import asyncio
+
+from service import db, migrate
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def server_url(database_url: str | None, data_dir: str) -> Iterator[str]:
+    """An admin URL: the one given, or an embedded server's (stopped on the way out)."""
+    if database_url:
+        yield database_url
+        return
+    server = db.start_embedded(data_dir)
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def database(admin_url: str, name: str) -> str:
+    """The URL of database ``name`` on that server, created if missing and migrated."""
+    asyncio.run(db.ensure_database(admin_url, name))
+    url = db.with_database(admin_url, name)
+    migrate.upgrade(url)
+    return url
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+
+
+def admin_key(url: str) -> str:
+    """A new admin key, through the command line (it prints the key alone on stdout)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "keys",
+            "create",
+            "--name",
+            "bench",
+            "--scope",
+            "admin",
+            "--expires-in-days",
+            "1",
+        ],
+        env=clean_env() | {"CLAIMDESK_DATABASE_URL": url, "CLAIMDESK_LOG_LEVEL": "warning"},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and every process below it (Linux /proc), in seconds."""
+    tree = _children()
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        todo += tree.get(p, [])
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / CLK_TCK
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every postgres process on the machine (the benchmark's server among them)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if name.startswith("postgres"):
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
+class Service:
+    """``claimdesk serve --no-migrate`` on a free port, until :meth:`stop`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        server: str = "uvicorn",
+        workers: int = 1,
+        pool_max_size: int = 10,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = clean_env() | {
+            "CLAIMDESK_DATABASE_URL": url,
+            # as in production: an access-log line (JSON) a request
+            "CLAIMDESK_LOG_LEVEL": "info",
+            "CLAIMDESK_LOG_FORMAT": "json",
+            "CLAIMDESK_SERVER": server,
+            "CLAIMDESK_WORKERS": str(workers),
+            "CLAIMDESK_POOL_MIN_SIZE": str(pool_max_size),
+            "CLAIMDESK_POOL_MAX_SIZE": str(pool_max_size),
+            # one client measuring as fast as it can: its rate limit would answer 429
+            "CLAIMDESK_RATE_LIMIT_PER_MINUTE": "0",
+        }
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--no-migrate",
+                "--port",
+                str(self.port),
+            ],
+            env=env | (extra_env or {}),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"claimdesk serve exited with {self.proc.returncode}")
+            try:
+                if httpx.get(f"{self.base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit("claimdesk serve did not become ready in 60 s")
+            time.sleep(0.2)
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.proc.pid)
+
+    def pids(self) -> list[int]:
+        tree = _children()
+        found, todo = [], [self.proc.pid]
+        while todo:
+            p = todo.pop()
+            found.append(p)
+            todo += tree.get(p, [])
+        return found
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
