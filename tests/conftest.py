@@ -8,6 +8,7 @@ migrations run once into a template database; every test gets a fresh clone of i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -125,10 +126,13 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         await connection.close()
 
 
-@pytest.fixture
-def live_url(database_url: str) -> Iterator[str]:
-    """`claimdesk serve` in a process of its own on this test's database: for tests that need
-    requests to run truly concurrently with the test's own connections."""
+@contextlib.contextmanager
+def serving(
+    database_url: str, env: dict[str, str] | None = None, *, kill: bool = False
+) -> Iterator[str]:
+    """`claimdesk serve` in a process of its own on ``database_url`` (with ``env`` added to
+    its environment) until the block ends; ``kill`` stops it with SIGKILL rather than SIGTERM
+    (for a server a test may leave stuck)."""
     import socket
     import subprocess
     import sys
@@ -139,16 +143,17 @@ def live_url(database_url: str) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
-    env |= {
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    environment |= {
         "CLAIMDESK_DATABASE_URL": database_url,
         "CLAIMDESK_LOG_LEVEL": "warning",
         # were an embedded server started, it would have to live here: it must not
         "CLAIMDESK_DATA_DIR": "/nonexistent/claimdesk-must-not-start-embedded",
+        **(env or {}),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--no-migrate", "--port", str(port)],
-        env=env,
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -165,5 +170,16 @@ def live_url(database_url: str) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def live_url(database_url: str) -> Iterator[str]:
+    """`claimdesk serve` in a process of its own on this test's database: for tests that need
+    requests to run truly concurrently with the test's own connections."""
+    with serving(database_url) as url:
+        yield url

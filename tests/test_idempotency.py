@@ -7,11 +7,6 @@ run at the same time, each on its own pooled connection.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -25,7 +20,7 @@ from service import db, idempotency
 from service.app import create_app
 from service.settings import Settings
 from tests import helpers
-from tests.conftest import make_key
+from tests.conftest import make_key, serving
 from tests.helpers import problem, snapshot
 
 KEY = "Idempotency-Key"
@@ -491,34 +486,10 @@ async def test_creating_an_api_key_refuses_the_header(client, conn):
 @pytest.fixture
 def one_connection_url(database_url: str) -> Iterator[str]:
     """`claimdesk serve` as `live_url` runs it, with a pool of one connection."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
-    env |= {
-        "CLAIMDESK_DATABASE_URL": database_url,
-        "CLAIMDESK_LOG_LEVEL": "warning",
-        "CLAIMDESK_POOL_MIN_SIZE": "1",
-        "CLAIMDESK_POOL_MAX_SIZE": "1",
-        "CLAIMDESK_DATA_DIR": "/nonexistent/claimdesk-must-not-start-embedded",
-    }
-    command = [sys.executable, "-m", "service.cli", "serve", "--no-migrate", "--port", str(port)]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    one = {"CLAIMDESK_POOL_MIN_SIZE": "1", "CLAIMDESK_POOL_MAX_SIZE": "1"}
+    # killed: a request stuck waiting for a second connection must not hang us
+    with serving(database_url, one, kill=True) as url:
         yield url
-    finally:
-        proc.kill()  # a request stuck waiting for a second connection must not hang us
-        proc.wait(timeout=30)
 
 
 async def test_a_keyed_post_holds_one_connection(one_connection_url, conn, auth):
