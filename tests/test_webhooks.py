@@ -37,7 +37,7 @@ from service.settings import Settings
 from service.webhooks import guard, outbox, signing
 from service.webhooks.worker import Worker
 from tests import helpers
-from tests.conftest import make_key
+from tests.conftest import make_key, serving
 from tests.helpers import problem
 
 MISSING = "01937a5e-8c1d-7d2e-9f4a-3b5c6d7e8f90"
@@ -931,35 +931,14 @@ async def test_a_worker_killed_mid_flight_loses_nothing(
 
 
 @pytest.fixture
-def serving(database_url: str) -> Iterator[str]:
+def served(database_url: str) -> Iterator[str]:
     """`claimdesk serve` with its worker (the default), private targets allowed."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--no-migrate", "--port", str(port)],
-        env=_env(database_url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.1)
+    with serving(database_url, {"CLAIMDESK_WEBHOOK_ALLOW_PRIVATE": "true"}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
-async def test_serve_runs_the_worker(serving, auth, receiver) -> None:
-    async with httpx.AsyncClient(base_url=serving, headers=auth) as http:
+async def test_serve_runs_the_worker(served, auth, receiver) -> None:
+    async with httpx.AsyncClient(base_url=served, headers=auth) as http:
         hook = await subscribe(http, receiver.url, ["claim.*", "actor.create"])
         started = time.monotonic()
         actor = await helpers.actor(http)
