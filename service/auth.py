@@ -33,8 +33,6 @@ from litestar.types import ASGIApp, Receive, Send
 from service.errors import send_problem
 from service.keys.queries import Credential, digest, lookup
 
-log = structlog.get_logger("claimdesk.auth")
-
 IMPLIED: Final[dict[str, frozenset[str]]] = {
     "read": frozenset({"read"}),
     "write": frozenset({"read", "write"}),

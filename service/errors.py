@@ -19,6 +19,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, Reference
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = structlog.get_logger("claimdesk.errors")
@@ -248,6 +249,35 @@ def problem(
     return Response(body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+def problem_message(
+    scope: Any,
+    slug: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    **extensions: Any,
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """A problem as an ASGI middleware sends it, before any handler runs: its status, its
+    raw headers (``headers`` added) and its body."""
+    status, title = PROBLEMS[slug]
+    body = msgspec.json.encode(
+        ProblemDetails(
+            type=PROBLEM_BASE + slug,
+            title=title,
+            status=status,
+            detail=detail,
+            instance=scope["path"],
+            request_id=scope.get("state", {}).get("request_id"),
+            **extensions,
+        )
+    )
+    raw_headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
+    return status, raw_headers, body
+
+
 async def send_problem(
     scope: Any,
     send: Any,
@@ -257,28 +287,21 @@ async def send_problem(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> None:
-    """Answer with a problem from an ASGI middleware (before any handler runs)."""
-    status, title = PROBLEMS[slug]
-    body = ProblemDetails(
-        type=PROBLEM_BASE + slug,
-        title=title,
-        status=status,
-        detail=detail,
-        instance=scope["path"],
-        request_id=scope.get("state", {}).get("request_id"),
-        **extensions,
-    )
-    payload = b"" if scope["method"] == "HEAD" else msgspec.json.encode(body)
-    raw_headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(payload)).encode()),
-        *(
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in (headers or {}).items()
-        ),
-    ]
+    """Answer with a problem from an ASGI middleware (a HEAD arrives here as a GET:
+    service.methods drops the body on the way out)."""
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    status, raw_headers, body = problem_message(scope, slug, detail, extra, **extensions)
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": body})
+
+
+def problem_content() -> dict[str, OpenAPIMediaType]:
+    """The content of a documented problem response: problem+json, a ProblemDetails."""
+    return {
+        PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+            schema=Reference(ref="#/components/schemas/ProblemDetails")
+        )
+    }
 
 
 # ---------------------------------------------------------------- Litestar validation errors

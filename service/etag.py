@@ -32,13 +32,14 @@ from service.schemas import Stamped
 Header = Literal["If-Match", "If-None-Match"]
 
 
-def _tag(version: int, body: bytes) -> str:
+def tag_for(version: int, body: bytes) -> str:
+    """The strong entity tag of a representation at ``version`` sent as exactly ``body``."""
     return f'"{version}-{hashlib.sha256(body).hexdigest()[:16]}"'
 
 
 def tag_of(resource: Stamped) -> str:
     """The strong entity tag of ``resource`` as the service sends it (quotes included)."""
-    return _tag(resource.version, msgspec.json.encode(resource))
+    return tag_for(resource.version, msgspec.json.encode(resource))
 
 
 class Condition(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,7 +148,7 @@ def respond(
     The body is encoded here, once, and sent as these bytes: the tag names exactly them.
     """
     body = msgspec.json.encode(resource)
-    tag = _tag(resource.version, body)
+    tag = tag_for(resource.version, body)
     if if_none_match is not None and if_none_match.matches_weakly(tag):
         return Response(b"", status_code=304, headers={"ETag": tag})
     headers = {"ETag": tag} if location is None else {"ETag": tag, "Location": location}

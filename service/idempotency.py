@@ -38,16 +38,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import asyncpg
-import msgspec
 import structlog
 from litestar.enums import ParamType
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIHeader,
-    OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
-    Reference,
     Schema,
 )
 from litestar.openapi.spec import Parameter as OpenAPIParameter
@@ -62,7 +59,7 @@ from litestar.types import (
 from litestar.types import Scope as ASGIScope
 
 from service import db
-from service.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, PROBLEMS, FieldError, ProblemDetails
+from service.errors import FieldError, problem_content, problem_message
 from service.settings import Settings
 
 log = structlog.get_logger("claimdesk.idempotency")
@@ -170,24 +167,9 @@ def _problem(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> _Response:
-    status, title = PROBLEMS[slug]
-    body = msgspec.json.encode(
-        ProblemDetails(
-            type=PROBLEM_BASE + slug,
-            title=title,
-            status=status,
-            detail=detail,
-            instance=scope["path"],
-            request_id=scope.get("state", {}).get("request_id"),
-            errors=errors,
-        )
-    )
     extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    return _Response(
-        status,
-        _with_length([(b"content-type", PROBLEM_MEDIA_TYPE.encode()), *extra], body),
-        [body],
-    )
+    status, raw_headers, body = problem_message(scope, slug, detail, extra, errors=errors)
+    return _Response(status, raw_headers, [body])
 
 
 # POSTs whose answer must not be stored: an API key is shown once and kept only as a hash, so
@@ -460,7 +442,7 @@ def document(openapi: OpenAPI) -> None:
             responses["409"] = OpenAPIResponse(
                 description=IN_PROGRESS[0].upper() + IN_PROGRESS[1:],
                 headers={"Retry-After": retry_after},
-                content=_problem_content(),
+                content=problem_content(),
             )
         invalid = responses.get("422")
         if isinstance(invalid, OpenAPIResponse):
@@ -468,14 +450,6 @@ def document(openapi: OpenAPI) -> None:
         else:
             responses["422"] = OpenAPIResponse(
                 description=REUSED[0].upper() + REUSED[1:],
-                content=_problem_content(),
+                content=problem_content(),
             )
         operation.responses = dict(sorted(responses.items()))
-
-
-def _problem_content() -> dict[str, OpenAPIMediaType]:
-    return {
-        PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
-            schema=Reference(ref="#/components/schemas/ProblemDetails")
-        )
-    }

@@ -15,7 +15,6 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIHeader,
-    OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Reference,
@@ -25,7 +24,7 @@ from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
 from service import idempotency
-from service.errors import PROBLEM_MEDIA_TYPE
+from service.errors import problem_content
 from service.etag import CONDITION_PATTERN
 from service.ratelimit import EXEMPT_PATHS
 
@@ -232,11 +231,7 @@ def document_rate_limits(document: OpenAPI) -> None:
                     ),
                     **fields,
                 },
-                content={
-                    PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
-                        schema=Reference(ref="#/components/schemas/ProblemDetails")
-                    )
-                },
+                content=problem_content(),
             )
 
 
@@ -250,15 +245,10 @@ def _scopes_needed(app: Litestar) -> dict[str, str | None]:
     return needs
 
 
-def _problem_response(description: str) -> OpenAPIResponse:
-    return OpenAPIResponse(
-        description=description,
-        content={
-            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
-                schema=Reference(ref="#/components/schemas/ProblemDetails")
-            )
-        },
-    )
+def _problem_response(
+    description: str, headers: dict[str, OpenAPIHeader | Reference] | None = None
+) -> OpenAPIResponse:
+    return OpenAPIResponse(description=description, headers=headers, content=problem_content())
 
 
 def _auth_problem(description: str) -> OpenAPIResponse:
@@ -266,15 +256,7 @@ def _auth_problem(description: str) -> OpenAPIResponse:
         schema=Schema(type=OpenAPIType.STRING),
         description="The Bearer challenge (RFC 6750), with the error and the scope needed.",
     )
-    return OpenAPIResponse(
-        description=description,
-        headers={"WWW-Authenticate": challenge},
-        content={
-            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
-                schema=Reference(ref="#/components/schemas/ProblemDetails")
-            )
-        },
-    )
+    return _problem_response(description, {"WWW-Authenticate": challenge})
 
 
 _LOCATION = OpenAPIHeader(

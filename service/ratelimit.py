@@ -38,11 +38,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, PROBLEMS, ProblemDetails
+from service.errors import problem_message
 
 # Never limited, never counted: a load balancer's or orchestrator's probes.
 EXEMPT_PATHS = frozenset({"/health", "/ready"})
@@ -156,25 +155,14 @@ class RateLimiter:
         return fields
 
     async def refuse(self, scope: Scope, send: Send, decision: Decision) -> None:
-        status, title = PROBLEMS["rate-limited"]
         who = "this API key" if client_key(scope).startswith("key:") else "this client address"
-        body = msgspec.json.encode(
-            ProblemDetails(
-                type=PROBLEM_BASE + "rate-limited",
-                title=title,
-                status=status,
-                detail=f"Too many requests from {who}: at most {self.limit} at once, "
-                f"refilled at {self.per_minute} a minute. "
-                f"Retry in {decision.retry_after} s.",
-                instance=scope["path"],
-                request_id=scope.get("state", {}).get("request_id"),
-            )
+        status, headers, body = problem_message(
+            scope,
+            "rate-limited",
+            f"Too many requests from {who}: at most {self.limit} at once, "
+            f"refilled at {self.per_minute} a minute. Retry in {decision.retry_after} s.",
+            self.headers(decision),
         )
-        headers = [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-            *self.headers(decision),
-        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 

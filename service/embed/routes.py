@@ -14,7 +14,6 @@ or dismissed): claims are recorded from public sources and disputes are there to
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlencode, urlsplit
@@ -32,7 +31,7 @@ from service.claims import queries as claims
 from service.deps import IfNoneMatch, Pool
 from service.embed import i18n, queries, render
 from service.errors import Missing, NotImplementedHere, responses
-from service.etag import NOT_MODIFIED
+from service.etag import NOT_MODIFIED, tag_for
 from service.reviews.jsonld import ClaimReviewLD, claim_reviews
 from service.settings import Settings
 from service.text.lang import LANG_PATTERN
@@ -129,10 +128,6 @@ def base_url(request: Request[Any, Any, Any], settings: Settings) -> str:
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
 
 
-def _tag(version: int, body: bytes) -> str:
-    return f'"{version}-{hashlib.sha256(body).hexdigest()[:16]}"'
-
-
 def _public(
     body: bytes,
     media_type: str,
@@ -195,7 +190,7 @@ async def get_dispute_card(
     return _public(
         body,
         MediaType.HTML,
-        _tag(card.dispute.version, body),
+        tag_for(card.dispute.version, body),
         if_none_match,
         extra,
     )
@@ -226,7 +221,7 @@ async def get_claim_review_embed(
     async with pool.acquire() as conn:
         claim = await claims.get(conn, claim_id)
     body = render.json_ld_text(claim_reviews(claim)).encode()
-    return _public(body, JSON_LD, _tag(claim.version, body), if_none_match)
+    return _public(body, JSON_LD, tag_for(claim.version, body), if_none_match)
 
 
 def _ours(url: str, base: str) -> tuple[UUID, str | None]:
