@@ -132,9 +132,10 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 
 @contextlib.asynccontextmanager
 async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A connection for reads, in a request that may write: the request's own connection when
-    it has one (it sees the request's uncommitted writes, and a request never holds two pool
-    connections at once), otherwise one from the pool."""
+    """A connection for reads, or for a write made in one statement, in a request that may
+    write: the request's own connection when it has one (it sees the request's uncommitted
+    writes, and a request never holds two pool connections at once), otherwise one from the
+    pool."""
     conn = request_connection.get()
     if conn is not None:
         yield conn

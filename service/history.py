@@ -57,14 +57,31 @@ class RevisionPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
-_RECORD = """
-WITH revision AS (
+def recording(resource: str, action: str, changed: str, who: int) -> str:
+    """CTEs that store the revision and the change event in the statement that makes the
+    change: ``changed`` names a relation of one row with ``id``, ``version`` and ``data``
+    (json or jsonb); ``resource`` and ``action`` are SQL expressions; ``$<who>``, ``$<who+1>``
+    and ``$<who+2>`` are the :func:`who_params`."""
+    by, key, request = f"${who}::text", f"${who + 1}::uuid", f"${who + 2}::text"
+    return f"""revision AS (
     INSERT INTO revisions
         (resource, resource_id, version, action, changed_by, key_id, request_id, data)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-)
-INSERT INTO change_events (resource, resource_id, action, version, changed_by, key_id)
-VALUES ($1, $2, $4, $3, $5, $6)
+    SELECT {resource}, id, version, {action}, {by}, {key}, {request}, data FROM {changed}
+), change_event AS (
+    INSERT INTO change_events (resource, resource_id, version, action, changed_by, key_id)
+    SELECT {resource}, id, version, {action}, {by}, {key} FROM {changed}
+)"""
+
+
+def who_params(who: Who) -> tuple[str, UUID | None, str | None]:
+    """The parameters :func:`recording` reads, in its order."""
+    return (who.changed_by, who.key_id, who.request_id)
+
+
+_RECORD = f"""
+WITH changed AS (SELECT $2::uuid AS id, $3::int AS version, $8::jsonb AS data),
+{recording("$1::text", "$4::text", "changed", 5)}
+SELECT 1
 """
 
 
@@ -72,16 +89,7 @@ def _row(
     who: Who, resource: Resource, resource_id: UUID, version: int, action: Action, data: Any
 ) -> tuple[Any, ...]:
     """The parameters of ``_RECORD`` for one change."""
-    return (
-        resource,
-        resource_id,
-        version,
-        action,
-        who.changed_by,
-        who.key_id,
-        who.request_id,
-        msgspec.to_builtins(data),
-    )
+    return (resource, resource_id, version, action, *who_params(who), msgspec.to_builtins(data))
 
 
 async def record(

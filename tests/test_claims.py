@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import msgspec
 import pytest
 
+from service.claims.queries import rfc3339
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
@@ -250,3 +256,77 @@ async def test_delete_keeps_history(client, conn, world):
     assert [(r["version"], r["action"]) for r in revisions] == [(2, "delete"), (1, "create")]
     assert revisions[0]["data"]["text"] == claim["text"]
     assert await conn.fetchval("SELECT count(*) FROM claim_targets") == 0
+
+
+async def test_create_writes_claim_lists_revision_and_event_together(client, conn, world):
+    """POST is one statement: what it answers is what GET answers, what the revision keeps
+    and what the change feed announces."""
+    claim = await helpers.claim(
+        client,
+        world["akar"]["id"],
+        world["source"]["id"],
+        relayed_by_id=world["russia"]["id"],
+        stated_on="2019-11-24",
+        translations=[{"lang": "en", "text": "The terrorists fully left the safe zone."}],
+        targets=[
+            {"actor_id": world["sdf"]["id"], "role": "accused"},
+            {"actor_id": world["turkey"]["id"], "role": "mentioned"},
+        ],
+    )
+    assert [t["actor"]["name"] for t in claim["targets"]] == ["SDF", "Turkey"]
+    assert claim["appearances"][0]["source"]["title"] == "Awtan Post on Ain Issa"
+    assert claim["speaker"]["role"]["role"] == "Minister of National Defence"
+    assert (await client.get(f"/v1/claims/{claim['id']}")).json() == claim
+    revisions = (await client.get(f"/v1/claims/{claim['id']}/revisions")).json()["data"]
+    assert [(r["version"], r["action"], r["data"]) for r in revisions] == [(1, "create", claim)]
+    events = await conn.fetch(
+        "SELECT resource, action, version FROM change_events WHERE resource_id = $1",
+        UUID(claim["id"]),
+    )
+    assert [tuple(e.values()) for e in events] == [("claim", "create", 1)]
+
+
+@pytest.mark.parametrize("idempotent", [False, True], ids=["plain", "idempotency-key"])
+async def test_dangling_references_on_create_name_their_fields(client, conn, world, idempotent):
+    """The foreign keys catch a dangling id; the 422 still names each field, and nothing is
+    written (with an Idempotency-Key the check runs first, inside the request's transaction)."""
+    missing = "01937a5e-0000-7000-8000-00000000dead"
+    headers = {"Idempotency-Key": "dangling-1"} if idempotent else {}
+    before = await snapshot(conn)
+    body = problem(
+        await client.post(
+            "/v1/claims",
+            json={
+                "speaker_id": world["akar"]["id"],
+                "text": "x",
+                "lang": "ar",
+                "appearances": [{"source_id": world["source"]["id"]}, {"source_id": missing}],
+                "targets": [{"actor_id": missing, "role": "accused"}],
+            },
+            headers=headers,
+        ),
+        422,
+    )
+    assert fields(body) == {"appearances[1].source_id", "targets[0].actor_id"}
+    assert await snapshot(conn) == before
+
+
+async def test_timestamps_written_in_sql_as_msgspec_writes_them(conn):
+    """The JSON PostgreSQL builds for a revision holds the same timestamp text the API sends."""
+    rng = random.Random(7)  # noqa: S311  (reproducible instants, not a secret)
+    base = datetime(2026, 11, 27, 2, 7, 59, tzinfo=UTC)
+    values = [
+        base,
+        base.replace(microsecond=1),
+        base.replace(microsecond=120),
+        base.replace(microsecond=500000),
+        base.replace(microsecond=999999),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC),
+        *(base + timedelta(microseconds=rng.randrange(-(10**15), 10**15)) for _ in range(200)),
+    ]
+    # sent as text: asyncpg's binary codec would send the first instant as -infinity
+    sql = f"SELECT {rfc3339('t::timestamptz')} FROM unnest($1::text[]) AS t"
+    written = [r[0] for r in await conn.fetch(sql, [v.isoformat() for v in values])]
+    assert written == [msgspec.json.encode(v).decode().strip('"') for v in values]

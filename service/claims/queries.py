@@ -19,9 +19,27 @@ from service.text.lang import canonical_lang
 from service.text.normalize import normalize
 from service.text.stopwords import without_stop_words
 
-# The claim with everything a client needs to show it: speaker (with the role they held on
-# the claim's date), relayed-by, targets and sources, in one statement.
-CLAIM_JSON = f"""json_build_object(
+
+def rfc3339(column: str) -> str:
+    """SQL writing the timestamptz ``column`` as msgspec writes an aware datetime (UTC, ``Z``,
+    microseconds only when there are any): JSON built here and stored as a revision is then
+    the exact text a ``GET`` answers."""
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        f"|| CASE WHEN date_part('microseconds', {column})::int % 1000000 = 0 THEN '' "
+        f"ELSE to_char({column} AT TIME ZONE 'UTC', '.US') END || 'Z'"
+    )
+
+
+def claim_json(appearances: str = "claim_appearances", targets: str = "claim_targets") -> str:
+    """The claim ``c`` with everything a client needs to show it: speaker (with the role they
+    held on the claim's date), relayed-by, targets and sources, in one expression.
+
+    ``appearances`` and ``targets`` name the relations its lists are read from: the tables, or
+    in the statement that inserts a claim, the rows that statement inserts (``RETURNING *``),
+    which the tables do not show it yet.
+    """
+    return f"""json_build_object(
     'id', c.id,
     'speaker_id', c.speaker_id,
     'speaker', (
@@ -44,7 +62,7 @@ CLAIM_JSON = f"""json_build_object(
                    'source', json_build_object('id', s.id, 'title', s.title, 'url', s.url,
                                                'kind', s.kind))
                ORDER BY ap.position)
-        FROM claim_appearances ap JOIN sources s ON s.id = ap.source_id
+        FROM {appearances} ap JOIN sources s ON s.id = ap.source_id
         WHERE ap.claim_id = c.id), '[]'),
     'relayed_by_id', c.relayed_by_id,
     'relayed_by', (SELECT json_build_object('id', r.id, 'name', r.name, 'kind', r.kind)
@@ -54,7 +72,7 @@ CLAIM_JSON = f"""json_build_object(
                    'actor_id', t.actor_id, 'role', t.role,
                    'actor', json_build_object('id', ta.id, 'name', ta.name, 'kind', ta.kind))
                ORDER BY t.position)
-        FROM claim_targets t JOIN actors ta ON ta.id = t.actor_id
+        FROM {targets} t JOIN actors ta ON ta.id = t.actor_id
         WHERE t.claim_id = c.id), '[]'),
     'topics', c.topics,
     'disputes', COALESCE((
@@ -65,7 +83,11 @@ CLAIM_JSON = f"""json_build_object(
     'reviews', COALESCE((
         SELECT json_agg(json_build_object({REVIEW_SUMMARY_FIELDS}) ORDER BY rv.id)
         FROM reviews rv WHERE rv.claim_id = c.id), '[]'),
-    'version', c.version, 'created_at', c.created_at, 'updated_at', c.updated_at)"""
+    'version', c.version, 'created_at', {rfc3339("c.created_at")},
+    'updated_at', {rfc3339("c.updated_at")})"""
+
+
+CLAIM_JSON = claim_json()
 
 _decode = msgspec.json.Decoder(Claim).decode
 
@@ -221,13 +243,23 @@ INSERT INTO claim_targets (claim_id, position, actor_id, role)
 SELECT $1, t.n - 1, t.actor_id, t.role
 FROM unnest($14::uuid[], $15::text[]) WITH ORDINALITY AS t (actor_id, role, n)"""
 
-# A new claim and its lists in one statement (foreign keys are checked at its end).
+# A new claim, its lists, its revision and its change event in one statement, answering the
+# claim as GET does (foreign keys are checked at its end): one round trip, atomic without a
+# transaction around it. The statement's own reads do not see the rows it inserts, so the
+# claim's JSON reads its row and lists from what the inserts return; nothing else refers to
+# a claim that did not exist (no dispute, no review), so the rest of the JSON is right too.
 _CREATE = f"""
-WITH claim AS (
+WITH c AS (
     INSERT INTO claims ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-), appearances AS ({_APPEARANCES}
-)
-{_TARGETS}
+    RETURNING *
+), new_appearances AS ({_APPEARANCES}
+    RETURNING *
+), new_targets AS ({_TARGETS}
+    RETURNING *
+), changed AS (
+    SELECT c.id, c.version, {claim_json("new_appearances", "new_targets")} AS data FROM c
+), {history.recording("'claim'", "'create'", "changed", 16)}
+SELECT data::text FROM changed
 """
 
 _REPLACE_APPEARANCES = _APPEARANCES.replace("$12", "$2").replace("$13", "$3")
@@ -240,22 +272,14 @@ WHERE id = $1
 """
 
 
-async def _write(
-    conn: asyncpg.Connection,
-    claim_id: UUID,
-    c: dict[str, Any],
-    *,
-    new: bool,
-    changed: set[str] | None = None,
-) -> Claim:
-    """Insert the claim with its lists (``new``: one statement), or update its row and
-    replace the lists in ``changed``; then read it back as GET answers it."""
+def _parameters(claim_id: UUID, c: dict[str, Any]) -> tuple[Any, ...]:
+    """The claim as stored, validated: the row (``$1``-``$11``), then its appearances
+    (``$12``, ``$13``) and targets (``$14``, ``$15``) as arrays, in the order sent."""
     if c["stated_on"] is not None and c["stated_on_precision"] is None:
         c["stated_on_precision"] = "day"
     _validate(c)
-    await _check_references(conn, c, None if new else changed)
     translations = [{"lang": canonical_lang(t.lang), "text": t.text} for t in c["translations"]]
-    row = (
+    return (
         claim_id,
         c["speaker_id"],
         c["relayed_by_id"],
@@ -267,27 +291,30 @@ async def _write(
         c["stated_on_precision"],
         translations,
         c["topics"],
+        [a.source_id for a in c["appearances"]],
+        [a.note for a in c["appearances"]],
+        [t.actor_id for t in c["targets"]],
+        [t.role for t in c["targets"]],
     )
-    appearances = ([a.source_id for a in c["appearances"]], [a.note for a in c["appearances"]])
-    targets = ([t.actor_id for t in c["targets"]], [t.role for t in c["targets"]])
-    if new:
-        await conn.execute(_CREATE, *row, *appearances, *targets)
-        return await get(conn, claim_id)
-    await conn.execute(_UPDATE, *row)
-    changed = changed or set()
-    if "appearances" in changed:
-        await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
-        await conn.execute(_REPLACE_APPEARANCES, claim_id, *appearances)
-    if "targets" in changed:
-        await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
-        await conn.execute(_REPLACE_TARGETS, claim_id, *targets)
-    return await get(conn, claim_id)
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim:
-    claim = await _write(conn, new_id(), msgspec.structs.asdict(data), new=True)
-    await history.record(conn, who, "claim", claim.id, claim.version, "create", claim)
-    return claim
+    """One statement (see ``_CREATE``); the references are checked by its foreign keys, and
+    only when one fails, named field by field.
+
+    Inside a transaction (a request with an Idempotency-Key) they are checked first instead:
+    a failed statement would leave nothing to ask them with.
+    """
+    c = msgspec.structs.asdict(data)
+    parameters = _parameters(new_id(), c)
+    if conn.is_in_transaction():
+        await _check_references(conn, c)
+        return _decode(await conn.fetchval(_CREATE, *parameters, *history.who_params(who)))
+    try:
+        return _decode(await conn.fetchval(_CREATE, *parameters, *history.who_params(who)))
+    except asyncpg.ForeignKeyViolationError:
+        await _check_references(conn, c)  # a 422 naming each id that is not there
+        raise  # all there now: one was deleted and made again meanwhile; the generic 422
 
 
 async def update(
@@ -308,7 +335,16 @@ async def update(
         # A new date without a precision is a day, as on create; clearing the date clears both.
         changes["stated_on_precision"] = None
     c.update(changes)
-    claim = await _write(conn, claim_id, c, new=False, changed=set(changes))
+    row = _parameters(claim_id, c)
+    await _check_references(conn, c, set(changes))
+    await conn.execute(_UPDATE, *row[:11])
+    if "appearances" in changes:
+        await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
+        await conn.execute(_REPLACE_APPEARANCES, claim_id, *row[11:13])
+    if "targets" in changes:
+        await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
+        await conn.execute(_REPLACE_TARGETS, claim_id, *row[13:15])
+    claim = await get(conn, claim_id)
     await history.record(conn, who, "claim", claim_id, claim.version, "update", claim)
     return claim
 

@@ -129,7 +129,7 @@ class ClaimController(Controller):
         who: Caller,
         data: Annotated[ClaimCreate, Body(examples=examples.CREATE)],
     ) -> Response[Claim]:
-        async with db.transaction(pool) as conn:
+        async with db.acquire(pool) as conn:  # one statement: no transaction needed around it
             claim = await queries.create(conn, who, data)
         return etag.respond(claim, location=f"/v1/claims/{claim.id}")
 
