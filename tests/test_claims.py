@@ -258,9 +258,9 @@ async def test_delete_keeps_history(client, conn, world):
     assert await conn.fetchval("SELECT count(*) FROM claim_targets") == 0
 
 
-async def test_create_writes_claim_lists_revision_and_event_together(client, conn, world):
-    """POST is one statement: what it answers is what GET answers, what the revision keeps
-    and what the change feed announces."""
+async def test_writes_answer_and_record_what_get_answers(client, conn, world):
+    """POST is one statement, and PATCH's update of the row too: what each answers is what
+    GET answers, what the revision keeps and what the change feed announces."""
     claim = await helpers.claim(
         client,
         world["akar"]["id"],
@@ -284,6 +284,25 @@ async def test_create_writes_claim_lists_revision_and_event_together(client, con
         UUID(claim["id"]),
     )
     assert [tuple(e.values()) for e in events] == [("claim", "create", 1)]
+
+    # PATCH: a field, then a list; each answer is the next GET and the revision of its version
+    url = f"/v1/claims/{claim['id']}"
+    kind = (await client.patch(url, json={"kind": "accusation"})).json()
+    targets = (
+        await client.patch(
+            url, json={"targets": [{"actor_id": world["turkey"]["id"], "role": "accused"}]}
+        )
+    ).json()
+    assert (kind["version"], kind["kind"], len(kind["targets"])) == (2, "accusation", 2)
+    assert [t["actor"]["name"] for t in targets["targets"]] == ["Turkey"]
+    assert (await client.get(url)).json() == targets
+    revisions = (await client.get(f"{url}/revisions")).json()["data"]
+    assert [r["data"] for r in revisions] == [targets, kind, claim]
+    events = await conn.fetch(
+        "SELECT action, version FROM change_events WHERE resource_id = $1 ORDER BY id",
+        UUID(claim["id"]),
+    )
+    assert [tuple(e.values()) for e in events] == [("create", 1), ("update", 2), ("update", 3)]
 
 
 @pytest.mark.parametrize("idempotent", [False, True], ids=["plain", "idempotency-key"])
