@@ -58,6 +58,16 @@ def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
         ) from None
 
 
+def json_page(items: list[str], next_cursor: str | None) -> bytes:
+    """``{"data": [...], "next_cursor": ...}`` of JSON documents PostgreSQL wrote, compacted
+    without decoding them: a page of 50 claims costs a fifth of decoding them into structs and
+    encoding those. The documents' keys must come in their struct's order (as the SQL writes
+    them), so that a page reads the same as the struct would encode it."""
+    cursor = "null" if next_cursor is None else f'"{next_cursor}"'  # base64url: nothing to escape
+    body = '{"data":[' + ",".join(items) + '],"next_cursor":' + cursor + "}"
+    return msgspec.json.format(body.encode(), indent=-1)
+
+
 def page(rows: list[T], limit: int, kind: str, key: Any) -> tuple[list[T], str | None]:
     """Trim the extra row fetched to learn whether there is a next page; make its cursor.
 

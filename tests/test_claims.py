@@ -349,3 +349,56 @@ async def test_timestamps_written_in_sql_as_msgspec_writes_them(conn):
     sql = f"SELECT {rfc3339('t::timestamptz')} FROM unnest($1::text[]) AS t"
     written = [r[0] for r in await conn.fetch(sql, [v.isoformat() for v in values])]
     assert written == [msgspec.json.encode(v).decode().strip('"') for v in values]
+
+
+async def test_a_page_sends_each_claim_as_get_encodes_it(client, world):
+    """A list sends PostgreSQL's JSON compacted, without decoding it (pagination.json_page);
+    byte for byte, that is what GET's encoding of the decoded claim gives, with every embed
+    filled: speaker role, relayed-by, targets, sources, translations, disputes and reviews."""
+    akar, russia, src = world["akar"]["id"], world["russia"]["id"], world["source"]["id"]
+    text = 'قال "أكار":\n\tالإرهابيون لم يغادروا \\ المنطقة الآمنة'
+    denial = await helpers.claim(
+        client,
+        akar,
+        src,
+        text=text,
+        stated_on="2019-11-24",
+        relayed_by_id=russia,
+        translations=[{"lang": "en", "text": "The terrorists have not left the safe zone."}],
+        targets=[{"actor_id": world["sdf"]["id"], "role": "accused"}],
+        topics=["safe-zone"],
+    )
+    assertion = await helpers.claim(client, russia, src, text="غادر الإرهابيون", kind="assertion")
+    dispute = await client.post(
+        "/v1/disputes",
+        json={
+            "title": "Did the SDF leave the safe zone?",
+            "question": "Did they leave?",
+            "positions": [
+                {"claim_id": denial["id"], "stance": "affirms"},
+                {"claim_id": assertion["id"], "stance": "denies"},
+            ],
+        },
+    )
+    assert dispute.status_code == 201, dispute.text
+    review = await client.post(
+        "/v1/reviews",
+        json={
+            "claim_id": denial["id"],
+            "reviewer_id": world["turkey"]["id"],
+            "rating": {"label": "Disputed", "value": 2, "best": 5, "worst": 1},
+            "published_at": "2019-11-25",
+            "lang": "en",
+        },
+    )
+    assert review.status_code == 201, review.text
+
+    listed = await client.get("/v1/claims", params={"limit": 1})
+    first = (await client.get(f"/v1/claims/{assertion['id']}")).content
+    second = (await client.get(f"/v1/claims/{denial['id']}")).content
+    cursor = listed.json()["next_cursor"]
+    assert listed.content == b'{"data":[' + first + b'],"next_cursor":"' + cursor.encode() + b'"}'
+    rest = await client.get("/v1/claims", params={"cursor": cursor, "topic": "safe-zone"})
+    assert rest.content == b'{"data":[' + second + b'],"next_cursor":null}'
+    assert rest.json()["data"][0]["reviews"][0]["rating"]["value"] == 2
+    assert rest.json()["data"][0]["disputes"][0]["stance"] == "affirms"

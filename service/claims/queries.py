@@ -35,12 +35,17 @@ def claim_json(appearances: str = "claim_appearances", targets: str = "claim_tar
     """The claim ``c`` with everything a client needs to show it: speaker (with the role they
     held on the claim's date), relayed-by, targets and sources, in one expression.
 
+    Its keys come in the order of :class:`Claim`'s fields and its timestamps as msgspec writes
+    them, so that the text, compacted, is what encoding the decoded claim gives: lists send it
+    as PostgreSQL wrote it (:func:`service.pagination.json_page`).
+
     ``appearances`` and ``targets`` name the relations its lists are read from: the tables, or
     in the statement that inserts a claim, the rows that statement inserts (``RETURNING *``),
     which the tables do not show it yet.
     """
     return f"""json_build_object(
-    'id', c.id,
+    'id', c.id, 'version', c.version, 'created_at', {rfc3339("c.created_at")},
+    'updated_at', {rfc3339("c.updated_at")},
     'speaker_id', c.speaker_id,
     'speaker', (
         SELECT json_build_object('id', sp.id, 'name', sp.name, 'kind', sp.kind, 'role', (
@@ -82,9 +87,7 @@ def claim_json(appearances: str = "claim_appearances", targets: str = "claim_tar
         WHERE dp.claim_id = c.id), '[]'),
     'reviews', COALESCE((
         SELECT json_agg(json_build_object({REVIEW_SUMMARY_FIELDS}) ORDER BY rv.id)
-        FROM reviews rv WHERE rv.claim_id = c.id), '[]'),
-    'version', c.version, 'created_at', {rfc3339("c.created_at")},
-    'updated_at', {rfc3339("c.updated_at")})"""
+        FROM reviews rv WHERE rv.claim_id = c.id), '[]'))"""
 
 
 CLAIM_JSON = claim_json()
@@ -106,7 +109,7 @@ async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -
 
 # A claim matches a date range when the period it was stated in overlaps the range.
 _LIST = f"""
-SELECT {CLAIM_JSON}::text
+SELECT c.id, {CLAIM_JSON}::text
 FROM claims c
 WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($2::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $2))
@@ -128,6 +131,13 @@ LIMIT $12
 async def list_claims(
     conn: asyncpg.Connection, f: ClaimFilters, limit: int, before: UUID | None
 ) -> list[Claim]:
+    return [_decode(text) for _, text in await list_claims_json(conn, f, limit, before)]
+
+
+async def list_claims_json(
+    conn: asyncpg.Connection, f: ClaimFilters, limit: int, before: UUID | None
+) -> list[tuple[UUID, str]]:
+    """Each claim's id and its JSON as PostgreSQL wrote it."""
     words = without_stop_words(f.q) if f.q else None
     if f.q and not words:
         return []  # nothing to look for but stop words: nothing matches (see /v1/search)
@@ -148,7 +158,7 @@ async def list_claims(
         normalize(words) if words else None,
         words,
     )
-    return [_decode(r[0]) for r in rows]
+    return [(r[0], r[1]) for r in rows]
 
 
 def _repeats(field: str, keys: list[Any], what: str) -> list[FieldError]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
@@ -23,7 +23,7 @@ from service.claims.schemas import (
 from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import invalid, responses
 from service.history import RevisionPage
-from service.pagination import Cursor, Limit, decode_cursor, page
+from service.pagination import Cursor, Limit, decode_cursor, json_page, page
 from service.text.lang import LANG_PATTERN
 
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -93,7 +93,7 @@ class ClaimController(Controller):
                 examples=[Example(summary="The safe zone, without hamza", value="المنطقه الامنه")],
             ),
         ] = None,
-    ) -> ClaimPage:
+    ) -> Response[ClaimPage]:
         if stated_from and stated_to and stated_to < stated_from:
             raise invalid("stated_to", "Before stated_from.", "query")
         before = decode_cursor(cursor, "claims", UUID)[0] if cursor else None
@@ -111,9 +111,12 @@ class ClaimController(Controller):
             q=q,
         )
         async with pool.acquire() as conn:
-            rows = await queries.list_claims(conn, filters, limit + 1, before)
-        data, next_cursor = page(rows, limit, "claims", lambda c: (c.id,))
-        return ClaimPage(data=data, next_cursor=next_cursor)
+            rows = await queries.list_claims_json(conn, filters, limit + 1, before)
+        data, next_cursor = page(rows, limit, "claims", lambda row: (row[0],))
+        page_json: Response[Any] = Response(
+            json_page([text for _, text in data], next_cursor), media_type="application/json"
+        )
+        return page_json
 
     @post(
         "/",
