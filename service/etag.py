@@ -147,8 +147,25 @@ def respond(
 
     The body is encoded here, once, and sent as these bytes: the tag names exactly them.
     """
-    body = msgspec.json.encode(resource)
-    tag = tag_for(resource.version, body)
+    return respond_json(
+        resource.version,
+        msgspec.json.encode(resource),
+        if_none_match,
+        status_code=status_code,
+        location=location,
+    )
+
+
+def respond_json(
+    version: int,
+    body: bytes,
+    if_none_match: Condition | None = None,
+    *,
+    status_code: int | None = None,
+    location: str | None = None,
+) -> Response[Any]:
+    """:func:`respond` for a resource already encoded, as ``body``, at ``version``."""
+    tag = tag_for(version, body)
     if if_none_match is not None and if_none_match.matches_weakly(tag):
         return Response(b"", status_code=304, headers={"ETag": tag})
     headers = {"ETag": tag} if location is None else {"ETag": tag, "Location": location}

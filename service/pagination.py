@@ -64,8 +64,12 @@ def json_page(items: list[str], next_cursor: str | None) -> bytes:
     encoding those. The documents' keys must come in their struct's order (as the SQL writes
     them), so that a page reads the same as the struct would encode it."""
     cursor = "null" if next_cursor is None else f'"{next_cursor}"'  # base64url: nothing to escape
-    body = '{"data":[' + ",".join(items) + '],"next_cursor":' + cursor + "}"
-    return msgspec.json.format(body.encode(), indent=-1)
+    return compact_json('{"data":[' + ",".join(items) + '],"next_cursor":' + cursor + "}")
+
+
+def compact_json(text: str) -> bytes:
+    """JSON PostgreSQL wrote (``"key" : value, ...``), without its spaces, not decoded."""
+    return msgspec.json.format(text.encode(), indent=-1)
 
 
 def page(rows: list[T], limit: int, kind: str, key: Any) -> tuple[list[T], str | None]:

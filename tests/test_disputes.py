@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
+from service import etag
+from service.disputes.schemas import Dispute
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
@@ -313,3 +316,39 @@ async def test_a_claim_a_dispute_holds_cannot_be_deleted(client, conn, world):
         ("dispute", "create"),
         ("dispute", "delete"),
     ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        None,
+        {"status": "resolved", "resolution": {"verdict": "denied", "note": "Both sides seen."}},
+        {"status": "dismissed", "dismissal": {"note": "Out of scope."}},
+    ],
+    ids=["open", "resolved", "dismissed"],
+)
+async def test_get_and_list_send_the_dispute_as_its_struct_encodes(client, world, change):
+    """GET and the list send PostgreSQL's JSON compacted, not decoded: byte for byte what
+    encoding the decoded dispute gives (key order, every timestamp), and the tag names it."""
+    dispute = await helpers.create(
+        client,
+        "disputes",
+        {
+            "title": "Did the SDF leave?",
+            "question": "Did they?",
+            "positions": [
+                {"claim_id": world["left"]["id"], "stance": "affirms"},
+                {"claim_id": world["remain"]["id"], "stance": "denies"},
+                {"claim_id": world["doubt"]["id"], "stance": "questions"},
+            ],
+        },
+    )
+    url = f"/v1/disputes/{dispute['id']}"
+    if change:
+        assert (await client.patch(url, json=change)).status_code == 200
+    got = await client.get(url)
+    decoded = msgspec.json.decode(got.content, type=Dispute)
+    assert got.content == msgspec.json.encode(decoded)
+    assert got.headers["etag"] == etag.tag_of(decoded)
+    listed = await client.get("/v1/disputes")
+    assert listed.content == b'{"data":[' + got.content + b'],"next_cursor":null}'

@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from service import etag, history, references
-from service.claims.queries import CLAIM_JSON
+from service.claims.queries import CLAIM_JSON, rfc3339
 from service.db import new_id
 from service.disputes.schemas import (
     Contradiction,
@@ -30,40 +30,50 @@ STANCES = ("affirms", "denies", "questions")
 # reviews, grouped by stance, in one statement.
 _SIDE = """COALESCE((
         SELECT json_agg(json_build_object('claim_id', dp.claim_id, 'stance', dp.stance,
-                                          'added_at', dp.added_at, 'claim', {claim})
+                                          'added_at', {added_at}, 'claim', {claim})
                         ORDER BY c.stated_on NULLS LAST, c.id)
         FROM dispute_positions dp JOIN claims c ON c.id = dp.claim_id
         WHERE dp.dispute_id = d.id AND dp.stance = '{stance}'), '[]')"""
+# Keys in the order of Dispute's fields and timestamps as msgspec writes them, as for a claim
+# (see claims.queries.claim_json): GET sends this text compacted, without decoding it.
+_ADDED_AT = rfc3339("dp.added_at")
+_SIDES = ", ".join(
+    f"'{s}', " + _SIDE.format(claim=CLAIM_JSON, stance=s, added_at=_ADDED_AT) for s in STANCES
+)
 DISPUTE_JSON = f"""json_build_object(
-    'id', d.id, 'title', d.title, 'question', d.question, 'status', d.status,
+    'id', d.id, 'version', d.version, 'created_at', {rfc3339("d.created_at")},
+    'updated_at', {rfc3339("d.updated_at")},
+    'title', d.title, 'question', d.question, 'status', d.status,
     'resolution', CASE WHEN d.status = 'resolved' THEN json_build_object(
         'verdict', d.resolution_verdict, 'note', d.resolution_note,
-        'resolved_at', d.resolved_at) END,
+        'resolved_at', {rfc3339("d.resolved_at")}) END,
     'dismissal', CASE WHEN d.status = 'dismissed' THEN json_build_object(
-        'note', d.dismissal_note, 'dismissed_at', d.dismissed_at) END,
+        'note', d.dismissal_note, 'dismissed_at', {rfc3339("d.dismissed_at")}) END,
     'topics', d.topics,
-    'sides', json_build_object({
-    ", ".join(f"'{s}', " + _SIDE.format(claim=CLAIM_JSON, stance=s) for s in STANCES)
-}),
-    'version', d.version, 'created_at', d.created_at, 'updated_at', d.updated_at)"""
+    'sides', json_build_object({_SIDES}))"""
 
 _decode = msgspec.json.Decoder(Dispute).decode
 
 
-_GET = f"SELECT {DISPUTE_JSON}::text FROM disputes d WHERE d.id = $1"
+_GET = f"SELECT d.version, {DISPUTE_JSON}::text FROM disputes d WHERE d.id = $1"
+
+
+async def get_json(conn: asyncpg.Connection, dispute_id: UUID) -> tuple[int, str]:
+    """The dispute's version and its JSON as PostgreSQL wrote it."""
+    row = await conn.fetchrow(_GET, dispute_id)
+    if row is None:
+        raise NotFound("dispute", dispute_id)
+    return row[0], row[1]
 
 
 async def get(conn: asyncpg.Connection, dispute_id: UUID, *, lock: bool = False) -> Dispute:
     if lock:
         await conn.execute("SELECT 1 FROM disputes WHERE id = $1 FOR UPDATE", dispute_id)
-    row = await conn.fetchval(_GET, dispute_id)
-    if row is None:
-        raise NotFound("dispute", dispute_id)
-    return _decode(row)
+    return _decode((await get_json(conn, dispute_id))[1])
 
 
 _LIST = f"""
-SELECT {DISPUTE_JSON}::text
+SELECT d.id, {DISPUTE_JSON}::text
 FROM disputes d
 WHERE ($1::text IS NULL OR d.status = $1)
   AND ($2::uuid IS NULL OR d.id IN (
@@ -83,6 +93,13 @@ LIMIT $8
 async def list_disputes(
     conn: asyncpg.Connection, f: DisputeFilters, limit: int, before: UUID | None
 ) -> list[Dispute]:
+    return [_decode(text) for _, text in await list_disputes_json(conn, f, limit, before)]
+
+
+async def list_disputes_json(
+    conn: asyncpg.Connection, f: DisputeFilters, limit: int, before: UUID | None
+) -> list[tuple[UUID, str]]:
+    """Each dispute's id and its JSON as PostgreSQL wrote it."""
     rows = await conn.fetch(
         _LIST,
         f.status,
@@ -94,7 +111,7 @@ async def list_disputes(
         before,
         limit,
     )
-    return [_decode(r[0]) for r in rows]
+    return [(r[0], r[1]) for r in rows]
 
 
 def _check_minimum(stances: list[str], field: str = "positions") -> None:

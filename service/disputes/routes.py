@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
@@ -26,7 +26,7 @@ from service.disputes.schemas import (
 )
 from service.errors import invalid, responses
 from service.history import RevisionPage
-from service.pagination import Cursor, Limit, decode_cursor, page
+from service.pagination import Cursor, Limit, compact_json, decode_cursor, json_page, page
 
 DisputeId = Annotated[UUID, PathParameter(description="The dispute's id.")]
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -72,7 +72,7 @@ class DisputeController(Controller):
         updated_to: Annotated[
             datetime | None, QueryParameter(description="Changed at or before (RFC 3339).")
         ] = None,
-    ) -> DisputePage:
+    ) -> Response[DisputePage]:
         for name, value in (("updated_from", updated_from), ("updated_to", updated_to)):
             if value is not None and value.tzinfo is None:
                 raise invalid(name, "Give a time zone offset (Z or +03:00).", "query")
@@ -86,9 +86,12 @@ class DisputeController(Controller):
             updated_to=updated_to,
         )
         async with pool.acquire() as conn:
-            rows = await queries.list_disputes(conn, filters, limit + 1, before)
-        data, next_cursor = page(rows, limit, "disputes", lambda d: (d.id,))
-        return DisputePage(data=data, next_cursor=next_cursor)
+            rows = await queries.list_disputes_json(conn, filters, limit + 1, before)
+        data, next_cursor = page(rows, limit, "disputes", lambda row: (row[0],))
+        page_json: Response[Any] = Response(
+            json_page([text for _, text in data], next_cursor), media_type="application/json"
+        )
+        return page_json
 
     @post(
         "/",
@@ -122,8 +125,8 @@ class DisputeController(Controller):
         self, pool: Pool, dispute_id: DisputeId, if_none_match: IfNoneMatch
     ) -> Response[Dispute]:
         async with pool.acquire() as conn:
-            dispute = await queries.get(conn, dispute_id)
-        return etag.respond(dispute, if_none_match)
+            version, text = await queries.get_json(conn, dispute_id)
+        return etag.respond_json(version, compact_json(text), if_none_match)
 
     @patch(
         "/{dispute_id:str}",
