@@ -22,8 +22,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
-from service import history
-
 MAX_SCRIPTS = 100  # pgbench takes at most 128 -f
 
 
@@ -70,14 +68,6 @@ NEW_ID = (
     "(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || '7'"
     " || substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 15))::uuid"
 )
-# A revision records the version the write left: read from the row, as the service reads it.
-RECORD = history._RECORD.replace(
-    "VALUES ($1, $2, $3, $4,",
-    "VALUES ($1, $2, COALESCE((SELECT version FROM claims WHERE id = $2), $3), $4,",
-).replace(
-    "VALUES ($1, $2, $4, $3,",
-    "VALUES ($1, $2, $4, COALESCE((SELECT version FROM claims WHERE id = $2), $3),",
-)
 
 
 async def _types(conn: asyncpg.Connection, sql: str) -> list[str]:
@@ -119,10 +109,7 @@ async def scripts(
                 await tr.rollback()
             fresh = new_id(result) if new_id is not None else None
             statements = [
-                (
-                    RECORD if sql == history._RECORD else sql,
-                    tuple("NEW_ID" if fresh is not None and a == fresh else a for a in args),
-                )
+                (sql, tuple("NEW_ID" if fresh is not None and a == fresh else a for a in args))
                 for sql, args in rec.statements
             ]
             shape = tuple((sql, tuple(a is None for a in args)) for sql, args in statements)

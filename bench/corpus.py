@@ -358,6 +358,8 @@ async def load(url: str, corpus: Corpus, reload: bool = False) -> None:
                 "TRUNCATE revisions, change_events, idempotency_keys,"
                 " webhook_attempts, webhook_deliveries"
             )
+            # and so do the dead rows: a list reading newest first would wade through them
+            await conn.execute("VACUUM (ANALYZE) claims, claim_appearances, claim_targets")
             corpus.parents()  # the same seed: the same ids and names, for requests to use
             print(f"reusing the loaded corpus ({corpus.spec})", flush=True)
             return

@@ -9,7 +9,9 @@ from uuid import UUID
 import msgspec
 import pytest
 
+from service import etag
 from service.claims.queries import rfc3339
+from service.claims.schemas import Claim
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
@@ -352,8 +354,8 @@ async def test_timestamps_written_in_sql_as_msgspec_writes_them(conn):
 
 
 async def test_a_page_sends_each_claim_as_get_encodes_it(client, world):
-    """A list sends PostgreSQL's JSON compacted, without decoding it (pagination.json_page);
-    byte for byte, that is what GET's encoding of the decoded claim gives, with every embed
+    """GET and lists send PostgreSQL's JSON compacted, without decoding it (pagination);
+    byte for byte, that is what encoding the decoded claim gives, with every embed
     filled: speaker role, relayed-by, targets, sources, translations, disputes and reviews."""
     akar, russia, src = world["akar"]["id"], world["russia"]["id"], world["source"]["id"]
     text = 'قال "أكار":\n\tالإرهابيون لم يغادروا \\ المنطقة الآمنة'
@@ -395,7 +397,10 @@ async def test_a_page_sends_each_claim_as_get_encodes_it(client, world):
 
     listed = await client.get("/v1/claims", params={"limit": 1})
     first = (await client.get(f"/v1/claims/{assertion['id']}")).content
-    second = (await client.get(f"/v1/claims/{denial['id']}")).content
+    got = await client.get(f"/v1/claims/{denial['id']}")
+    second, decoded = got.content, msgspec.json.decode(got.content, type=Claim)
+    assert second == msgspec.json.encode(decoded)  # GET sends PostgreSQL's JSON too
+    assert got.headers["etag"] == etag.tag_of(decoded)  # what If-Match is checked against
     cursor = listed.json()["next_cursor"]
     assert listed.content == b'{"data":[' + first + b'],"next_cursor":"' + cursor.encode() + b'"}'
     rest = await client.get("/v1/claims", params={"cursor": cursor, "topic": "safe-zone"})

@@ -23,7 +23,7 @@ from service.claims.schemas import (
 from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import invalid, responses
 from service.history import RevisionPage
-from service.pagination import Cursor, Limit, decode_cursor, json_page, page
+from service.pagination import Cursor, Limit, compact_json, decode_cursor, json_page, page
 from service.text.lang import LANG_PATTERN
 
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -149,8 +149,8 @@ class ClaimController(Controller):
         self, pool: Pool, claim_id: ClaimId, if_none_match: IfNoneMatch
     ) -> Response[Claim]:
         async with pool.acquire() as conn:
-            claim = await queries.get(conn, claim_id)
-        return etag.respond(claim, if_none_match)
+            version, text = await queries.get_json(conn, claim_id)
+        return etag.respond_json(version, compact_json(text), if_none_match)
 
     @patch(
         "/{claim_id:str}",
