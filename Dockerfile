@@ -19,7 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CLAIMDESK_EMBEDDED=false \
     CLAIMDESK_SERVER=granian \
     CLAIMDESK_WORKERS=2 \
-    CLAIMDESK_POOL_MAX_SIZE=10
+    CLAIMDESK_POOL_MAX_SIZE=5
 # The server the benchmark (bench/run.py) shows best: granian, one worker process per core
 # given to the container (set CLAIMDESK_WORKERS to that), each with its own pool of up to
 # CLAIMDESK_POOL_MAX_SIZE connections: workers x pool must stay under PostgreSQL's
