@@ -330,19 +330,7 @@ async def test_a_claim_a_dispute_holds_cannot_be_deleted(client, conn, world):
 async def test_get_and_list_send_the_dispute_as_its_struct_encodes(client, world, change):
     """GET and the list send PostgreSQL's JSON compacted, not decoded: byte for byte what
     encoding the decoded dispute gives (key order, every timestamp), and the tag names it."""
-    dispute = await helpers.create(
-        client,
-        "disputes",
-        {
-            "title": "Did the SDF leave?",
-            "question": "Did they?",
-            "positions": [
-                {"claim_id": world["left"]["id"], "stance": "affirms"},
-                {"claim_id": world["remain"]["id"], "stance": "denies"},
-                {"claim_id": world["doubt"]["id"], "stance": "questions"},
-            ],
-        },
-    )
+    dispute = await canonical(client, world)
     url = f"/v1/disputes/{dispute['id']}"
     if change:
         assert (await client.patch(url, json=change)).status_code == 200

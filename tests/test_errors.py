@@ -122,11 +122,15 @@ async def test_bad_query_values_are_422(client):
         assert field in fields(body), (params, body)
 
 
-async def test_dangling_references_are_422_naming_the_field(client, conn, world):
+@pytest.mark.parametrize("idempotent", [False, True], ids=["plain", "idempotency-key"])
+async def test_dangling_references_are_422_naming_the_field(client, conn, world, idempotent):
+    """A claim's foreign keys catch a dangling id and the 422 then names each field; with an
+    Idempotency-Key the ids are checked first, inside the request's transaction."""
     before = await snapshot(conn)
     body = problem(
         await client.post(
             "/v1/claims",
+            headers={"Idempotency-Key": "dangling-1"} if idempotent else {},
             json={
                 "speaker_id": world["actor"]["id"],
                 "text": "x",
