@@ -188,7 +188,7 @@ def pgbench(url: str, paths: list[Path], *, clients: int, duration: float) -> Ce
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PGPASSWORD": parts.password or "",
         # as the service's pool sets it
-        "PGOPTIONS": "-c max_parallel_workers_per_gather=0 -c timezone=UTC",
+        "PGOPTIONS": "-c max_parallel_workers_per_gather=0 -c jit=off -c timezone=UTC",
     }
     out = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     if out.returncode not in (0, 2):

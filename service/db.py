@@ -91,6 +91,10 @@ async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
         # Requests are short and many: starting parallel workers for one costs more than it
         # saves, and takes cores from the requests queued behind it.
         "max_parallel_workers_per_gather": "0",
+        # Nor does compiling a plan with LLVM: a search whose plan costs past jit_above_cost
+        # spent milliseconds compiling it (the mean of a sample of searches at a million claims
+        # went from 11.0 to 8.7 ms without it).
+        "jit": "off",
     }
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)

@@ -306,6 +306,16 @@ async def test_writes_answer_and_record_what_get_answers(client, conn, world):
     )
     assert [tuple(e.values()) for e in events] == [("create", 1), ("update", 2), ("update", 3)]
 
+    # a PATCH sets only the columns it changes; the text's search columns follow the text
+    async def found(q):
+        return [c["id"] for c in (await client.get("/v1/claims", params={"q": q})).json()["data"]]
+
+    assert await found("ceasefire") == []
+    await client.patch(url, json={"translations": [{"lang": "en", "text": "A ceasefire."}]})
+    assert await found("ceasefire") == [claim["id"]]
+    await client.patch(url, json={"kind": "denial"})
+    assert await found("ceasefire") == [claim["id"]]
+
 
 async def test_timestamps_written_in_sql_as_msgspec_writes_them(conn):
     """The JSON PostgreSQL builds for a revision holds the same timestamp text the API sends."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from uuid import UUID
 
@@ -284,17 +285,29 @@ SELECT data::text FROM changed
 _REPLACE_APPEARANCES = _APPEARANCES.replace("$12", "$2").replace("$13", "$3")
 _REPLACE_TARGETS = _TARGETS.replace("$14", "$2").replace("$15", "$3")
 
-# The row's new values, its new JSON and the revision and change event, in one statement
-# (the lists it reads are the tables': a changed list is replaced before it runs).
-_UPDATE = f"""
+_COLUMN_NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
+
+
+@functools.cache
+def _update_sql(columns: tuple[str, ...]) -> str:
+    """The row's changed ``columns`` (``$2``...), its new version, its new JSON, the revision
+    and the change event, in one statement (the lists it reads are the tables': a changed list
+    is replaced before it runs).
+
+    Only the columns a PATCH changes are set: PostgreSQL then recomputes only the generated
+    columns that depend on them, so changing a claim's kind does not normalise its text and
+    build its three tsvectors again.
+    """
+    sets = ", ".join((*columns, "version", "updated_at"))
+    values = "".join(f"${i}, " for i in range(2, len(columns) + 2))
+    return f"""
 WITH c AS (
-    UPDATE claims SET ({_COLUMNS}, version, updated_at)
-        = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, version + 1, now())
+    UPDATE claims SET ({sets}) = ({values}version + 1, now())
     WHERE id = $1
     RETURNING *
 ), changed AS (
     SELECT c.id, c.version, {CLAIM_JSON} AS data FROM c
-), {history.recording("'claim'", "'update'", "changed", 12)}
+), {history.recording("'claim'", "'update'", "changed", len(columns) + 2)}
 SELECT data::text FROM changed
 """
 
@@ -370,7 +383,10 @@ async def update(
     if "targets" in changes:
         await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
         await conn.execute(_REPLACE_TARGETS, claim_id, *row[13:15])
-    return _decode(await conn.fetchval(_UPDATE, *row[:11], *history.who_params(who)))
+    columns = tuple(name for name in _COLUMN_NAMES if name in changes)
+    values = [value for name, value in zip(_COLUMN_NAMES, row, strict=False) if name in changes]
+    sql = _update_sql(columns)
+    return _decode(await conn.fetchval(sql, claim_id, *values, *history.who_params(who)))
 
 
 HOLDERS: list[references.Holder] = [
