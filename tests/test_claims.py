@@ -281,6 +281,11 @@ async def test_writes_answer_and_record_what_get_answers(client, conn, world):
     assert (await client.get(f"/v1/claims/{claim['id']}")).json() == claim
     revisions = (await client.get(f"/v1/claims/{claim['id']}/revisions")).json()["data"]
     assert [(r["version"], r["action"], r["data"]) for r in revisions] == [(1, "create", claim)]
+    body = {"speaker_id": world["sdf"]["id"], "text": "لم ننسحب", "lang": "ar"}
+    body["appearances"] = [{"source_id": world["source"]["id"]}]
+    answer = await client.post("/v1/claims", json=body)
+    read = await client.get(answer.headers["location"])
+    assert (answer.content, answer.headers["etag"]) == (read.content, read.headers["etag"])
     events = await conn.fetch(
         "SELECT resource, action, version FROM change_events WHERE resource_id = $1",
         UUID(claim["id"]),
@@ -289,7 +294,10 @@ async def test_writes_answer_and_record_what_get_answers(client, conn, world):
 
     # PATCH: a field, then a list; each answer is the next GET and the revision of its version
     url = f"/v1/claims/{claim['id']}"
-    kind = (await client.patch(url, json={"kind": "accusation"})).json()
+    answer = await client.patch(url, json={"kind": "accusation"})
+    read = await client.get(url)
+    assert (answer.content, answer.headers["etag"]) == (read.content, read.headers["etag"])
+    kind = answer.json()
     targets = (
         await client.patch(
             url, json={"targets": [{"actor_id": world["turkey"]["id"], "role": "accused"}]}

@@ -29,7 +29,7 @@ def rfc3339(column: str) -> str:
     # ceiling, reads a colon before a name as a variable)
     return (
         f"replace(to_char({column} AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS.US\"Z\"'), '.000000Z', 'Z')"
+        '\'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"\'), \'.000000Z\', \'Z\')'
     )
 
 
@@ -278,7 +278,7 @@ WITH c AS (
 ), changed AS (
     SELECT c.id, c.version, {claim_json("new_appearances", "new_targets")} AS data FROM c
 ), {history.recording("'claim'", "'create'", "changed", 16)}
-SELECT data::text FROM changed
+SELECT version, data::text FROM changed
 """
 
 _REPLACE_APPEARANCES = _APPEARANCES.replace("$12", "$2").replace("$13", "$3")
@@ -307,7 +307,7 @@ WITH c AS (
 ), changed AS (
     SELECT c.id, c.version, {CLAIM_JSON} AS data FROM c
 ), {history.recording("'claim'", "'update'", "changed", len(columns) + 2)}
-SELECT data::text FROM changed
+SELECT version, data::text FROM changed
 """
 
 
@@ -337,23 +337,34 @@ def _parameters(claim_id: UUID, c: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+# What a write answers: the claim's id, its version and its JSON as PostgreSQL wrote it.
+Written = tuple[UUID, int, str]
+
+
 async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim:
+    return _decode((await create_json(conn, who, data))[2])
+
+
+async def create_json(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Written:
     """One statement (see ``_CREATE``); the references are checked by its foreign keys, and
     only when one fails, named field by field.
 
     Inside a transaction (a request with an Idempotency-Key) they are checked first instead:
     a failed statement would leave nothing to ask them with.
     """
+    claim_id = new_id()
     c = msgspec.structs.asdict(data)
-    parameters = _parameters(new_id(), c)
+    parameters = (*_parameters(claim_id, c), *history.who_params(who))
     if conn.is_in_transaction():
         await _check_references(conn, c)
-        return _decode(await conn.fetchval(_CREATE, *parameters, *history.who_params(who)))
+        row = await conn.fetchrow(_CREATE, *parameters)
+        return claim_id, row[0], row[1]
     try:
-        return _decode(await conn.fetchval(_CREATE, *parameters, *history.who_params(who)))
+        row = await conn.fetchrow(_CREATE, *parameters)
     except asyncpg.ForeignKeyViolationError:
         await _check_references(conn, c)  # a 422 naming each id that is not there
         raise  # all there now: one was deleted and made again meanwhile; the generic 422
+    return claim_id, row[0], row[1]
 
 
 async def update(
@@ -364,10 +375,22 @@ async def update(
     *,
     precondition: etag.Condition | None = None,
 ) -> Claim:
-    current = await get(conn, claim_id, lock=True)
+    return _decode((await update_json(conn, who, claim_id, data, precondition=precondition))[2])
+
+
+async def update_json(
+    conn: asyncpg.Connection,
+    who: Who,
+    claim_id: UUID,
+    data: ClaimUpdate,
+    *,
+    precondition: etag.Condition | None = None,
+) -> Written:
+    version, text = await get_json(conn, claim_id, lock=True)
+    current = _decode(text)
     etag.require(precondition, current)
     if unchanged(current, sent(data)):
-        return current
+        return claim_id, version, text
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
     changes = sent(data)
     if "stated_on" in changes and "stated_on_precision" not in changes:
@@ -384,8 +407,8 @@ async def update(
         await conn.execute(_REPLACE_TARGETS, claim_id, *row[13:15])
     columns = tuple(name for name in _COLUMN_NAMES if name in changes)
     values = [value for name, value in zip(_COLUMN_NAMES, row, strict=False) if name in changes]
-    sql = _update_sql(columns)
-    return _decode(await conn.fetchval(sql, claim_id, *values, *history.who_params(who)))
+    row = await conn.fetchrow(_update_sql(columns), claim_id, *values, *history.who_params(who))
+    return claim_id, row[0], row[1]
 
 
 HOLDERS: list[references.Holder] = [

@@ -133,8 +133,8 @@ class ClaimController(Controller):
         data: Annotated[ClaimCreate, Body(examples=examples.CREATE)],
     ) -> Response[Claim]:
         async with db.acquire(pool) as conn:  # one statement: no transaction needed around it
-            claim = await queries.create(conn, who, data)
-        return etag.respond(claim, location=f"/v1/claims/{claim.id}")
+            claim_id, version, text = await queries.create_json(conn, who, data)
+        return etag.respond_json(version, compact_json(text), location=f"/v1/claims/{claim_id}")
 
     @get(
         "/{claim_id:str}",
@@ -170,8 +170,10 @@ class ClaimController(Controller):
         if_match: IfMatch,
     ) -> Response[Claim]:
         async with db.transaction(pool) as conn:
-            claim = await queries.update(conn, who, claim_id, data, precondition=if_match)
-        return etag.respond(claim)
+            _, version, text = await queries.update_json(
+                conn, who, claim_id, data, precondition=if_match
+            )
+        return etag.respond_json(version, compact_json(text))
 
     @delete(
         "/{claim_id:str}",
