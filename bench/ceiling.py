@@ -2,11 +2,11 @@
 
 The statements are not copied here: the service's query functions run against a connection
 that records every statement and its arguments (:class:`Recorder`), on real parameters, and
-each recording becomes a pgbench script (arguments as typed literals; a write's statements in
-one transaction, as the service runs them). pgbench then runs those scripts (chosen at random,
-``-M prepared``, as asyncpg prepares its statements) with as many clients as the HTTP run had
-connections. A write's new claim id is made per transaction from pgbench variables; a
-revision's version is read back from the row it records.
+each recording becomes a pgbench script (arguments as typed literals; the statements of a
+request the service runs in a transaction, PATCH's, in one; POST claim is one statement on its
+own, as the service sends it). pgbench then runs those scripts (chosen at random, ``-M
+prepared``, as asyncpg prepares its statements) with as many clients as the HTTP run had
+connections. A new claim's id is made per transaction from pgbench variables.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ class Recorder:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
+
+    def is_in_transaction(self) -> bool:
+        # Each call is recorded inside a transaction that is rolled back; the service runs it
+        # on a connection of its own (a POST without an Idempotency-Key: one statement, no
+        # transaction), and the query functions choose what to send by this.
+        return False
 
     async def fetch(self, sql: str, *args: Any, **kw: Any) -> Any:
         self.statements.append((sql, args))
@@ -84,7 +90,7 @@ async def scripts(
     calls: list[Callable[[Recorder], Awaitable[Any]]],
     folder: Path,
     *,
-    write: bool = False,
+    transaction: bool = False,
     new_id: Callable[[Any], Any] | None = None,
 ) -> list[Path]:
     """Record each call (rolled back), then write one pgbench script per shape of recording
@@ -161,7 +167,7 @@ async def scripts(
                 select += f", {NEW_ID} AS new_id"
             head = f"\\set i random(1, {len(recordings)})\nSELECT {select} FROM {table} WHERE n = :i \\gset\n"
             text = "\n".join(body) + "\n"
-            if write:
+            if transaction:
                 text = "BEGIN;\n" + text + "COMMIT;\n"
             path = folder / f"{name}-{g}.sql"
             path.write_text(head + text)

@@ -75,7 +75,7 @@ class Endpoint:
     method: str
     lines: list[str]  # what load.py reads: paths, bodies, or "<id> <etag>"
     calls: list[Call]  # the same requests, as the service's query functions
-    write: bool = False
+    transaction: bool = False  # the service runs the request's statements in one
     new_id: Callable[[Any], Any] | None = None
     read: bool = True
 
@@ -202,8 +202,8 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
         endpoint("list claims", "GET", lists),
         endpoint("GET dispute", "GET", dispute_gets),
         endpoint("search", "GET", searches),
-        endpoint("POST claim", "POST", posts, write=True, new_id=lambda c: c.id, read=False),
-        endpoint("PATCH claim", "PATCH", patches, write=True, read=False),
+        endpoint("POST claim", "POST", posts, new_id=lambda c: c.id, read=False),  # one statement
+        endpoint("PATCH claim", "PATCH", patches, transaction=True, read=False),
     ]
 
 
@@ -241,7 +241,7 @@ def run_ceiling(url: str, rows: list[Row], folder: Path, args: argparse.Namespac
                 ep.name.replace(" ", "-"),
                 ep.calls,
                 folder,
-                write=ep.write,
+                transaction=ep.transaction,
                 new_id=ep.new_id,
             )
         )

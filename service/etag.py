@@ -135,6 +135,13 @@ def require(if_match: Condition | None, current: Stamped) -> None:
     raise PreconditionFailed(type(current).__name__.lower())
 
 
+def require_json(if_match: Condition | None, version: int, body: bytes, noun: str) -> None:
+    """:func:`require` for a resource read as the bytes a GET sends (``body``, at ``version``)."""
+    if if_match is None or if_match.matches_strongly(tag_for(version, body)):
+        return
+    raise PreconditionFailed(noun)
+
+
 def respond(
     resource: Stamped,
     if_none_match: Condition | None = None,

@@ -1,9 +1,10 @@
 """The single write path: every change to a tracked row records a revision and a change event.
 
 A slice changes its row (``version = version + 1``), reads back its full representation, and
-calls :func:`record` on the same connection, inside the same transaction. The revision keeps
-what the resource was at that version (for a delete: what it was before); the change event is
-the ordered stream the change feed and webhooks read.
+calls :func:`record` on the same connection, inside the same transaction; or, as claims do,
+makes the change, builds the representation and records it in one statement, with the CTEs
+of :func:`recording`. The revision keeps what the resource was at that version (for a delete:
+what it was before); the change event is the ordered stream the change feed and webhooks read.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
+from litestar import Response
 from litestar.params import QueryParameter
 
 from service.errors import invalid
@@ -65,6 +66,13 @@ def json_page(items: list[str], next_cursor: str | None) -> bytes:
     them), so that a page reads the same as the struct would encode it."""
     cursor = "null" if next_cursor is None else f'"{next_cursor}"'  # base64url: nothing to escape
     return compact_json('{"data":[' + ",".join(items) + '],"next_cursor":' + cursor + "}")
+
+
+def json_page_response(rows: list[tuple[UUID, str]], limit: int, kind: str) -> Response[Any]:
+    """The page of ``(id, JSON)`` rows, fetched ``limit + 1`` and newest first by id, as sent."""
+    data, next_cursor = page(rows, limit, kind, lambda row: (row[0],))
+    body = json_page([text for _, text in data], next_cursor)
+    return Response(body, media_type="application/json")
 
 
 def compact_json(text: str) -> bytes:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import asyncpg
 import msgspec
 import pytest
 
-from service import etag
+from service import db, etag
+from service.claims import queries
 from service.claims.queries import rfc3339
-from service.claims.schemas import Claim
+from service.claims.schemas import Claim, ClaimUpdate
+from service.history import Who
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
@@ -400,3 +404,47 @@ async def test_a_page_sends_each_claim_as_get_encodes_it(client, world):
     assert rest.content == b'{"data":[' + second + b'],"next_cursor":null}'
     assert rest.json()["data"][0]["reviews"][0]["rating"]["value"] == 2
     assert rest.json()["data"][0]["disputes"][0]["stance"] == "affirms"
+
+
+async def test_a_locked_read_that_waited_for_a_writer_sees_its_lists(client, world, database_url):
+    """PATCH and DELETE lock and read a claim in one statement. When the lock waits for another
+    writer, PostgreSQL hands over that writer's row but the statement's other reads keep their
+    older snapshot: the JSON then paired version 2 with version 1's targets (an If-Match for
+    neither, a PATCH found "unchanged" that was not). The read is made again then."""
+    claim = await helpers.claim(
+        client,
+        world["akar"]["id"],
+        world["source"]["id"],
+        targets=[{"actor_id": world["sdf"]["id"], "role": "accused"}],
+    )
+    claim_id = UUID(claim["id"])
+    writer, reader = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        for conn in (writer, reader):
+            await db._init_connection(conn)
+        change = msgspec.convert(
+            {"targets": [{"actor_id": world["turkey"]["id"], "role": "mentioned"}]}, ClaimUpdate
+        )
+        async with writer.transaction():
+            await queries.update_json(writer, Who(changed_by="test"), claim_id, change)
+            read = asyncio.create_task(_locked_read(reader, claim_id))
+            for _ in range(100):  # until the reader waits for the writer's lock
+                waiting = await writer.fetchval(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1",
+                    reader.get_server_pid(),
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting
+        version, text = await read
+    finally:
+        await writer.close()
+        await reader.close()
+    got = msgspec.json.decode(text)
+    assert (version, [t["actor"]["name"] for t in got["targets"]]) == (2, ["Turkey"])
+
+
+async def _locked_read(conn, claim_id):
+    async with conn.transaction():
+        return await queries.get_json(conn, claim_id, lock=True)

@@ -1,4 +1,5 @@
-"""Claim SQL. Every function takes a connection; writes go through ``history.record``."""
+"""Claim SQL. Every function takes a connection; a write records its revision and change
+event in its own statement (``history.recording``), or through ``history.record``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
+from service.pagination import compact_json
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
@@ -98,15 +100,23 @@ _decode = msgspec.json.Decoder(Claim).decode
 
 
 _GET = f"SELECT c.version, {CLAIM_JSON}::text FROM claims c WHERE c.id = $1"
-# The row locked and read in one round trip (the embedded rows are read, not locked).
-_GET_FOR_UPDATE = _GET + " FOR UPDATE OF c"
+# The row locked and read in one round trip (the embedded rows are read, not locked), with
+# the version the statement's snapshot saw: when the lock had to wait for a writer, PostgreSQL
+# hands over that writer's row (read committed), but the rest of the statement, the lists in
+# the JSON among it, still reads the older snapshot. A mismatch means that happened.
+_GET_FOR_UPDATE = f"""
+SELECT c.version, {CLAIM_JSON}::text, (SELECT s.version FROM claims s WHERE s.id = c.id)
+FROM claims c WHERE c.id = $1 FOR UPDATE OF c"""
 
 
 async def get_json(
     conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False
 ) -> tuple[int, str]:
-    """The claim's version and its JSON as PostgreSQL wrote it."""
+    """The claim's version and its JSON as PostgreSQL wrote it; with ``lock``, the row locked
+    until the transaction ends and the JSON read after any writer it waited for."""
     row = await conn.fetchrow(_GET_FOR_UPDATE if lock else _GET, claim_id)
+    if row is not None and lock and row[2] != row[0]:
+        row = await conn.fetchrow(_GET, claim_id)  # read again, now that the lock is held
     if row is None:
         raise NotFound("claim", claim_id)
     return row[0], row[1]
@@ -357,13 +367,14 @@ async def create_json(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> 
     parameters = (*_parameters(claim_id, c), *history.who_params(who))
     if conn.is_in_transaction():
         await _check_references(conn, c)
-        row = await conn.fetchrow(_CREATE, *parameters)
+        async with conn.transaction():  # a savepoint: an error here leaves the request's usable
+            row = await conn.fetchrow(_CREATE, *parameters)
         return claim_id, row[0], row[1]
     try:
         row = await conn.fetchrow(_CREATE, *parameters)
     except asyncpg.ForeignKeyViolationError:
         await _check_references(conn, c)  # a 422 naming each id that is not there
-        raise  # all there now: one was deleted and made again meanwhile; the generic 422
+        raise  # all there by now (made meanwhile): the generic 422 of a foreign key
     return claim_id, row[0], row[1]
 
 
@@ -387,8 +398,8 @@ async def update_json(
     precondition: etag.Condition | None = None,
 ) -> Written:
     version, text = await get_json(conn, claim_id, lock=True)
+    etag.require_json(precondition, version, compact_json(text), "claim")
     current = _decode(text)
-    etag.require(precondition, current)
     if unchanged(current, sent(data)):
         return claim_id, version, text
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}

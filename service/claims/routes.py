@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
@@ -23,7 +23,7 @@ from service.claims.schemas import (
 from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import invalid, responses
 from service.history import RevisionPage
-from service.pagination import Cursor, Limit, compact_json, decode_cursor, json_page, page
+from service.pagination import Cursor, Limit, compact_json, decode_cursor, json_page_response
 from service.text.lang import LANG_PATTERN
 
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -112,11 +112,7 @@ class ClaimController(Controller):
         )
         async with pool.acquire() as conn:
             rows = await queries.list_claims_json(conn, filters, limit + 1, before)
-        data, next_cursor = page(rows, limit, "claims", lambda row: (row[0],))
-        page_json: Response[Any] = Response(
-            json_page([text for _, text in data], next_cursor), media_type="application/json"
-        )
-        return page_json
+        return json_page_response(rows, limit, "claims")
 
     @post(
         "/",

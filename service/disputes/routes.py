@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
@@ -26,7 +26,14 @@ from service.disputes.schemas import (
 )
 from service.errors import invalid, responses
 from service.history import RevisionPage
-from service.pagination import Cursor, Limit, compact_json, decode_cursor, json_page, page
+from service.pagination import (
+    Cursor,
+    Limit,
+    compact_json,
+    decode_cursor,
+    json_page_response,
+    page,
+)
 
 DisputeId = Annotated[UUID, PathParameter(description="The dispute's id.")]
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -87,11 +94,7 @@ class DisputeController(Controller):
         )
         async with pool.acquire() as conn:
             rows = await queries.list_disputes_json(conn, filters, limit + 1, before)
-        data, next_cursor = page(rows, limit, "disputes", lambda row: (row[0],))
-        page_json: Response[Any] = Response(
-            json_page([text for _, text in data], next_cursor), media_type="application/json"
-        )
-        return page_json
+        return json_page_response(rows, limit, "disputes")
 
     @post(
         "/",
