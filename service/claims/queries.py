@@ -408,16 +408,16 @@ async def update_json(
         # A new date without a precision is a day, as on create; clearing the date clears both.
         changes["stated_on_precision"] = None
     c.update(changes)
-    row = _parameters(claim_id, c)
+    parameters = _parameters(claim_id, c)
     await _check_references(conn, c, set(changes))
     if "appearances" in changes:
         await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
-        await conn.execute(_REPLACE_APPEARANCES, claim_id, *row[11:13])
+        await conn.execute(_REPLACE_APPEARANCES, claim_id, *parameters[11:13])
     if "targets" in changes:
         await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
-        await conn.execute(_REPLACE_TARGETS, claim_id, *row[13:15])
+        await conn.execute(_REPLACE_TARGETS, claim_id, *parameters[13:15])
     columns = tuple(name for name in _COLUMN_NAMES if name in changes)
-    values = [value for name, value in zip(_COLUMN_NAMES, row, strict=False) if name in changes]
+    values = [v for name, v in zip(_COLUMN_NAMES, parameters, strict=False) if name in changes]
     row = await conn.fetchrow(_update_sql(columns), claim_id, *values, *history.who_params(who))
     return claim_id, row[0], row[1]
 
@@ -439,8 +439,9 @@ async def delete(
     *,
     precondition: etag.Condition | None = None,
 ) -> None:
-    claim = await get(conn, claim_id, lock=True)
-    etag.require(precondition, claim)
+    version, text = await get_json(conn, claim_id, lock=True)
+    etag.require_json(precondition, version, compact_json(text), "claim")
+    claim = _decode(text)
     await references.refuse_if_held(conn, "claim", claim_id, HOLDERS)
     await conn.execute("DELETE FROM claims WHERE id = $1", claim_id)
     await history.record(conn, who, "claim", claim_id, claim.version + 1, "delete", claim)
