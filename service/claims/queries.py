@@ -378,6 +378,16 @@ async def create_json(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> 
     return claim_id, row[0], row[1]
 
 
+async def _locked(
+    conn: asyncpg.Connection, claim_id: UUID, precondition: etag.Condition | None
+) -> tuple[int, str, Claim]:
+    """What a PATCH or DELETE starts with: the claim locked and read (version, JSON, decoded),
+    and ``If-Match`` compared with the tag of the bytes GET sends (412 otherwise)."""
+    version, text = await get_json(conn, claim_id, lock=True)
+    etag.require_json(precondition, version, compact_json(text), "claim")
+    return version, text, _decode(text)
+
+
 async def update(
     conn: asyncpg.Connection,
     who: Who,
@@ -397,13 +407,11 @@ async def update_json(
     *,
     precondition: etag.Condition | None = None,
 ) -> Written:
-    version, text = await get_json(conn, claim_id, lock=True)
-    etag.require_json(precondition, version, compact_json(text), "claim")
-    current = _decode(text)
-    if unchanged(current, sent(data)):
+    version, text, current = await _locked(conn, claim_id, precondition)
+    changes = sent(data)
+    if unchanged(current, changes):
         return claim_id, version, text
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
-    changes = sent(data)
     if "stated_on" in changes and "stated_on_precision" not in changes:
         # A new date without a precision is a day, as on create; clearing the date clears both.
         changes["stated_on_precision"] = None
@@ -439,9 +447,7 @@ async def delete(
     *,
     precondition: etag.Condition | None = None,
 ) -> None:
-    version, text = await get_json(conn, claim_id, lock=True)
-    etag.require_json(precondition, version, compact_json(text), "claim")
-    claim = _decode(text)
+    _, _, claim = await _locked(conn, claim_id, precondition)
     await references.refuse_if_held(conn, "claim", claim_id, HOLDERS)
     await conn.execute("DELETE FROM claims WHERE id = $1", claim_id)
     await history.record(conn, who, "claim", claim_id, claim.version + 1, "delete", claim)
