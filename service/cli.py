@@ -82,13 +82,22 @@ def _terminate_gracefully() -> None:
         signal.signal(sig, lambda *_: sys.exit(0))
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def _running(args: argparse.Namespace) -> Iterator[tuple[Settings, str]]:
+    """What a long-running command (serve, worker) starts with: its settings, a clean exit on
+    SIGTERM or Ctrl-C, and its database (the embedded one when none is configured), migrated
+    unless ``--no-migrate``; the embedded server stops on the way out."""
     settings = _settings(args)
     _terminate_gracefully()
     with database(settings) as url:
         if not args.no_migrate:
             migrate.upgrade(url)
             log.info("migrated", revision=migrate.head())
+        yield settings, url
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    with _running(args) as (settings, url):
         asyncio.run(_first_key(url, embedded=settings.database_url is None))
         # Each worker builds the app from the environment (service.asgi), this URL included.
         os.environ["CLAIMDESK_DATABASE_URL"] = url
@@ -114,12 +123,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     service, with CLAIMDESK_WEBHOOK_WORKER=false there): until SIGTERM or Ctrl-C."""
     from service.webhooks import worker
 
-    settings = _settings(args)
-    _terminate_gracefully()
-    with database(settings) as url:
-        if not args.no_migrate:
-            migrate.upgrade(url)
-            log.info("migrated", revision=migrate.head())
+    with _running(args) as (settings, url):
         asyncio.run(worker.main(msgspec.structs.replace(settings, database_url=url)))
     return 0
 
