@@ -89,53 +89,54 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
+def _stats() -> Iterator[tuple[int, str]]:
+    """Each process's pid and its /proc/<pid>/stat line (those that end meanwhile left out)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
+                yield int(entry), f.read()
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
+
+
+def _fields(stat: str) -> list[str]:
+    """A stat line's fields after the command name (which may hold spaces): state, ppid, ..."""
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _cpu_ticks(stat: str) -> int:
+    fields = _fields(stat)
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+
+
+def _tree(pid: int, stats: dict[int, str]) -> list[int]:
+    """``pid`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for p, stat in stats.items():
+        children.setdefault(int(_fields(stat)[1]), []).append(p)
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += children.get(p, [])
+    return found
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` and every process below it (Linux /proc), in seconds."""
-    tree = _children()
-    total = 0
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        todo += tree.get(p, [])
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / CLK_TCK
+    stats = dict(_stats())
+    return sum(_cpu_ticks(stats[p]) for p in _tree(pid, stats) if p in stats) / CLK_TCK
 
 
 def postgres_cpu_seconds() -> float:
     """CPU time of every postgres process on the machine (the benchmark's server among them)."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        if name.startswith("postgres"):
-            fields = stat.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+    total = sum(
+        _cpu_ticks(stat)
+        for _, stat in _stats()
+        if stat[stat.index("(") + 1 : stat.rindex(")")].startswith("postgres")
+    )
     return total / CLK_TCK
 
 
@@ -198,13 +199,7 @@ class Service:
         return tree_cpu_seconds(self.proc.pid)
 
     def pids(self) -> list[int]:
-        tree = _children()
-        found, todo = [], [self.proc.pid]
-        while todo:
-            p = todo.pop()
-            found.append(p)
-            todo += tree.get(p, [])
-        return found
+        return _tree(self.proc.pid, dict(_stats()))
 
     def stop(self) -> None:
         if self.proc.poll() is None:
