@@ -143,7 +143,7 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
             (
                 path,
                 lambda conn, f=f, limit=limit, before=before: claims.list_claims(
-                    conn, f, limit + 1, before
+                    conn, f, limit, before
                 ),
             )
         )
@@ -201,7 +201,7 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
         endpoint("GET claim", "GET", gets),
         endpoint("list claims", "GET", lists),
         endpoint("GET dispute", "GET", dispute_gets),
-        endpoint("search", "GET", searches),
+        endpoint("search", "GET", searches, transaction=True),  # SET LOCAL, then the search
         endpoint("POST claim", "POST", posts, new_id=lambda c: c.id, read=False),  # one statement
         endpoint("PATCH claim", "PATCH", patches, transaction=True, read=False),
     ]
