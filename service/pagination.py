@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -68,10 +69,13 @@ def json_page(items: list[str], next_cursor: str | None) -> bytes:
     return compact_json('{"data":[' + ",".join(items) + '],"next_cursor":' + cursor + "}")
 
 
-def json_page_response(rows: list[tuple[UUID, str]], limit: int, kind: str) -> Response[Any]:
-    """The page of ``(id, JSON)`` rows, fetched ``limit + 1`` and newest first by id, as sent."""
-    data, next_cursor = page(rows, limit, kind, lambda row: (row[0],))
-    body = json_page([text for _, text in data], next_cursor)
+def json_page_response(
+    rows: Sequence[tuple[UUID, str | None]], limit: int, kind: str
+) -> Response[Any]:
+    """The page of ``(id, JSON)`` rows, fetched ``limit + 1`` and newest first by id, as sent
+    (a row without JSON is not on it, though the cursor may go by its id)."""
+    data, next_cursor = page(list(rows), limit, kind, lambda row: (row[0],))
+    body = json_page([text for _, text in data if text is not None], next_cursor)
     return Response(body, media_type="application/json")
 
 

@@ -127,8 +127,12 @@ async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -
 
 
 # A claim matches a date range when the period it was stated in overlaps the range.
-_LIST = f"""
-SELECT c.id, {CLAIM_JSON}::text
+# A page is read in two statements: this one finds its ids, _PAGE builds their JSON. Together
+# they cost PostgreSQL less than one: this one is planned for its values every time (a filter
+# left NULL is folded away, so the right index is chosen), which for the JSON's seven
+# subqueries took longer than running them for a page; _PAGE has one plan, made once.
+_LIST = """
+SELECT c.id
 FROM claims c
 WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($2::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $2))
@@ -145,22 +149,29 @@ WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
 ORDER BY c.id DESC
 LIMIT $12
 """
+_PAGE = f"""
+SELECT c.id, {CLAIM_JSON}::text
+FROM unnest($1::uuid[]) AS page (id) JOIN claims c ON c.id = page.id
+"""
 
 
 async def list_claims(
     conn: asyncpg.Connection, f: ClaimFilters, limit: int, before: UUID | None
 ) -> list[Claim]:
-    return [_decode(text) for _, text in await list_claims_json(conn, f, limit, before)]
+    rows = await list_claims_json(conn, f, limit, before)
+    return [_decode(text) for _, text in rows if text is not None]
 
 
 async def list_claims_json(
     conn: asyncpg.Connection, f: ClaimFilters, limit: int, before: UUID | None
-) -> list[tuple[UUID, str]]:
-    """Each claim's id and its JSON as PostgreSQL wrote it."""
+) -> list[tuple[UUID, str | None]]:
+    """The ids of up to ``limit + 1`` claims, newest first, each with its JSON as PostgreSQL
+    wrote it; the one past ``limit`` (there to tell that a next page exists) has None, as has
+    a claim deleted between the two statements (the page's cursor still goes by its id)."""
     words = without_stop_words(f.q) if f.q else None
     if f.q and not words:
         return []  # nothing to look for but stop words: nothing matches (see /v1/search)
-    rows = await conn.fetch(
+    ids = await conn.fetch(
         _LIST,
         f.speaker_id,
         f.target_id,
@@ -173,11 +184,13 @@ async def list_claims_json(
         f.stated_to,
         f.dispute_id,
         before,
-        limit,
+        limit + 1,
         normalize(words) if words else None,
         words,
     )
-    return [(r[0], r[1]) for r in rows]
+    page = [r[0] for r in ids[:limit]]
+    texts = dict(await conn.fetch(_PAGE, page)) if page else {}
+    return [(r[0], texts.get(r[0])) for r in ids]
 
 
 def _repeats(field: str, keys: list[Any], what: str) -> list[FieldError]:

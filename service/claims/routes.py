@@ -111,7 +111,7 @@ class ClaimController(Controller):
             q=q,
         )
         async with pool.acquire() as conn:
-            rows = await queries.list_claims_json(conn, filters, limit + 1, before)
+            rows = await queries.list_claims_json(conn, filters, limit, before)
         return json_page_response(rows, limit, "claims")
 
     @post(
