@@ -497,3 +497,107 @@ async def test_a_claim_deleted_while_its_page_is_read_is_left_out_not_the_pages_
         assert pagination.decode_cursor(sent["next_cursor"], "claims", UUID) == (
             newest_first[2],
         )  # the next page holds the oldest claim
+
+
+async def test_a_claim_shows_every_change_to_the_rows_it_embeds(client, conn, world):
+    """A claim's JSON is stored, and triggers rebuild it (migration 0010): each write to a
+    row the claim embeds shows on the claim's next GET, and in its page and its dispute."""
+    akar, turkey, russia, sdf = (world[k]["id"] for k in ("akar", "turkey", "russia", "sdf"))
+    src = world["source"]["id"]
+    made = await helpers.claim(
+        client,
+        akar,
+        src,
+        stated_on="2019-11-24",
+        relayed_by_id=russia,
+        targets=[{"actor_id": sdf, "role": "accused"}],
+    )
+    other = await helpers.claim(client, russia, src, text="غادر الإرهابيون", kind="assertion")
+
+    async def shown() -> dict:
+        got = await client.get(f"/v1/claims/{made['id']}")
+        listed = await client.get("/v1/claims", params={"speaker_id": akar})
+        assert listed.json()["data"] == [got.json()]
+        return got.json()
+
+    async def ok(response) -> dict:
+        assert response.status_code in (200, 201, 204), response.text
+        return response.json() if response.status_code != 204 else {}
+
+    await ok(await client.patch(f"/v1/actors/{turkey}", json={"name": "Türkiye"}))
+    assert (await shown())["speaker"]["role"]["organization_name"] == "Türkiye"
+    await ok(await client.patch(f"/v1/actors/{akar}", json={"name": "H. Akar"}))
+    assert (await shown())["speaker"]["name"] == "H. Akar"
+    await ok(await client.patch(f"/v1/actors/{russia}", json={"kind": "organization"}))
+    assert (await shown())["relayed_by"]["kind"] == "organization"
+    await ok(await client.patch(f"/v1/actors/{sdf}", json={"name": "Syrian Democratic Forces"}))
+    assert (await shown())["targets"][0]["actor"]["name"] == "Syrian Democratic Forces"
+    memberships = [{"organization_id": turkey, "role": "Adviser", "start_date": "2023-06-04"}]
+    await ok(await client.patch(f"/v1/actors/{akar}", json={"memberships": memberships}))
+    assert (await shown())["speaker"]["role"] is None  # not held on the claim's date
+    await ok(await client.patch(f"/v1/sources/{src}", json={"title": "Awtan Post"}))
+    assert (await shown())["appearances"][0]["source"]["title"] == "Awtan Post"
+
+    dispute = await ok(
+        await client.post(
+            "/v1/disputes",
+            json={
+                "title": "Did they leave?",
+                "question": "Did they leave the zone?",
+                "positions": [
+                    {"claim_id": made["id"], "stance": "affirms"},
+                    {"claim_id": other["id"], "stance": "denies"},
+                ],
+            },
+        )
+    )
+    d = f"/v1/disputes/{dispute['id']}"
+    assert (await shown())["disputes"] == [
+        {"id": dispute["id"], "title": "Did they leave?", "status": "open", "stance": "affirms"}
+    ]
+    await ok(await client.patch(d, json={"title": "Did the SDF leave?"}))
+    assert (await shown())["disputes"][0]["title"] == "Did the SDF leave?"
+    await ok(
+        await client.patch(d, json={"status": "dismissed", "dismissal": {"note": "Duplicate."}})
+    )
+    assert (await shown())["disputes"][0]["status"] == "dismissed"
+    await ok(await client.patch(f"{d}/positions/{made['id']}", json={"stance": "questions"}))
+    assert (await shown())["disputes"][0]["stance"] == "questions"
+    sides = (await client.get(d)).json()["sides"]
+    assert sides["questions"][0]["claim"] == await shown()  # the dispute embeds the same
+
+    review = await ok(
+        await client.post(
+            "/v1/reviews",
+            json={
+                "claim_id": made["id"],
+                "reviewer_id": turkey,
+                "rating": {"label": "Disputed", "value": 2, "best": 5, "worst": 1},
+                "lang": "en",
+            },
+        )
+    )
+    assert (await shown())["reviews"][0]["reviewer"]["name"] == "Türkiye"
+    await ok(await client.patch(f"/v1/actors/{turkey}", json={"name": "Turkey"}))
+    shows = await shown()
+    assert shows["reviews"][0]["reviewer"]["name"] == "Turkey"
+    assert shows["speaker"]["role"] is None
+    await ok(await client.patch(f"/v1/reviews/{review['id']}", json={"summary": "Unproven."}))
+    assert (await shown())["reviews"][0]["summary"] == "Unproven."
+    await ok(await client.delete(f"/v1/reviews/{review['id']}"))
+    assert (await shown())["reviews"] == []
+    await ok(await client.delete(d))
+    assert (await shown())["disputes"] == []
+    # reads send the stored document: altered behind the triggers' back, it is what GET sends
+    claim_id = UUID(made["id"])
+    await conn.execute(
+        """UPDATE claim_documents SET body = json_build_object('altered', true)
+           WHERE claim_id = $1""",
+        claim_id,
+    )
+    assert (await client.get(f"/v1/claims/{made['id']}")).content == b'{"altered":true}'
+    await conn.execute("SELECT claimdesk_claim_documents_refresh(ARRAY[$1::uuid])", claim_id)
+    assert (await client.get(f"/v1/claims/{made['id']}")).json() == shows | {
+        "reviews": [],
+        "disputes": [],
+    }

@@ -96,17 +96,27 @@ def claim_json(appearances: str = "claim_appearances", targets: str = "claim_tar
 
 CLAIM_JSON = claim_json()
 
+# The claim ``c``'s JSON as reads send it: the stored document, which triggers rebuild with
+# every write that changes what it shows (migration 0010), so a read costs one index probe
+# where building it took seven subqueries. ``claim_documents d`` is to be joined to ``c``
+# (LEFT JOIN ... ON d.claim_id = c.id); a claim without one, which the triggers do not leave,
+# would still be built.
+DOCUMENT = f"COALESCE(d.body, {CLAIM_JSON})"
+
 _decode = msgspec.json.Decoder(Claim).decode
 
 
-_GET = f"SELECT c.version, {CLAIM_JSON}::text FROM claims c WHERE c.id = $1"
-# The row locked and read in one round trip (the embedded rows are read, not locked), with
-# the version the statement's snapshot saw: when the lock had to wait for a writer, PostgreSQL
-# hands over that writer's row (read committed), but the rest of the statement, the lists in
-# the JSON among it, still reads the older snapshot. A mismatch means that happened.
+_GET = f"""
+SELECT c.version, {DOCUMENT}::text
+FROM claims c LEFT JOIN claim_documents d ON d.claim_id = c.id WHERE c.id = $1"""
+# The row locked and read in one round trip (the document is read, not locked), with the
+# version the statement's snapshot saw: when the lock had to wait for a writer, PostgreSQL
+# hands over that writer's row (read committed), but the rest of the statement, the document
+# among it, still reads the older snapshot. A mismatch means that happened.
 _GET_FOR_UPDATE = f"""
-SELECT c.version, {CLAIM_JSON}::text, (SELECT s.version FROM claims s WHERE s.id = c.id)
-FROM claims c WHERE c.id = $1 FOR UPDATE OF c"""
+SELECT c.version, {DOCUMENT}::text, (SELECT s.version FROM claims s WHERE s.id = c.id)
+FROM claims c LEFT JOIN claim_documents d ON d.claim_id = c.id
+WHERE c.id = $1 FOR UPDATE OF c"""
 
 
 async def get_json(
@@ -127,10 +137,10 @@ async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -
 
 
 # A claim matches a date range when the period it was stated in overlaps the range.
-# A page is read in two statements: this one finds its ids, _PAGE builds their JSON. Together
-# they cost PostgreSQL less than one: this one is planned for its values every time (a filter
-# left NULL is folded away, so the right index is chosen), which for the JSON's seven
-# subqueries took longer than running them for a page; _PAGE has one plan, made once.
+# A page is read in two statements: this one finds its ids, _PAGE reads their documents.
+# Together they cost PostgreSQL less than one: this one is planned for its values every time
+# (a filter left NULL is folded away, so the right index is chosen), which with the JSON's
+# subqueries in it took longer than reading a page; _PAGE has one plan, made once.
 _LIST = """
 SELECT c.id
 FROM claims c
@@ -150,8 +160,9 @@ ORDER BY c.id DESC
 LIMIT $12
 """
 _PAGE = f"""
-SELECT c.id, {CLAIM_JSON}::text
+SELECT c.id, {DOCUMENT}::text
 FROM unnest($1::uuid[]) AS page (id) JOIN claims c ON c.id = page.id
+LEFT JOIN claim_documents d ON d.claim_id = c.id
 """
 
 

@@ -33,12 +33,14 @@ _SIDE = """COALESCE((
                                           'added_at', {added_at}, 'claim', {claim})
                         ORDER BY c.stated_on NULLS LAST, c.id)
         FROM dispute_positions dp JOIN claims c ON c.id = dp.claim_id
+        LEFT JOIN claim_documents cd ON cd.claim_id = c.id
         WHERE dp.dispute_id = d.id AND dp.stance = '{stance}'), '[]')"""
 # Keys in the order of Dispute's fields and timestamps as msgspec writes them, as for a claim
 # (see claims.queries.claim_json): GET sends this text compacted, without decoding it.
 _ADDED_AT = rfc3339("dp.added_at")
+_CLAIM = f"COALESCE(cd.body, {CLAIM_JSON})"  # the stored document (see claims.queries.DOCUMENT)
 _SIDES = ", ".join(
-    f"'{s}', " + _SIDE.format(claim=CLAIM_JSON, stance=s, added_at=_ADDED_AT) for s in STANCES
+    f"'{s}', " + _SIDE.format(claim=_CLAIM, stance=s, added_at=_ADDED_AT) for s in STANCES
 )
 DISPUTE_JSON = f"""json_build_object(
     'id', d.id, 'version', d.version, 'created_at', {rfc3339("d.created_at")},
