@@ -341,7 +341,7 @@ async def delete(
 _CONTRADICTIONS = f"""
 SELECT json_build_object(
     'dispute', json_build_object('id', d.id, 'title', d.title, 'status', d.status),
-    'stance', theirs.stance, 'against', mine.stance, 'claim', {CLAIM_JSON})::text,
+    'stance', theirs.stance, 'against', mine.stance, 'claim', {_CLAIM})::text,
     d.id AS dispute_id, c.id AS claim_id
 FROM dispute_positions mine
 JOIN dispute_positions theirs ON theirs.dispute_id = mine.dispute_id
@@ -349,6 +349,7 @@ JOIN dispute_positions theirs ON theirs.dispute_id = mine.dispute_id
                              AND theirs.stance <> mine.stance
 JOIN disputes d ON d.id = mine.dispute_id
 JOIN claims c ON c.id = theirs.claim_id
+LEFT JOIN claim_documents cd ON cd.claim_id = c.id
 WHERE mine.claim_id = $1
   AND ($2::uuid IS NULL OR (d.id, c.id) < ($2, $3::uuid))
 ORDER BY d.id DESC, c.id DESC

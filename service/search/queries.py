@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from service.actors.queries import fuzzy_matches, prefix_tsquery, strong_matches
-from service.claims.queries import CLAIM_JSON
+from service.claims.queries import DOCUMENT
 from service.claims.schemas import Claim
 from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
@@ -184,7 +184,7 @@ pairs AS (
     FROM (SELECT lexeme, lag(lexeme) OVER (ORDER BY pos, lexeme) AS previous FROM words) AS w
     WHERE previous IS NOT NULL AND previous <> lexeme
 )
-SELECT {CLAIM_JSON}::text, c.score FROM (
+SELECT {DOCUMENT}::text, c.score FROM (
     SELECT c.*, (ts_rank_cd(c.search_vector, pairs.q)
                  + 0.1 * cardinality(ARRAY(SELECT unnest(c.topics)
                                            INTERSECT SELECT unnest(me.topics))))::float8 AS score
@@ -193,6 +193,7 @@ SELECT {CLAIM_JSON}::text, c.score FROM (
         WHERE c.search_vector @@ pairs.q AND c.speaker_id <> me.speaker_id
         LIMIT {SIMILAR_CANDIDATES}) AS c
 ) AS c
+LEFT JOIN claim_documents d ON d.claim_id = c.id
 WHERE ($2::float8 IS NULL OR (c.score, c.id) < ($2, $3::uuid))
 ORDER BY c.score DESC, c.id DESC
 LIMIT $4
