@@ -6,6 +6,7 @@ original characters, mapped back one character at a time.
 
 from __future__ import annotations
 
+import functools
 import html
 import unicodedata
 
@@ -14,7 +15,10 @@ from service.text.normalize import _FOLD, _MARKS, normalize
 ELLIPSIS = "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
+    """The character as normalised text writes it (once a character: a search marks some
+    twenty texts of hundreds of characters each, from an alphabet of a few dozen)."""
     if ch.isspace():
         return " "
     return _MARKS.sub("", unicodedata.normalize("NFKC", ch).lower()).translate(_FOLD)
