@@ -601,3 +601,37 @@ async def test_a_claim_shows_every_change_to_the_rows_it_embeds(client, conn, wo
         "reviews": [],
         "disputes": [],
     }
+
+
+@pytest.mark.parametrize("first", ["rename", "patch"])
+async def test_two_writers_of_one_claims_document_leave_both_changes(
+    client, world, database_url, first
+):
+    """Renaming a claim's speaker rebuilds the claim's document, and so does changing the
+    claim. When both run at once, whichever waits for the other builds the document after the
+    other committed, so it shows both changes (a rebuild locks the claim before reading)."""
+    akar, src = world["akar"]["id"], world["source"]["id"]
+    made = await helpers.claim(client, akar, src, text="قبل")
+    rename = ("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar))
+    patch = (
+        "UPDATE claims SET text = 'بعد', version = version + 1 WHERE id = $1",
+        UUID(made["id"]),
+    )
+    order = [rename, patch] if first == "rename" else [patch, rename]
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        ta, tb = a.transaction(), b.transaction()
+        await ta.start()
+        await a.execute(*order[0])
+        await tb.start()
+        second = asyncio.create_task(b.execute(*order[1]))
+        await asyncio.sleep(0.5)
+        assert not second.done()  # it waits for the first writer's lock on the claim
+        await ta.commit()
+        await second
+        await tb.commit()
+    finally:
+        await a.close()
+        await b.close()
+    shown = (await client.get(f"/v1/claims/{made['id']}")).json()
+    assert (shown["speaker"]["name"], shown["text"]) == ("Renamed", "بعد")

@@ -92,6 +92,12 @@ CREATE TABLE claim_documents (
 CREATE FUNCTION claimdesk_claim_documents_refresh(ids uuid[]) RETURNS void
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $fn$
 BEGIN
+    -- The claims are locked first, in id order, and their JSON built by the next statement,
+    -- which reads a snapshot taken once the locks are held: a concurrent writer of one of
+    -- them (a PATCH, another rebuild) has committed by then and is seen. Built from an
+    -- earlier snapshot, the JSON of the writer that waited would overwrite the other's
+    -- change with what it did not see.
+    PERFORM FROM claims WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
     INSERT INTO claim_documents AS d (claim_id, body)
     SELECT c.id,
 {CLAIM_JSON}
