@@ -635,3 +635,84 @@ async def test_two_writers_of_one_claims_document_leave_both_changes(
         await b.close()
     shown = (await client.get(f"/v1/claims/{made['id']}")).json()
     assert (shown["speaker"]["name"], shown["text"]) == ("Renamed", "بعد")
+
+
+@pytest.mark.parametrize("first", ["change", "reference"])
+@pytest.mark.parametrize("what", ["speaker", "organization", "dispute", "source"])
+async def test_a_row_that_comes_to_name_a_changed_row_meanwhile_shows_the_change(
+    client, world, database_url, what, first
+):
+    """A rename rebuilds the documents of the claims it finds; a claim (or a position, an
+    appearance) made at the same time in another transaction is not among them, and its own
+    document is built from what that transaction saw. The changed row is locked against new
+    references first, so one of the two waits for the other and builds after it committed.
+    (The database's check after the test finds any stale document.)"""
+    akar, russia, turkey = (world[k]["id"] for k in ("akar", "russia", "turkey"))
+    other_source = await helpers.source(client, title="SANA", url="https://sana.sy/?p=1")
+    held = await helpers.claim(client, russia, other_source["id"], text="غادروا")
+    said = await helpers.claim(client, akar, world["source"]["id"], text="لم يغادروا")
+    spare = await helpers.claim(client, russia, other_source["id"], text="ربما")
+    dispute = await helpers.create(
+        client,
+        "disputes",
+        {
+            "title": "Did they leave?",
+            "question": "Did they leave the zone?",
+            "positions": [
+                {"claim_id": said["id"], "stance": "affirms"},
+                {"claim_id": held["id"], "stance": "denies"},
+            ],
+        },
+    )
+    new_claim = (
+        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind, stated_on,
+                               stated_on_precision)
+           VALUES ($1, $2, 'جديد', 'ar', false, 'denial', '2019-11-24', 'day')""",
+        db.new_id(),
+        UUID(akar),
+    )
+    cases = {
+        "speaker": (("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar)), new_claim),
+        # the claim's speaker role names the organization
+        "organization": (
+            ("UPDATE actors SET name = 'Türkiye' WHERE id = $1", UUID(turkey)),
+            new_claim,
+        ),
+        "dispute": (
+            ("UPDATE disputes SET title = 'Renamed' WHERE id = $1", UUID(dispute["id"])),
+            (
+                """INSERT INTO dispute_positions (dispute_id, claim_id, stance)
+                   VALUES ($1, $2, 'questions')""",
+                UUID(dispute["id"]),
+                UUID(spare["id"]),
+            ),
+        ),
+        "source": (
+            ("UPDATE sources SET title = 'Renamed' WHERE id = $1", UUID(world["source"]["id"])),
+            (
+                """INSERT INTO claim_appearances (claim_id, position, source_id)
+                   VALUES ($1, 1, $2)""",
+                UUID(held["id"]),
+                UUID(world["source"]["id"]),
+            ),
+        ),
+    }
+    change, reference = cases[what]
+    order = [change, reference] if first == "change" else [reference, change]
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        await db._init_connection(a)
+        await db._init_connection(b)
+        ta, tb = a.transaction(), b.transaction()
+        await ta.start()
+        await a.execute(*order[0])
+        await tb.start()
+        second = asyncio.create_task(b.execute(*order[1]))
+        await asyncio.sleep(0.5)
+        assert not second.done()  # it waits for the first
+        await ta.commit()
+        await second
+        await tb.commit()
+    finally:
+        await a.close()
+        await b.close()

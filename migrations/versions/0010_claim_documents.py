@@ -144,6 +144,7 @@ FOR EACH ROW EXECUTE FUNCTION claimdesk_claim_documents_of_row()""",
 CREATE FUNCTION claimdesk_claim_documents_of_dispute() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
+    PERFORM FROM disputes WHERE id = NEW.id FOR UPDATE;  -- see claimdesk_claim_documents_of_actor
     PERFORM claimdesk_claim_documents_refresh(
         ARRAY(SELECT claim_id FROM dispute_positions WHERE dispute_id = NEW.id));
     RETURN NULL;
@@ -159,6 +160,14 @@ EXECUTE FUNCTION claimdesk_claim_documents_of_dispute()""",
 CREATE FUNCTION claimdesk_claim_documents_of_actor() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
+    -- Rows that come to name this actor meanwhile (a new claim by it, or by a member of it)
+    -- would be built from a snapshot without the change, and are not among the claims found
+    -- below: the actor, and its members, are locked against new references first (FOR UPDATE
+    -- waits for, and then blocks, the key-share locks of foreign-key checks), so the claims
+    -- are found, and built, once those writers have committed.
+    PERFORM FROM actors
+    WHERE id = NEW.id OR id IN (SELECT actor_id FROM actor_memberships WHERE organization_id = NEW.id)
+    ORDER BY id FOR UPDATE;
     PERFORM claimdesk_claim_documents_refresh(ARRAY(
         SELECT id FROM claims WHERE speaker_id = NEW.id
         UNION SELECT id FROM claims WHERE relayed_by_id = NEW.id
@@ -180,12 +189,17 @@ CREATE FUNCTION claimdesk_claim_documents_of_memberships() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
     IF TG_OP = 'INSERT' THEN
+        PERFORM FROM actors WHERE id IN (SELECT actor_id FROM new_rows) ORDER BY id FOR UPDATE;
         PERFORM claimdesk_claim_documents_refresh(ARRAY(
             SELECT c.id FROM claims c WHERE c.speaker_id IN (SELECT actor_id FROM new_rows)));
     ELSIF TG_OP = 'DELETE' THEN
+        PERFORM FROM actors WHERE id IN (SELECT actor_id FROM old_rows) ORDER BY id FOR UPDATE;
         PERFORM claimdesk_claim_documents_refresh(ARRAY(
             SELECT c.id FROM claims c WHERE c.speaker_id IN (SELECT actor_id FROM old_rows)));
     ELSE
+        PERFORM FROM actors
+        WHERE id IN (SELECT actor_id FROM old_rows UNION SELECT actor_id FROM new_rows)
+        ORDER BY id FOR UPDATE;
         PERFORM claimdesk_claim_documents_refresh(ARRAY(
             SELECT c.id FROM claims c WHERE c.speaker_id IN (
                 SELECT actor_id FROM old_rows UNION SELECT actor_id FROM new_rows)));
@@ -210,6 +224,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION claimdesk_claim_documents_of_memberships()""
 CREATE FUNCTION claimdesk_claim_documents_of_source() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
+    PERFORM FROM sources WHERE id = NEW.id FOR UPDATE;  -- see claimdesk_claim_documents_of_actor
     PERFORM claimdesk_claim_documents_refresh(
         ARRAY(SELECT claim_id FROM claim_appearances WHERE source_id = NEW.id));
     RETURN NULL;
