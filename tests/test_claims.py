@@ -716,3 +716,148 @@ async def test_a_row_that_comes_to_name_a_changed_row_meanwhile_shows_the_change
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_locked_read_that_waited_for_a_rebuild_sees_the_new_document(
+    client, world, database_url
+):
+    """A rename rebuilds its claims' documents without changing their versions; a PATCH that
+    waited for it to commit compares If-Match with, and answers, the rebuilt document."""
+    akar, src = world["akar"]["id"], world["source"]["id"]
+    made = await helpers.claim(client, akar, src)
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        await db._init_connection(b)
+        ta, tb = a.transaction(), b.transaction()
+        await ta.start()
+        await a.execute("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar))
+        await tb.start()
+        read = asyncio.create_task(queries.get_json(b, UUID(made["id"]), lock=True))
+        await asyncio.sleep(0.5)
+        assert not read.done()  # the rebuild holds the claim
+        await ta.commit()
+        _, text = await read
+        await tb.commit()
+    finally:
+        await a.close()
+        await b.close()
+    assert msgspec.json.decode(text)["speaker"]["name"] == "Renamed"
+
+
+async def test_a_claim_patch_naming_an_actor_being_renamed_does_not_deadlock(
+    client, world, database_url
+):
+    """A PATCH that names an actor key-share locks it before it locks the claim: a rename of
+    that actor (which locks the actor, then rebuilds its claims, this one among them) and the
+    PATCH then wait for each other in one order, and both get through."""
+    akar, sdf, src = world["akar"]["id"], world["sdf"]["id"], world["source"]["id"]
+    turkey = world["turkey"]["id"]
+    made = await helpers.claim(client, akar, src, targets=[{"actor_id": sdf, "role": "accused"}])
+    claim_locked, go_on = asyncio.Event(), asyncio.Event()
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+
+    class PausesOnceTheClaimIsLocked:
+        """The PATCH's connection: it stops after its locked read until told to go on."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(b, name)
+
+        async def fetchrow(self, sql: str, *args: object) -> asyncpg.Record:
+            row = await b.fetchrow(sql, *args)
+            if sql is queries._GET_FOR_UPDATE:
+                claim_locked.set()
+                await go_on.wait()
+            return row
+
+    from service.actors import queries as actors
+    from service.actors.schemas import ActorUpdate
+
+    who = Who(changed_by="tests")
+    try:
+        await db._init_connection(a)
+        await db._init_connection(b)
+        ta, tb = a.transaction(), b.transaction()
+        await tb.start()
+        patch = asyncio.create_task(
+            queries.update_json(
+                PausesOnceTheClaimIsLocked(),  # type: ignore[arg-type]
+                who,
+                UUID(made["id"]),
+                msgspec.convert(
+                    {
+                        "targets": [
+                            {"actor_id": sdf, "role": "accused"},
+                            {"actor_id": turkey, "role": "accused"},
+                        ]
+                    },
+                    ClaimUpdate,
+                ),
+            )
+        )
+        await asyncio.wait_for(claim_locked.wait(), 5)
+        await ta.start()
+        rename = asyncio.create_task(actors.update(a, who, UUID(sdf), ActorUpdate(name="Renamed")))
+        await asyncio.sleep(0.5)  # the rename waits for the PATCH's lock on the actor
+        go_on.set()
+        await asyncio.wait_for(patch, 10)
+        await tb.commit()
+        await asyncio.wait_for(rename, 10)
+        await ta.commit()
+    finally:
+        await a.close()
+        await b.close()
+    shown = (await client.get(f"/v1/claims/{made['id']}")).json()
+    assert shown["targets"][0]["actor"]["name"] == "Renamed"
+
+
+async def test_a_members_patch_and_its_organizations_rename_do_not_deadlock(
+    client, world, database_url
+):
+    """Renaming an organization locks it, then its members, to rebuild their claims; a PATCH
+    of a member's memberships key-share locks the organizations it names before the member,
+    so the two wait for each other in one order."""
+    akar, turkey = UUID(world["akar"]["id"]), UUID(world["turkey"]["id"])
+    await helpers.claim(client, str(akar), world["source"]["id"], stated_on="2019-11-24")
+    actor_locked, go_on = asyncio.Event(), asyncio.Event()
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    from service.actors import queries as actors
+    from service.actors.schemas import ActorUpdate
+
+    class PausesOnceTheActorIsLocked:
+        def __getattr__(self, name: str) -> object:
+            return getattr(b, name)
+
+        async def execute(self, sql: str, *args: object) -> str:
+            done: str = await b.execute(sql, *args)
+            if "FOR UPDATE" in sql and args == (akar,):
+                actor_locked.set()
+                await go_on.wait()
+            return done
+
+    who = Who(changed_by="tests")
+    memberships = [{"organization_id": str(turkey), "role": "Minister of National Defence"}]
+    try:
+        await db._init_connection(a)
+        await db._init_connection(b)
+        ta, tb = a.transaction(), b.transaction()
+        await tb.start()
+        patch = asyncio.create_task(
+            actors.update(
+                PausesOnceTheActorIsLocked(),  # type: ignore[arg-type]
+                who,
+                akar,
+                msgspec.convert({"memberships": memberships}, ActorUpdate),
+            )
+        )
+        await asyncio.wait_for(actor_locked.wait(), 5)
+        await ta.start()
+        rename = asyncio.create_task(actors.update(a, who, turkey, ActorUpdate(name="Türkiye")))
+        await asyncio.sleep(0.5)  # the rename waits for the PATCH's lock on the organization
+        go_on.set()
+        await asyncio.wait_for(patch, 10)
+        await tb.commit()
+        await asyncio.wait_for(rename, 10)
+        await ta.commit()
+    finally:
+        await a.close()
+        await b.close()

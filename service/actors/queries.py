@@ -327,15 +327,23 @@ async def update(
     *,
     precondition: etag.Condition | None = None,
 ) -> Actor:
+    changes = sent(data)
+    invalid = None
+    if "memberships" in changes:
+        # The organizations are key-share locked before the actor is: renaming an organization
+        # locks it, then its members (migration 0010), so the other order could deadlock.
+        try:
+            await _check_memberships(conn, actor_id, changes["memberships"])
+        except Invalid as e:
+            invalid = e  # after a 404 or 412, as before
     current = await get(conn, actor_id, lock=True)
     etag.require(precondition, current)
-    if unchanged(current, sent(data)):
+    if invalid:
+        raise invalid
+    if unchanged(current, changes):
         return current
-    changes = sent(data)
     if "names" in changes:
         _check_names(changes["names"])
-    if "memberships" in changes:
-        await _check_memberships(conn, actor_id, changes["memberships"])
     if "wikidata_id" in changes:
         await _check_wikidata(conn, changes["wikidata_id"], actor_id)
     merged = msgspec.structs.replace(

@@ -109,14 +109,17 @@ _decode = msgspec.json.Decoder(Claim).decode
 _GET = f"""
 SELECT c.version, {DOCUMENT}::text
 FROM claims c LEFT JOIN claim_documents d ON d.claim_id = c.id WHERE c.id = $1"""
-# The row locked and read in one round trip (the document is read, not locked), with the
-# version the statement's snapshot saw: when the lock had to wait for a writer, PostgreSQL
-# hands over that writer's row (read committed), but the rest of the statement, the document
-# among it, still reads the older snapshot. A mismatch means that happened.
-_GET_FOR_UPDATE = f"""
-SELECT c.version, {DOCUMENT}::text, (SELECT s.version FROM claims s WHERE s.id = c.id)
-FROM claims c LEFT JOIN claim_documents d ON d.claim_id = c.id
-WHERE c.id = $1 FOR UPDATE OF c"""
+# The row and its document locked and read in one round trip, with the version the
+# statement's snapshot saw. When the lock had to wait for a writer, PostgreSQL hands over the
+# newest row and document (read committed: a rebuild may have changed the document alone),
+# but the rest of the statement still reads the older snapshot; a mismatch of versions means
+# that happened. A claim without a document (which the triggers do not leave) is locked and
+# built instead.
+_GET_FOR_UPDATE = """
+SELECT c.version, d.body::text, (SELECT s.version FROM claims s WHERE s.id = c.id)
+FROM claims c JOIN claim_documents d ON d.claim_id = c.id
+WHERE c.id = $1 FOR UPDATE OF c, d"""
+_LOCK = "SELECT version FROM claims WHERE id = $1 FOR UPDATE"
 
 
 async def get_json(
@@ -125,8 +128,9 @@ async def get_json(
     """The claim's version and its JSON as PostgreSQL wrote it; with ``lock``, the row locked
     until the transaction ends and the JSON read after any writer it waited for."""
     row = await conn.fetchrow(_GET_FOR_UPDATE if lock else _GET, claim_id)
-    if row is not None and lock and row[2] != row[0]:
-        row = await conn.fetchrow(_GET, claim_id)  # read again, now that the lock is held
+    if lock and (row is None or row[2] != row[0]):
+        # read again, now that the lock is held (taken here when there was no document)
+        row = await conn.fetchrow(_GET, claim_id) if await conn.fetchval(_LOCK, claim_id) else None
     if row is None:
         raise NotFound("claim", claim_id)
     return row[0], row[1]
@@ -402,6 +406,16 @@ async def create_json(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> 
     return claim_id, row[0], row[1]
 
 
+async def _dangling(conn: asyncpg.Connection, changes: dict[str, Any]) -> Invalid | None:
+    """The 422 for the ids ``changes`` names that are not there, or None (the rest are now
+    key-share locked)."""
+    try:
+        await _check_references(conn, changes, set(changes))
+    except Invalid as e:
+        return e
+    return None
+
+
 async def _locked(
     conn: asyncpg.Connection, claim_id: UUID, precondition: etag.Condition | None
 ) -> tuple[int, str, Claim]:
@@ -431,8 +445,15 @@ async def update_json(
     *,
     precondition: etag.Condition | None = None,
 ) -> Written:
-    version, text, current = await _locked(conn, claim_id, precondition)
     changes = sent(data)
+    # The rows it will name are key-share locked before the claim is: a rename of one of them
+    # locks it, then rebuilds its claims (migration 0010), so locking in the other order
+    # could deadlock with it.
+    # A 404 or 412 still comes before a 422 for a dangling id.
+    dangling = await _dangling(conn, changes)
+    version, text, current = await _locked(conn, claim_id, precondition)
+    if dangling:
+        raise dangling
     if unchanged(current, changes):
         return claim_id, version, text
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
@@ -441,7 +462,6 @@ async def update_json(
         changes["stated_on_precision"] = None
     c.update(changes)
     parameters = _parameters(claim_id, c)
-    await _check_references(conn, c, set(changes))
     if "appearances" in changes:
         await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
         await conn.execute(_REPLACE_APPEARANCES, claim_id, *parameters[11:13])
