@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +15,8 @@ import msgspec
 import pytest
 
 from service import db, etag, pagination
+from service.actors import queries as actors
+from service.actors.schemas import ActorUpdate
 from service.claims import queries
 from service.claims.queries import rfc3339
 from service.claims.schemas import Claim, ClaimFilters, ClaimUpdate
@@ -603,6 +607,86 @@ async def test_a_claim_shows_every_change_to_the_rows_it_embeds(client, conn, wo
     }
 
 
+Run = Callable[[asyncpg.Connection], Awaitable[Any]]
+
+
+def sql(statement: str, *args: object) -> Run:
+    return lambda conn: conn.execute(statement, *args)
+
+
+async def race(database_url: str, first: Run, second: Run) -> Any:
+    """``first`` in a transaction; while it is open, ``second`` in another, which must wait
+    for it; then ``first`` commits, and ``second`` finishes and commits. ``second``'s result."""
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        await db._init_connection(a)
+        await db._init_connection(b)
+        ta, tb = a.transaction(), b.transaction()
+        await ta.start()
+        await first(a)
+        await tb.start()
+        waiting = asyncio.create_task(second(b))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # it waits for the first transaction's locks
+        await ta.commit()
+        result = await asyncio.wait_for(waiting, 10)
+        await tb.commit()
+        return result
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def race_paused(
+    database_url: str,
+    pause_after: Callable[[str, tuple[object, ...]], bool],
+    first: Run,
+    second: Run,
+) -> None:
+    """``first`` runs in a transaction until its connection has run a statement for which
+    ``pause_after(sql, args)`` holds; then ``second`` starts in another transaction (and must
+    wait for the first); then both go on, ``first`` committing first. Neither may deadlock."""
+    paused, go_on = asyncio.Event(), asyncio.Event()
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+
+    class Pausing:
+        """``first``'s connection, stopping after the statement ``pause_after`` picks."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(a, name)
+
+        async def _ran(self, sql: str, args: tuple[object, ...], result: Any) -> Any:
+            if not paused.is_set() and pause_after(sql, args):
+                paused.set()
+                await go_on.wait()
+            return result
+
+        async def execute(self, sql: str, *args: object) -> Any:
+            return await self._ran(sql, args, await a.execute(sql, *args))
+
+        async def fetchrow(self, sql: str, *args: object) -> Any:
+            return await self._ran(sql, args, await a.fetchrow(sql, *args))
+
+    try:
+        await db._init_connection(a)
+        await db._init_connection(b)
+        ta, tb = a.transaction(), b.transaction()
+        await ta.start()
+        running = asyncio.create_task(first(Pausing()))  # type: ignore[arg-type]
+        await asyncio.wait_for(paused.wait(), 5)
+        await tb.start()
+        waiting = asyncio.create_task(second(b))
+        await asyncio.sleep(0.5)
+        go_on.set()
+        await asyncio.wait_for(running, 10)
+        await ta.commit()
+        await asyncio.wait_for(waiting, 10)
+        await tb.commit()
+    finally:
+        await a.close()
+        await b.close()
+
+
 @pytest.mark.parametrize("first", ["rename", "patch"])
 async def test_two_writers_of_one_claims_document_leave_both_changes(
     client, world, database_url, first
@@ -612,27 +696,11 @@ async def test_two_writers_of_one_claims_document_leave_both_changes(
     other committed, so it shows both changes (a rebuild locks the claim before reading)."""
     akar, src = world["akar"]["id"], world["source"]["id"]
     made = await helpers.claim(client, akar, src, text="قبل")
-    rename = ("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar))
-    patch = (
-        "UPDATE claims SET text = 'بعد', version = version + 1 WHERE id = $1",
-        UUID(made["id"]),
+    rename = sql("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar))
+    patch = sql(
+        "UPDATE claims SET text = 'بعد', version = version + 1 WHERE id = $1", UUID(made["id"])
     )
-    order = [rename, patch] if first == "rename" else [patch, rename]
-    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
-    try:
-        ta, tb = a.transaction(), b.transaction()
-        await ta.start()
-        await a.execute(*order[0])
-        await tb.start()
-        second = asyncio.create_task(b.execute(*order[1]))
-        await asyncio.sleep(0.5)
-        assert not second.done()  # it waits for the first writer's lock on the claim
-        await ta.commit()
-        await second
-        await tb.commit()
-    finally:
-        await a.close()
-        await b.close()
+    await race(database_url, *((rename, patch) if first == "rename" else (patch, rename)))
     shown = (await client.get(f"/v1/claims/{made['id']}")).json()
     assert (shown["speaker"]["name"], shown["text"]) == ("Renamed", "بعد")
 
@@ -664,23 +732,23 @@ async def test_a_row_that_comes_to_name_a_changed_row_meanwhile_shows_the_change
             ],
         },
     )
-    new_claim = (
+    new_claim = sql(
         """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind, stated_on,
                                stated_on_precision)
            VALUES ($1, $2, 'جديد', 'ar', false, 'denial', '2019-11-24', 'day')""",
         db.new_id(),
         UUID(akar),
     )
-    cases = {
-        "speaker": (("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar)), new_claim),
+    change, reference = {
+        "speaker": (sql("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar)), new_claim),
         # the claim's speaker role names the organization
         "organization": (
-            ("UPDATE actors SET name = 'Türkiye' WHERE id = $1", UUID(turkey)),
+            sql("UPDATE actors SET name = 'Türkiye' WHERE id = $1", UUID(turkey)),
             new_claim,
         ),
         "dispute": (
-            ("UPDATE disputes SET title = 'Renamed' WHERE id = $1", UUID(dispute["id"])),
-            (
+            sql("UPDATE disputes SET title = 'Renamed' WHERE id = $1", UUID(dispute["id"])),
+            sql(
                 """INSERT INTO dispute_positions (dispute_id, claim_id, stance)
                    VALUES ($1, $2, 'questions')""",
                 UUID(dispute["id"]),
@@ -688,34 +756,15 @@ async def test_a_row_that_comes_to_name_a_changed_row_meanwhile_shows_the_change
             ),
         ),
         "source": (
-            ("UPDATE sources SET title = 'Renamed' WHERE id = $1", UUID(world["source"]["id"])),
-            (
-                """INSERT INTO claim_appearances (claim_id, position, source_id)
-                   VALUES ($1, 1, $2)""",
+            sql("UPDATE sources SET title = 'Renamed' WHERE id = $1", UUID(world["source"]["id"])),
+            sql(
+                "INSERT INTO claim_appearances (claim_id, position, source_id) VALUES ($1, 1, $2)",
                 UUID(held["id"]),
                 UUID(world["source"]["id"]),
             ),
         ),
-    }
-    change, reference = cases[what]
-    order = [change, reference] if first == "change" else [reference, change]
-    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
-    try:
-        await db._init_connection(a)
-        await db._init_connection(b)
-        ta, tb = a.transaction(), b.transaction()
-        await ta.start()
-        await a.execute(*order[0])
-        await tb.start()
-        second = asyncio.create_task(b.execute(*order[1]))
-        await asyncio.sleep(0.5)
-        assert not second.done()  # it waits for the first
-        await ta.commit()
-        await second
-        await tb.commit()
-    finally:
-        await a.close()
-        await b.close()
+    }[what]
+    await race(database_url, *((change, reference) if first == "change" else (reference, change)))
 
 
 async def test_a_locked_read_that_waited_for_a_rebuild_sees_the_new_document(
@@ -725,22 +774,11 @@ async def test_a_locked_read_that_waited_for_a_rebuild_sees_the_new_document(
     waited for it to commit compares If-Match with, and answers, the rebuilt document."""
     akar, src = world["akar"]["id"], world["source"]["id"]
     made = await helpers.claim(client, akar, src)
-    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
-    try:
-        await db._init_connection(b)
-        ta, tb = a.transaction(), b.transaction()
-        await ta.start()
-        await a.execute("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar))
-        await tb.start()
-        read = asyncio.create_task(queries.get_json(b, UUID(made["id"]), lock=True))
-        await asyncio.sleep(0.5)
-        assert not read.done()  # the rebuild holds the claim
-        await ta.commit()
-        _, text = await read
-        await tb.commit()
-    finally:
-        await a.close()
-        await b.close()
+    _, text = await race(
+        database_url,
+        sql("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar)),
+        lambda conn: queries.get_json(conn, UUID(made["id"]), lock=True),
+    )
     assert msgspec.json.decode(text)["speaker"]["name"] == "Renamed"
 
 
@@ -753,61 +791,18 @@ async def test_a_claim_patch_naming_an_actor_being_renamed_does_not_deadlock(
     akar, sdf, src = world["akar"]["id"], world["sdf"]["id"], world["source"]["id"]
     turkey = world["turkey"]["id"]
     made = await helpers.claim(client, akar, src, targets=[{"actor_id": sdf, "role": "accused"}])
-    claim_locked, go_on = asyncio.Event(), asyncio.Event()
-    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
-
-    class PausesOnceTheClaimIsLocked:
-        """The PATCH's connection: it stops after its locked read until told to go on."""
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(b, name)
-
-        async def fetchrow(self, sql: str, *args: object) -> asyncpg.Record:
-            row = await b.fetchrow(sql, *args)
-            if sql is queries._GET_FOR_UPDATE:
-                claim_locked.set()
-                await go_on.wait()
-            return row
-
-    from service.actors import queries as actors
-    from service.actors.schemas import ActorUpdate
-
+    targets = [{"actor_id": sdf, "role": "accused"}, {"actor_id": turkey, "role": "accused"}]
     who = Who(changed_by="tests")
-    try:
-        await db._init_connection(a)
-        await db._init_connection(b)
-        ta, tb = a.transaction(), b.transaction()
-        await tb.start()
-        patch = asyncio.create_task(
-            queries.update_json(
-                PausesOnceTheClaimIsLocked(),  # type: ignore[arg-type]
-                who,
-                UUID(made["id"]),
-                msgspec.convert(
-                    {
-                        "targets": [
-                            {"actor_id": sdf, "role": "accused"},
-                            {"actor_id": turkey, "role": "accused"},
-                        ]
-                    },
-                    ClaimUpdate,
-                ),
-            )
-        )
-        await asyncio.wait_for(claim_locked.wait(), 5)
-        await ta.start()
-        rename = asyncio.create_task(actors.update(a, who, UUID(sdf), ActorUpdate(name="Renamed")))
-        await asyncio.sleep(0.5)  # the rename waits for the PATCH's lock on the actor
-        go_on.set()
-        await asyncio.wait_for(patch, 10)
-        await tb.commit()
-        await asyncio.wait_for(rename, 10)
-        await ta.commit()
-    finally:
-        await a.close()
-        await b.close()
+    await race_paused(
+        database_url,
+        lambda statement, _: statement is queries._GET_FOR_UPDATE,  # the claim is locked
+        lambda conn: queries.update_json(
+            conn, who, UUID(made["id"]), msgspec.convert({"targets": targets}, ClaimUpdate)
+        ),
+        lambda conn: actors.update(conn, who, UUID(sdf), ActorUpdate(name="Renamed")),
+    )
     shown = (await client.get(f"/v1/claims/{made['id']}")).json()
-    assert shown["targets"][0]["actor"]["name"] == "Renamed"
+    assert [t["actor"]["name"] for t in shown["targets"]] == ["Renamed", "Turkey"]
 
 
 async def test_a_members_patch_and_its_organizations_rename_do_not_deadlock(
@@ -818,46 +813,13 @@ async def test_a_members_patch_and_its_organizations_rename_do_not_deadlock(
     so the two wait for each other in one order."""
     akar, turkey = UUID(world["akar"]["id"]), UUID(world["turkey"]["id"])
     await helpers.claim(client, str(akar), world["source"]["id"], stated_on="2019-11-24")
-    actor_locked, go_on = asyncio.Event(), asyncio.Event()
-    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
-    from service.actors import queries as actors
-    from service.actors.schemas import ActorUpdate
-
-    class PausesOnceTheActorIsLocked:
-        def __getattr__(self, name: str) -> object:
-            return getattr(b, name)
-
-        async def execute(self, sql: str, *args: object) -> str:
-            done: str = await b.execute(sql, *args)
-            if "FOR UPDATE" in sql and args == (akar,):
-                actor_locked.set()
-                await go_on.wait()
-            return done
-
-    who = Who(changed_by="tests")
     memberships = [{"organization_id": str(turkey), "role": "Minister of National Defence"}]
-    try:
-        await db._init_connection(a)
-        await db._init_connection(b)
-        ta, tb = a.transaction(), b.transaction()
-        await tb.start()
-        patch = asyncio.create_task(
-            actors.update(
-                PausesOnceTheActorIsLocked(),  # type: ignore[arg-type]
-                who,
-                akar,
-                msgspec.convert({"memberships": memberships}, ActorUpdate),
-            )
-        )
-        await asyncio.wait_for(actor_locked.wait(), 5)
-        await ta.start()
-        rename = asyncio.create_task(actors.update(a, who, turkey, ActorUpdate(name="Türkiye")))
-        await asyncio.sleep(0.5)  # the rename waits for the PATCH's lock on the organization
-        go_on.set()
-        await asyncio.wait_for(patch, 10)
-        await tb.commit()
-        await asyncio.wait_for(rename, 10)
-        await ta.commit()
-    finally:
-        await a.close()
-        await b.close()
+    who = Who(changed_by="tests")
+    await race_paused(
+        database_url,
+        lambda statement, args: "FOR UPDATE" in statement and args == (akar,),  # the member
+        lambda conn: actors.update(
+            conn, who, akar, msgspec.convert({"memberships": memberships}, ActorUpdate)
+        ),
+        lambda conn: actors.update(conn, who, turkey, ActorUpdate(name="Türkiye")),
+    )
