@@ -10,6 +10,7 @@ internals in the body).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from typing import Any, Literal
 from uuid import UUID
 
@@ -225,6 +226,16 @@ class Invalid(DomainError):
 
 def invalid(field: str, message: str, location: Location = "body") -> Invalid:
     return Invalid([FieldError(field=field, message=message, location=location)])
+
+
+async def held_back(check: Awaitable[None]) -> Invalid | None:
+    """Run ``check`` and hand back the 422 it raises instead of raising it: for a check that
+    must run early (for the locks it takes) while its 422 comes after a 404 or 412."""
+    try:
+        await check
+    except Invalid as e:
+        return e
+    return None
 
 
 def problem(

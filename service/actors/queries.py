@@ -12,7 +12,15 @@ import msgspec
 from service import etag, history, references
 from service.actors.schemas import Actor, ActorCreate, ActorFilters, ActorUpdate, MembershipInput
 from service.db import new_id
-from service.errors import AlreadyMerged, Duplicate, FieldError, Invalid, Merged, NotFound
+from service.errors import (
+    AlreadyMerged,
+    Duplicate,
+    FieldError,
+    Invalid,
+    Merged,
+    NotFound,
+    held_back,
+)
 from service.history import Who
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
@@ -332,10 +340,7 @@ async def update(
     if "memberships" in changes:
         # The organizations are key-share locked before the actor is: renaming an organization
         # locks it, then its members (migration 0010), so the other order could deadlock.
-        try:
-            await _check_memberships(conn, actor_id, changes["memberships"])
-        except Invalid as e:
-            invalid = e  # after a 404 or 412, as before
+        invalid = await held_back(_check_memberships(conn, actor_id, changes["memberships"]))
     current = await get(conn, actor_id, lock=True)
     etag.require(precondition, current)
     if invalid:

@@ -13,7 +13,7 @@ import msgspec
 from service import etag, history, references
 from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id
-from service.errors import FieldError, Invalid, NotFound
+from service.errors import FieldError, Invalid, NotFound, held_back
 from service.history import Who
 from service.pagination import compact_json
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
@@ -96,12 +96,17 @@ def claim_json(appearances: str = "claim_appearances", targets: str = "claim_tar
 
 CLAIM_JSON = claim_json()
 
-# The claim ``c``'s JSON as reads send it: the stored document, which triggers rebuild with
-# every write that changes what it shows (migration 0010), so a read costs one index probe
-# where building it took seven subqueries. ``claim_documents d`` is to be joined to ``c``
-# (LEFT JOIN ... ON d.claim_id = c.id); a claim without one, which the triggers do not leave,
-# would still be built.
-DOCUMENT = f"COALESCE(d.body, {CLAIM_JSON})"
+
+def document(alias: str = "d") -> str:
+    """The claim ``c``'s JSON as reads send it: the stored document, which triggers rebuild
+    with every write that changes what it shows (migration 0010), so a read costs one index
+    probe where building it took seven subqueries. ``claim_documents <alias>`` is to be joined
+    to ``c`` (LEFT JOIN ... ON <alias>.claim_id = c.id); a claim without one, which the
+    triggers do not leave, would still be built."""
+    return f"COALESCE({alias}.body, {CLAIM_JSON})"
+
+
+DOCUMENT = document()
 
 _decode = msgspec.json.Decoder(Claim).decode
 
@@ -406,16 +411,6 @@ async def create_json(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> 
     return claim_id, row[0], row[1]
 
 
-async def _dangling(conn: asyncpg.Connection, changes: dict[str, Any]) -> Invalid | None:
-    """The 422 for the ids ``changes`` names that are not there, or None (the rest are now
-    key-share locked)."""
-    try:
-        await _check_references(conn, changes, set(changes))
-    except Invalid as e:
-        return e
-    return None
-
-
 async def _locked(
     conn: asyncpg.Connection, claim_id: UUID, precondition: etag.Condition | None
 ) -> tuple[int, str, Claim]:
@@ -450,7 +445,7 @@ async def update_json(
     # locks it, then rebuilds its claims (migration 0010), so locking in the other order
     # could deadlock with it.
     # A 404 or 412 still comes before a 422 for a dangling id.
-    dangling = await _dangling(conn, changes)
+    dangling = await held_back(_check_references(conn, changes, set(changes)))
     version, text, current = await _locked(conn, claim_id, precondition)
     if dangling:
         raise dangling

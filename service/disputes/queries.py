@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from service import etag, history, references
-from service.claims.queries import CLAIM_JSON, rfc3339
+from service.claims.queries import document, rfc3339
 from service.db import new_id
 from service.disputes.schemas import (
     Contradiction,
@@ -38,7 +38,7 @@ _SIDE = """COALESCE((
 # Keys in the order of Dispute's fields and timestamps as msgspec writes them, as for a claim
 # (see claims.queries.claim_json): GET sends this text compacted, without decoding it.
 _ADDED_AT = rfc3339("dp.added_at")
-_CLAIM = f"COALESCE(cd.body, {CLAIM_JSON})"  # the stored document (see claims.queries.DOCUMENT)
+_CLAIM = document("cd")  # the claim's stored document
 _SIDES = ", ".join(
     f"'{s}', " + _SIDE.format(claim=_CLAIM, stance=s, added_at=_ADDED_AT) for s in STANCES
 )
