@@ -23,7 +23,13 @@ from service.claims.schemas import (
 from service.deps import Caller, IfMatch, IfNoneMatch, Pool
 from service.errors import invalid, responses
 from service.history import RevisionPage
-from service.pagination import Cursor, Limit, compact_json, decode_cursor, json_page_response
+from service.pagination import (
+    Cursor,
+    Limit,
+    compact_json,
+    decode_cursor,
+    documents_page_response,
+)
 from service.text.lang import LANG_PATTERN
 
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -111,8 +117,8 @@ class ClaimController(Controller):
             q=q,
         )
         async with pool.acquire() as conn:
-            rows = await queries.list_claims_json(conn, filters, limit, before)
-        return json_page_response(rows, limit, "claims")
+            documents, last = await queries.list_claims_json(conn, filters, limit, before)
+        return documents_page_response(documents, "claims", last)
 
     @post(
         "/",
