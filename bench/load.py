@@ -105,6 +105,7 @@ class Result:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    max_ms: float
     errors: int
 
     @property
@@ -166,5 +167,6 @@ def run(
         p50_ms=r["p50"] / 1000,
         p95_ms=r["p95"] / 1000,
         p99_ms=r["p99"] / 1000,
+        max_ms=r["max"] / 1000,
         errors=errors,
     )

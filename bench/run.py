@@ -256,7 +256,7 @@ def verdict(ok: bool) -> str:
 def report(rows: list[Row], args: argparse.Namespace, title: str) -> bool:
     print(f"\n{title}")
     head = (
-        f"{'endpoint':<12} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'endpoint':<12} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
         f"{'errors':>6} {'CPU µs/req':>10} {'PG µs/req':>9} {'pgbench tps':>11} {'ratio':>6} "
         f"{'pgbench ms':>10}"
     )
@@ -266,7 +266,8 @@ def report(rows: list[Row], args: argparse.Namespace, title: str) -> bool:
         c = r.ceiling
         print(
             f"{r.endpoint.name:<12} {r.result.rps:>8.0f} {r.result.p50_ms:>7.1f} "
-            f"{r.result.p95_ms:>7.1f} {r.result.p99_ms:>7.1f} {r.result.errors:>6} "
+            f"{r.result.p95_ms:>7.1f} {r.result.p99_ms:>7.1f} {r.result.max_ms:>7.0f} "
+            f"{r.result.errors:>6} "
             f"{r.cpu_us:>10.0f} {r.pg_cpu_us:>9.0f} "
             + (f"{c.tps:>11.0f} {r.result.rps / c.tps:>5.2f}x" if c else f"{'-':>11} {'-':>6}")
             # the ceiling's own mean latency at as many connections: the p99 cannot beat it
