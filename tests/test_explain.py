@@ -150,10 +150,22 @@ async def test_a_common_query_reads_the_newest_claims_not_the_whole_index(conn, 
 
 
 async def test_a_rare_query_uses_the_full_text_index(conn, many_claims):
-    """'4242' is in one claim: too few among the newest, so the GIN index finds it."""
+    """'4242' is in one claim: the table's statistics do not count it among the common
+    lexemes, so the GIN index finds it, and the newest claims are not read first."""
     plan = await analyze_search(conn, "4242")
     assert "never executed" not in node(plan, "Bitmap Index Scan on claims__search_vector_idx")
     assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 1, plan
+    assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
+
+
+@pytest.mark.parametrize("q", ['"4242"', "4242 or 4243", "4242 -danger"])
+async def test_a_query_of_more_than_words_reads_the_newest_claims_first(conn, many_claims, q):
+    """A phrase, an ``or`` or an exclusion does not simply narrow what a rare word matches
+    (``4242 or safe`` matches every claim): such a query reads the newest claims first, as
+    every query does without statistics, and still finds its matches through the index."""
+    plan = await analyze_search(conn, q)
+    assert actual_rows(node(plan, "Index Scan Backward using claims_pkey")) == search.RECENT_WINDOW
+    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) >= 1, plan
 
 
 async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, many_claims):
