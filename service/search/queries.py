@@ -32,12 +32,17 @@ from service.text.stopwords import without_stop_words
 #
 # Reading the newest claims costs about 1.7 ms at a million claims, wasted on a query of rare
 # words. The table's statistics tell those apart first: ANALYZE keeps the most common lexemes
-# of ``claims.search_vector`` (``pg_stats.most_common_elems``, a thousand of them, each in at
-# least some 0.3% of claims). A query is rare when, in each of its three configurations that
-# leaves any lexeme, one of its lexemes is not among them; it goes to the index at once. The
-# check costs about 0.3 ms. Without statistics (a new table), and for queries with phrases,
-# exclusions or ``or`` (whose lexemes do not simply narrow the match), the newest claims are
-# read as before.
+# of ``claims.search_vector`` (``pg_stats.most_common_elems``, up to a thousand). When the
+# list has room left, or the least frequent of them is in fewer than 1 claim in 100 (the
+# window's threshold), a lexeme missing from it is rarer than that, and a query is rare when,
+# in each of its three
+# configurations that leaves any lexeme, one of its lexemes is missing; it goes to the index
+# at once. The check costs about 0.3 ms. Without such statistics (a new table, or a list
+# crowded with common words), and for queries with an exclusion or ``or`` (which do not
+# narrow the match), the newest claims are read as before. The statistics are of the whole
+# table: a word common among the newest claims but not in the table (one that has just
+# become common) counts as rare, and ranks the first SEARCH_CANDIDATES matches the index
+# yields rather than the newest.
 RECENT_WINDOW = 2000
 COMMON_MATCHES = 20
 SEARCH_CANDIDATES = 1000
@@ -52,16 +57,27 @@ _SEARCH = f"""
 WITH params AS (SELECT claimdesk_tsquery($18, $17) AS q),
 strong AS ({strong_matches("$1", "$2")}),
 stats AS (
-    SELECT most_common_elems::text::text[] AS common FROM pg_stats
-    WHERE $4 AND $19 AND schemaname = current_schema() AND tablename = 'claims'
-      AND attname = 'search_vector' AND most_common_elems IS NOT NULL),
+    SELECT s.most_common_elems::text::text[] AS common
+    FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'search_vector'
+    JOIN pg_stats s ON (s.schemaname, s.tablename, s.attname) = (n.nspname, t.relname, a.attname)
+    WHERE $4 AND t.oid = 'claims'::regclass
+      -- a word missing from the list is rarer than the window's threshold when the list has
+      -- room left (ANALYZE keeps ten lexemes for each unit of the statistics target) or its
+      -- least frequent lexeme (after it come its minimum and maximum) is below it
+      AND (cardinality(s.most_common_elems) < 10 * COALESCE(NULLIF(a.attstattarget, -1),
+                                                           current_setting('default_statistics_target')::int)
+           OR s.most_common_elem_freqs[cardinality(s.most_common_elems) + 1]
+              < {COMMON_MATCHES / RECENT_WINDOW})),
 rare AS MATERIALIZED (
     SELECT EXISTS (SELECT FROM stats) AND NOT EXISTS (
-        SELECT FROM stats, (VALUES
-            (tsvector_to_array(to_tsvector('simple'::regconfig, $18))),
-            (tsvector_to_array(to_tsvector('arabic'::regconfig, lower($17)))),
-            (tsvector_to_array(to_tsvector('english'::regconfig, $18)))) AS v (lexemes)
-        WHERE cardinality(lexemes) > 0 AND lexemes <@ stats.common) AS yes),
+        SELECT FROM stats, (VALUES ('simple'::regconfig, $18), ('arabic'::regconfig, lower($17)),
+                                   ('english'::regconfig, $18)) AS v (config, words),
+        LATERAL (SELECT websearch_to_tsquery(v.config, v.words)::text AS query,
+                        tsvector_to_array(to_tsvector(v.config, v.words)) AS lexemes) AS l
+        -- an exclusion or an "or" does not narrow the match: not a rare query
+        WHERE l.query ~ '[|!]' OR (cardinality(l.lexemes) > 0 AND l.lexemes <@ stats.common)
+    ) AS yes),
 recent AS MATERIALIZED (
     SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
     FROM params p, (
@@ -149,15 +165,6 @@ def search_args(
         limit,
         words,
         normalize(words),
-        _plain(words),
-    )
-
-
-def _plain(words: str) -> bool:
-    """Whether ``words`` are words alone, each narrowing the match: no phrase, exclusion or
-    ``or`` (see ``rare`` in ``_SEARCH``)."""
-    return '"' not in words and not any(
-        w.startswith("-") or w.lower() == "or" for w in words.split()
     )
 
 
