@@ -16,12 +16,13 @@ it; what a run wrote (claims created, revisions, change events) is removed first
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -382,6 +383,19 @@ async def load(url: str, corpus: Corpus, reload: bool = False) -> None:
         await conn.close()
 
 
+@contextlib.asynccontextmanager
+async def _document_triggers_off(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """The triggers that keep claim documents off, and on again however the block ends (a
+    load that fails leaves no table without them; its data set is loaded again next run)."""
+    for table in DOCUMENT_TRIGGERS:
+        await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    try:
+        yield
+    finally:
+        for table in DOCUMENT_TRIGGERS:
+            await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+
 async def _load(conn: asyncpg.Connection, corpus: Corpus) -> None:
     await conn.execute(f"TRUNCATE bench_corpus, {TABLES}")
     await conn.set_type_codec(
@@ -393,71 +407,70 @@ async def _load(conn: asyncpg.Connection, corpus: Corpus) -> None:
     )
     started = time.perf_counter()
     # The claims' documents are built once at the end, not by the triggers row by row.
-    for table in DOCUMENT_TRIGGERS:
-        await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-    actors, names, memberships, sources = corpus.parents()
-    await conn.copy_records_to_table(
-        "actors", records=actors, columns=["id", "kind", "name", "country"]
-    )
-    await conn.copy_records_to_table(
-        "actor_names", records=names, columns=["actor_id", "position", "value", "lang", "kind"]
-    )
-    await conn.copy_records_to_table(
-        "actor_memberships",
-        records=memberships,
-        columns=["actor_id", "position", "organization_id", "role", "start_date", "end_date"],
-    )
-    await conn.copy_records_to_table(
-        "sources", records=sources, columns=["id", "kind", "title", "url", "url_key", "lang"]
-    )
-    print(f"actors and sources in {time.perf_counter() - started:.1f}s", flush=True)
-    # The GIN index is built once after the load rather than row by row.
-    await conn.execute("DROP INDEX IF EXISTS claims__search_vector_idx")
-    claim_ids: list[UUID] = []
-    batch: list[tuple[object, ...]] = []
-    appearances: list[tuple[object, ...]] = []
-    targets: list[tuple[object, ...]] = []
-
-    async def flush() -> None:
-        await conn.copy_records_to_table("claims", records=batch, columns=CLAIM_COLUMNS)
+    async with _document_triggers_off(conn):
+        actors, names, memberships, sources = corpus.parents()
         await conn.copy_records_to_table(
-            "claim_appearances",
-            records=appearances,
-            columns=["claim_id", "position", "source_id", "note"],
+            "actors", records=actors, columns=["id", "kind", "name", "country"]
         )
         await conn.copy_records_to_table(
-            "claim_targets", records=targets, columns=["claim_id", "position", "actor_id", "role"]
+            "actor_names", records=names, columns=["actor_id", "position", "value", "lang", "kind"]
         )
-        batch.clear()
-        appearances.clear()
-        targets.clear()
-        rate = len(claim_ids) / (time.perf_counter() - started)
-        print(f"  claims: {len(claim_ids):,} ({rate:,.0f}/s)", flush=True)
+        await conn.copy_records_to_table(
+            "actor_memberships",
+            records=memberships,
+            columns=["actor_id", "position", "organization_id", "role", "start_date", "end_date"],
+        )
+        await conn.copy_records_to_table(
+            "sources", records=sources, columns=["id", "kind", "title", "url", "url_key", "lang"]
+        )
+        print(f"actors and sources in {time.perf_counter() - started:.1f}s", flush=True)
+        # The GIN index is built once after the load rather than row by row.
+        await conn.execute("DROP INDEX IF EXISTS claims__search_vector_idx")
+        claim_ids: list[UUID] = []
+        batch: list[tuple[object, ...]] = []
+        appearances: list[tuple[object, ...]] = []
+        targets: list[tuple[object, ...]] = []
 
-    for row, claim_appearances, claim_targets in corpus.claims():
-        claim_ids.append(row[0])  # type: ignore[arg-type]
-        batch.append(row)
-        appearances += claim_appearances
-        targets += claim_targets
-        if len(batch) == 50_000:
+        async def flush() -> None:
+            await conn.copy_records_to_table("claims", records=batch, columns=CLAIM_COLUMNS)
+            await conn.copy_records_to_table(
+                "claim_appearances",
+                records=appearances,
+                columns=["claim_id", "position", "source_id", "note"],
+            )
+            await conn.copy_records_to_table(
+                "claim_targets",
+                records=targets,
+                columns=["claim_id", "position", "actor_id", "role"],
+            )
+            batch.clear()
+            appearances.clear()
+            targets.clear()
+            rate = len(claim_ids) / (time.perf_counter() - started)
+            print(f"  claims: {len(claim_ids):,} ({rate:,.0f}/s)", flush=True)
+
+        for row, claim_appearances, claim_targets in corpus.claims():
+            claim_ids.append(row[0])  # type: ignore[arg-type]
+            batch.append(row)
+            appearances += claim_appearances
+            targets += claim_targets
+            if len(batch) == 50_000:
+                await flush()
+        if batch:
             await flush()
-    if batch:
-        await flush()
-    disputes, positions = [], []
-    for row, members in corpus.disputes(claim_ids):
-        disputes.append(row)
-        positions += members
-    await conn.copy_records_to_table("disputes", records=disputes, columns=DISPUTE_COLUMNS)
-    await conn.copy_records_to_table(
-        "dispute_positions", records=positions, columns=["dispute_id", "claim_id", "stance"]
-    )
-    await conn.copy_records_to_table(
-        "reviews", records=list(corpus.reviews(claim_ids)), columns=REVIEW_COLUMNS
-    )
-    documents = time.perf_counter()
-    await conn.execute("SELECT claimdesk_claim_documents_refresh(ARRAY(SELECT id FROM claims))")
-    for table in DOCUMENT_TRIGGERS:
-        await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        disputes, positions = [], []
+        for row, members in corpus.disputes(claim_ids):
+            disputes.append(row)
+            positions += members
+        await conn.copy_records_to_table("disputes", records=disputes, columns=DISPUTE_COLUMNS)
+        await conn.copy_records_to_table(
+            "dispute_positions", records=positions, columns=["dispute_id", "claim_id", "stance"]
+        )
+        await conn.copy_records_to_table(
+            "reviews", records=list(corpus.reviews(claim_ids)), columns=REVIEW_COLUMNS
+        )
+        documents = time.perf_counter()
+        await conn.execute("SELECT claimdesk_claim_documents_refresh(ARRAY(SELECT id FROM claims))")
     print(f"claim documents in {time.perf_counter() - documents:.0f}s", flush=True)
     await conn.execute("SET maintenance_work_mem = '512MB'")
     await conn.execute("CREATE INDEX claims__search_vector_idx ON claims USING gin (search_vector)")
