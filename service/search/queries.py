@@ -32,17 +32,16 @@ from service.text.stopwords import without_stop_words
 #
 # Reading the newest claims costs about 1.7 ms at a million claims, wasted on a query of rare
 # words. The table's statistics tell those apart first: ANALYZE keeps the most common lexemes
-# of ``claims.search_vector`` (``pg_stats.most_common_elems``, up to a thousand). When the
-# list has room left, or the least frequent of them is in fewer than 1 claim in 100 (the
-# window's threshold), a lexeme missing from it is rarer than that, and a query is rare when,
-# in each of its three
-# configurations that leaves any lexeme, one of its lexemes is missing; it goes to the index
-# at once. The check costs about 0.3 ms. Without such statistics (a new table, or a list
-# crowded with common words), and for queries with an exclusion or ``or`` (which do not
-# narrow the match), the newest claims are read as before. The statistics are of the whole
-# table: a word common among the newest claims but not in the table (one that has just
-# become common) counts as rare, and ranks the first SEARCH_CANDIDATES matches the index
-# yields rather than the newest.
+# of ``claims.search_vector`` (``pg_stats.most_common_elems``, up to ten for each unit of the
+# statistics target, and none under a cutoff), so a lexeme missing from them is rarer than
+# the least frequent of them. When that one is in fewer than 1 claim in 100 (the window's
+# threshold), a query is rare if, in each of its three configurations that leaves any
+# lexeme, one of its lexemes is missing; it goes to the index at once. The check costs about
+# 0.3 ms. Without statistics that tell (a new table, a list of only very common words), and
+# for queries with an exclusion or ``or`` (which do not narrow the match), the newest claims
+# are read as before. The statistics are of the whole table: a word common among the newest
+# claims but not in the table (one that has just become common) counts as rare, and ranks
+# the first SEARCH_CANDIDATES matches the index yields rather than the newest.
 RECENT_WINDOW = 2000
 COMMON_MATCHES = 20
 SEARCH_CANDIDATES = 1000
@@ -59,16 +58,13 @@ strong AS ({strong_matches("$1", "$2")}),
 stats AS (
     SELECT s.most_common_elems::text::text[] AS common
     FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
-    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'search_vector'
-    JOIN pg_stats s ON (s.schemaname, s.tablename, s.attname) = (n.nspname, t.relname, a.attname)
-    WHERE $4 AND t.oid = 'claims'::regclass
-      -- a word missing from the list is rarer than the window's threshold when the list has
-      -- room left (ANALYZE keeps ten lexemes for each unit of the statistics target) or its
-      -- least frequent lexeme (after it come its minimum and maximum) is below it
-      AND (cardinality(s.most_common_elems) < 10 * COALESCE(NULLIF(a.attstattarget, -1),
-                                                           current_setting('default_statistics_target')::int)
-           OR s.most_common_elem_freqs[cardinality(s.most_common_elems) + 1]
-              < {COMMON_MATCHES / RECENT_WINDOW})),
+    JOIN pg_stats s ON (s.schemaname, s.tablename) = (n.nspname, t.relname)
+    WHERE $4 AND t.oid = 'claims'::regclass AND s.attname = 'search_vector'
+      -- the least frequent lexeme listed (after it come the minimum and the maximum): one
+      -- that is not listed is rarer still, whether ANALYZE's list is full or it fell below
+      -- ANALYZE's cutoff
+      AND s.most_common_elem_freqs[cardinality(s.most_common_elems) + 1]
+          < {COMMON_MATCHES / RECENT_WINDOW}),
 rare AS MATERIALIZED (
     SELECT EXISTS (SELECT FROM stats) AND NOT EXISTS (
         SELECT FROM stats, (VALUES ('simple'::regconfig, $18), ('arabic'::regconfig, lower($17)),
