@@ -323,3 +323,22 @@ async def test_a_common_query_ranks_the_newest_claims_that_match(client, conn):
         if not (cursor := body["next_cursor"]):
             break
     assert seen == [h["id"] for h in zebras]
+
+
+@pytest.mark.parametrize(
+    "normalised, raw, expected",
+    [
+        # as written, and the English stem; the Arabic configuration gives the written word
+        ("patrols", "patrols", "'patrols' | 'patrol'"),
+        ("safe zone", "safe zone", "'safe' & 'zone'"),
+        # as written (normalised), and the Arabic stem; English gives the written word
+        ("الامنه", "الآمنة", "'الامنه' | 'امن'"),
+        ("قسد", "قسد", "'قسد'"),
+    ],
+)
+async def test_a_query_holds_each_alternative_once(conn, normalised, raw, expected):
+    """The three configurations' readings of a query are joined with ``|``, each once: a copy
+    matches nothing more, and ranking looked for the covers of every copy (migration 0012)."""
+    assert await conn.fetchval("SELECT claimdesk_tsquery($1, $2)::text", normalised, raw) == (
+        expected
+    )
