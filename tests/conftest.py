@@ -56,10 +56,12 @@ def template_db(admin_url: str) -> Iterator[str]:
 
 
 # Claims whose stored document (migration 0010's triggers) is missing or is not what the
-# service's claim JSON builds from the rows now.
+# service's claim JSON builds from the rows now, or whose JSON as the reads' fallback builds
+# it (migration 0013's function) is not.
 _STALE_DOCUMENTS = f"""
 SELECT c.id FROM claims c LEFT JOIN claim_documents d ON d.claim_id = c.id
 WHERE d.body IS NULL OR d.body::text <> ({CLAIM_JSON})::text
+   OR claimdesk_claim_json(c.id)::text <> ({CLAIM_JSON})::text
 LIMIT 5"""
 
 

@@ -504,6 +504,40 @@ async def test_a_claim_deleted_while_its_page_is_read_is_left_out_not_the_pages_
         )  # the next page holds the oldest claim
 
 
+async def test_a_claim_without_a_stored_document_is_still_read_whole(client, conn, world):
+    """The triggers leave no claim without its stored document; should one be missing, every
+    read builds the claim's JSON instead (``claimdesk_claim_json``, migration 0013): GET, the
+    list, the dispute's sides and the ETag are what they were."""
+    akar, src = world["akar"]["id"], world["source"]["id"]
+    made = await helpers.claim(client, akar, src, stated_on="2019-11-24")
+    other = await helpers.claim(client, akar, src, text="غادر الإرهابيون", kind="assertion")
+    dispute = await helpers.create(
+        client,
+        "disputes",
+        {
+            "title": "Did they leave?",
+            "question": "Did they leave the zone?",
+            "positions": [
+                {"claim_id": made["id"], "stance": "affirms"},
+                {"claim_id": other["id"], "stance": "denies"},
+            ],
+        },
+    )
+
+    async def reads() -> tuple[object, ...]:
+        got = await client.get(f"/v1/claims/{made['id']}")
+        listed = await client.get("/v1/claims", params={"speaker_id": akar})
+        sides = await client.get(f"/v1/disputes/{dispute['id']}")
+        return got.content, got.headers["etag"], listed.content, sides.content
+
+    stored = await reads()
+    await conn.execute("DELETE FROM claim_documents WHERE claim_id = $1", UUID(made["id"]))
+    assert await reads() == stored
+    assert msgspec.json.decode(stored[0])["disputes"][0]["id"] == dispute["id"]
+    # as the triggers would have left it, for the check after every test
+    await conn.execute("SELECT claimdesk_claim_documents_refresh(ARRAY[$1::uuid])", made["id"])
+
+
 async def test_a_claim_shows_every_change_to_the_rows_it_embeds(client, conn, world):
     """A claim's JSON is stored, and triggers rebuild it (migration 0010): each write to a
     row the claim embeds shows on the claim's next GET, and in its page and its dispute."""
