@@ -47,7 +47,7 @@ import load
 import msgspec
 from corpus import ARABIC_VOCAB, ENGLISH_VOCAB, TOPICS, Corpus
 from corpus import load as load_corpus
-from server import Service, admin_key, database, postgres_cpu_seconds, server_url
+from server import Service, admin_key, database, postgres_cpu_seconds, prewarm, server_url
 
 from service import etag
 from service.claims import queries as claims
@@ -303,6 +303,7 @@ def one_size(admin: str, claims_n: int, args: argparse.Namespace, ceiling_too: b
     url = database(admin, f"claimdesk_bench_{claims_n}_{args.actors}")
     corpus = Corpus(claims_n, args.actors)
     asyncio.run(load_corpus(url, corpus, args.reload))
+    print(prewarm(url), flush=True)
     rng = random.Random(11)
     eps = asyncio.run(endpoints(url, corpus, rng))
     if args.only:
