@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -14,12 +13,12 @@ import asyncpg
 import msgspec
 import pytest
 
-from service import db, etag, pagination
+from service import db, etag
 from service.actors import queries as actors
 from service.actors.schemas import ActorUpdate
 from service.claims import queries
 from service.claims.queries import rfc3339
-from service.claims.schemas import Claim, ClaimFilters, ClaimUpdate
+from service.claims.schemas import Claim, ClaimUpdate
 from service.history import Who
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
@@ -453,55 +452,6 @@ async def test_a_locked_read_that_waited_for_a_writer_sees_its_lists(client, wor
 async def _locked_read(conn, claim_id):
     async with conn.transaction():
         return await queries.get_json(conn, claim_id, lock=True)
-
-
-class _RolledBack(Exception):
-    pass
-
-
-async def test_a_claim_deleted_while_its_page_is_read_is_left_out_not_the_pages_after(
-    client, conn, world
-):
-    """A page is two statements (its ids, then their JSON): a claim deleted between them is
-    not on the page, and the next page still starts below the page's last id, so the claims
-    after it are not lost."""
-    akar, src = world["akar"]["id"], world["source"]["id"]
-    made = [(await helpers.claim(client, akar, src, text=f"claim {i}"))["id"] for i in range(4)]
-    newest_first = [UUID(i) for i in reversed(made)]
-    await db._init_connection(conn)
-
-    class DeletesAfterTheIds:
-        """The connection, with a claim of the page deleted once its ids are read."""
-
-        def __init__(self, victim: UUID) -> None:
-            self.victim = victim
-
-        async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
-            rows = await conn.fetch(sql, *args)
-            if sql is queries._LIST:
-                await conn.execute("DELETE FROM claims WHERE id = $1", self.victim)
-            return rows
-
-        async def fetchval(self, sql: str, *args: object) -> object:
-            return await conn.fetchval(sql, *args)
-
-    for victim in (newest_first[1], newest_first[2]):  # inside the page; its last row
-        with contextlib.suppress(_RolledBack):
-            async with conn.transaction():  # the delete is undone after each
-                documents, last = await queries.list_claims_json(
-                    DeletesAfterTheIds(victim),  # type: ignore[arg-type]
-                    ClaimFilters(speaker_id=UUID(akar)),
-                    3,
-                    None,
-                )
-                raise _RolledBack
-        sent = msgspec.json.decode(
-            pagination.documents_page_response(documents, "claims", last).content
-        )
-        assert [UUID(c["id"]) for c in sent["data"]] == [i for i in newest_first[:3] if i != victim]
-        assert pagination.decode_cursor(sent["next_cursor"], "claims", UUID) == (
-            newest_first[2],
-        )  # the next page holds the oldest claim
 
 
 async def test_a_claim_without_a_stored_document_is_still_read_whole(client, conn, world):

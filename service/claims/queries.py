@@ -97,14 +97,14 @@ def claim_json(appearances: str = "claim_appearances", targets: str = "claim_tar
 CLAIM_JSON = claim_json()
 
 
-def document(alias: str = "d") -> str:
+def document(alias: str = "d", claim: str = "c.id") -> str:
     """The claim ``c``'s JSON as reads send it: the stored document, which triggers rebuild
     with every write that changes what it shows (migration 0010), so a read costs one index
     probe where building it took seven subqueries. ``claim_documents <alias>`` is to be joined
     to ``c`` (LEFT JOIN ... ON <alias>.claim_id = c.id); a claim without one, which the
     triggers do not leave, would still be built, by a function (migration 0013): written into
     the statement, the building SQL's subqueries were set up at every run, used or not."""
-    return f"COALESCE({alias}.body, claimdesk_claim_json(c.id))"
+    return f"COALESCE({alias}.body, claimdesk_claim_json({claim}))"
 
 
 DOCUMENT = document()
@@ -148,12 +148,14 @@ async def get(conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False) -
 
 
 # A claim matches a date range when the period it was stated in overlaps the range.
-# A page is read in two statements: this one finds its ids, _PAGE reads their documents.
-# Together they cost PostgreSQL less than one: this one is planned for its values every time
-# (a filter left NULL is folded away, so the right index is chosen), which with the JSON's
-# subqueries in it took longer than reading a page; _PAGE has one plan, made once.
-_LIST = """
-SELECT c.id
+# A page is one statement, planned for its values every time: a filter left NULL is folded
+# away, so the right index is chosen. Its ids (one more than the page, to tell whether a next
+# page exists) are found first, then the page's documents are joined in their order, as one
+# value of UTF-8 bytes: fifty rows and their text decoded and encoded again cost the service
+# more than the rest of the request. With the building of a missing document left to a
+# function (``document``), planning the whole is cheaper than a second round trip.
+_FOUND = """
+SELECT c.id, row_number() OVER (ORDER BY c.id DESC) AS n
 FROM claims c
 WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($2::uuid IS NULL OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $2))
@@ -168,14 +170,15 @@ WHERE ($1::uuid IS NULL OR c.speaker_id = $1)
   AND ($11::uuid IS NULL OR c.id < $11)
   AND ($13::text IS NULL OR c.search_vector @@ claimdesk_tsquery($13, $14))
 ORDER BY c.id DESC
-LIMIT $12
+LIMIT $12 + 1
 """
-# The page's documents as one value, in the ids' order, as UTF-8 bytes: fifty rows and their
-# text decoded and encoded again cost the service more than the rest of the request.
-_PAGE = f"""
-SELECT convert_to(string_agg({DOCUMENT}::text, ',' ORDER BY page.n), 'UTF8')
-FROM unnest($1::uuid[]) WITH ORDINALITY AS page (id, n) JOIN claims c ON c.id = page.id
-LEFT JOIN claim_documents d ON d.claim_id = c.id
+_LIST = f"""
+WITH page AS MATERIALIZED ({_FOUND})
+SELECT convert_to(string_agg({document("d", "p.id")}::text, ',' ORDER BY p.n)
+                  FILTER (WHERE p.n <= $12), 'UTF8'),
+       -- the page's last id, when a claim follows it: where the next page starts
+       (SELECT id FROM page WHERE n = $12 AND EXISTS (SELECT FROM page WHERE n > $12))
+FROM page p LEFT JOIN claim_documents d ON d.claim_id = p.id
 """
 
 
@@ -190,12 +193,11 @@ async def list_claims_json(
     conn: asyncpg.Connection, f: ClaimFilters, limit: int, before: UUID | None
 ) -> tuple[bytes, UUID | None]:
     """Up to ``limit`` claims, newest first, as their JSON documents (as PostgreSQL wrote them,
-    comma-separated), and the id the next page starts after, if there is one. A claim deleted
-    between the two statements is not on the page; the cursor still goes by its id."""
+    comma-separated), and the id the next page starts after, if there is one."""
     words = without_stop_words(f.q) if f.q else None
     if f.q and not words:
         return b"", None  # nothing to look for but stop words: nothing matches (see /v1/search)
-    ids = await conn.fetch(
+    documents, last = await conn.fetchrow(
         _LIST,
         f.speaker_id,
         f.target_id,
@@ -208,13 +210,11 @@ async def list_claims_json(
         f.stated_to,
         f.dispute_id,
         before,
-        limit + 1,  # one more, to tell whether a next page exists
+        limit,
         normalize(words) if words else None,
         words,
     )
-    page = [r[0] for r in ids[:limit]]
-    documents = await conn.fetchval(_PAGE, page) if page else None
-    return documents or b"", page[-1] if len(ids) > limit else None
+    return documents or b"", last
 
 
 def _repeats(field: str, keys: list[Any], what: str) -> list[FieldError]:
