@@ -31,6 +31,7 @@ from service.methods import head_and_options
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
 from service.ratelimit import from_settings as rate_limiter
 from service.reviews.routes import ReviewController, get_claim_review
+from service.search import queries as search_queries
 from service.search.routes import list_similar, search
 from service.settings import Settings
 from service.sources.routes import SourceController
@@ -269,6 +270,7 @@ def create_app(
     )
     app.state.key_cache = key_cache
     app.state.settings = settings
+    app.state.common_lexemes = search_queries.CommonLexemes()
     resolve_in_turn(app)
     tidy_openapi(app)
     if limiter is not None:

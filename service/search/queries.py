@@ -3,6 +3,7 @@ disputes (full text over normalised text, Arabic and English stems) and pages th
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import UUID
 
@@ -36,8 +37,9 @@ from service.text.stopwords import without_stop_words
 # statistics target, and none under a cutoff), so a lexeme missing from them is rarer than
 # the least frequent of them. When that one is in fewer than 1 claim in 100 (the window's
 # threshold), a query is rare if, in each of its three configurations that leaves any
-# lexeme, one of its lexemes is missing; it goes to the index at once. The check costs about
-# 0.3 ms. Without statistics that tell (a new table, a list of only very common words), and
+# lexeme, one of its lexemes is missing; it goes to the index at once. Each process reads
+# the list once in COMMON_LEXEMES_SECONDS (``CommonLexemes``) and passes it to the statement,
+# which parses the query in each configuration to check it. Without statistics that tell (a new table, a list of only very common words), and
 # for queries with an exclusion or ``or`` (which do not narrow the match), the newest claims
 # are read as before. The statistics are of the whole table: a word common among the newest
 # claims but not in the table (one that has just become common) counts as rare, and ranks
@@ -52,19 +54,44 @@ _CLAIM_FILTERS = """($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
                  AND ($9::text IS NULL OR c.topics @> ARRAY[$9::text])
                  AND ($10::date IS NULL OR c.stated_until >= $10)
                  AND ($11::date IS NULL OR c.stated_on <= $11)"""
+# The lexemes the rare-word check trusts (see above), or none when it trusts none.
+_COMMON_LEXEMES = f"""
+SELECT s.most_common_elems::text
+FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_stats s ON (s.schemaname, s.tablename) = (n.nspname, t.relname)
+WHERE t.oid = 'claims'::regclass AND s.attname = 'search_vector'
+  -- the least frequent lexeme listed (after it come the minimum and the maximum): one that
+  -- is not listed is rarer still, whether ANALYZE's list is full or it fell below ANALYZE's
+  -- cutoff
+  AND s.most_common_elem_freqs[cardinality(s.most_common_elems) + 1]
+      < {COMMON_MATCHES / RECENT_WINDOW}"""
+# Reading them took about 0.45 ms of every search (the statistics view, and a thousand
+# lexemes turned into an array); they change only when the table is analysed, so a process
+# keeps them this long, as the text of an array: given to the statement as one value, which
+# PostgreSQL reads in 0.1 ms (asyncpg took 0.4 ms of the service's CPU to send a list).
+COMMON_LEXEMES_SECONDS = 300.0
+
+
+class CommonLexemes:
+    """The claims' most common lexemes as the rare-word check trusts them, read at most once
+    every ``COMMON_LEXEMES_SECONDS`` (one for each app: its database's statistics)."""
+
+    def __init__(self, seconds: float = COMMON_LEXEMES_SECONDS) -> None:
+        self.seconds = seconds
+        self.read_at = -seconds
+        self.lexemes: str | None = None
+
+    async def get(self, conn: asyncpg.Connection) -> str | None:
+        if time.monotonic() - self.read_at >= self.seconds:
+            self.lexemes = await conn.fetchval(_COMMON_LEXEMES)
+            self.read_at = time.monotonic()
+        return self.lexemes
+
+
 _SEARCH = f"""
 WITH params AS (SELECT claimdesk_tsquery($18, $17) AS q),
 strong AS ({strong_matches("$1", "$2")}),
-stats AS (
-    SELECT s.most_common_elems::text::text[] AS common
-    FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
-    JOIN pg_stats s ON (s.schemaname, s.tablename) = (n.nspname, t.relname)
-    WHERE $4 AND t.oid = 'claims'::regclass AND s.attname = 'search_vector'
-      -- the least frequent lexeme listed (after it come the minimum and the maximum): one
-      -- that is not listed is rarer still, whether ANALYZE's list is full or it fell below
-      -- ANALYZE's cutoff
-      AND s.most_common_elem_freqs[cardinality(s.most_common_elems) + 1]
-          < {COMMON_MATCHES / RECENT_WINDOW}),
+stats AS (SELECT $19::text::text[] AS common WHERE $4 AND $19::text IS NOT NULL),
 rare AS MATERIALIZED (
     SELECT EXISTS (SELECT FROM stats) AND NOT EXISTS (
         SELECT FROM stats, (VALUES ('simple'::regconfig, $18), ('arabic'::regconfig, lower($17)),
@@ -136,10 +163,11 @@ def search_args(
     f: SearchFilters,
     limit: int,
     after: tuple[float, str, UUID] | None,
+    common: str | None = None,
 ) -> tuple[Any, ...]:
     """The parameters of ``_SEARCH``. Names match ``normalised`` (all of it); full text matches
     ``query`` without its stop words and finds no claim or dispute when nothing is left of it
-    (``the``, ``من``, ``-قسد``)."""
+    (``the``, ``من``, ``-قسد``). ``common``: the common lexemes (``CommonLexemes``)."""
     score, kind, last_id = after or (None, None, None)
     words = without_stop_words(query)
     return (
@@ -161,6 +189,7 @@ def search_args(
         limit,
         words,
         normalize(words),
+        common,
     )
 
 
@@ -175,9 +204,11 @@ async def search(
     f: SearchFilters,
     limit: int,
     after: tuple[float, str, UUID] | None,
+    common: CommonLexemes | None = None,
 ) -> list[asyncpg.Record]:
     """``_SEARCH`` run with its generic plan, the one PostgreSQL makes without the values, and
-    with every table read through an index.
+    with every table read through an index; ``common`` keeps the statistics' common lexemes
+    between searches (without it, they are read for this one).
 
     Left to choose (``plan_cache_mode = auto``), PostgreSQL plans this statement again for
     every search, because a plan made for the values is estimated cheaper. It is not: planning
@@ -190,10 +221,13 @@ async def search(
     sequential scans priced out, the indexes are read. Every table this statement reads has
     the index it needs. Both settings last for this transaction only.
     """
+    lexemes = None
+    if "claim" in f.types:
+        lexemes = await (common or CommonLexemes()).get(conn)
     async with conn.transaction():
         await conn.execute(PLANNER_SETTINGS)
         rows: list[asyncpg.Record] = await conn.fetch(
-            _SEARCH, *search_args(query, normalised, f, limit, after)
+            _SEARCH, *search_args(query, normalised, f, limit, after, lexemes)
         )
     return rows
 

@@ -7,6 +7,7 @@ from typing import Annotated, get_args
 from uuid import UUID
 
 from litestar import get
+from litestar.datastructures import State
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
 
@@ -56,6 +57,7 @@ _ONLY = {
 )
 async def search(
     pool: Pool,
+    state: State,
     q: Annotated[
         str,
         QueryParameter(
@@ -129,7 +131,9 @@ async def search(
     if not types:
         return SearchPage(data=[], next_cursor=None)
     async with pool.acquire() as conn:
-        rows = await queries.search(conn, q, normalised, filters, limit + 1, after)
+        rows = await queries.search(
+            conn, q, normalised, filters, limit + 1, after, state.common_lexemes
+        )
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
     terms = terms_of(without_stop_words(q)) or terms_of(q)  # not every من in a snippet
     hits = []
