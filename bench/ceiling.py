@@ -54,7 +54,10 @@ class Recorder:
         return await self._conn.fetchval(sql, *args, **kw)
 
     async def execute(self, sql: str, *args: Any, **kw: Any) -> Any:
-        self.statements.append((sql, args))
+        if args or ";" not in sql:
+            self.statements.append((sql, args))
+        else:  # several commands in one message (search's settings): one by one in a script
+            self.statements += [(part, ()) for part in sql.split(";") if part.strip()]
         return await self._conn.execute(sql, *args, **kw)
 
     async def executemany(self, sql: str, rows: Any, **kw: Any) -> Any:

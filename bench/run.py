@@ -150,6 +150,7 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
 
     queries = ARABIC_VOCAB + ENGLISH_VOCAB + corpus.tail[:2000]
     searches: list[tuple[str, Call]] = []
+    common = search.CommonLexemes()  # kept between searches, as the service keeps them
     for _ in range(2000):
         q = " ".join(rng.choice(queries) for _ in range(rng.randint(1, 2)))
         filters = SearchFilters(types=ALL_TYPES)
@@ -157,7 +158,7 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
             (
                 "/v1/search?" + urlencode({"q": q, "limit": 20}),
                 lambda conn, q=q, filters=filters: search.search(
-                    conn, q, normalize(q), filters, 21, None
+                    conn, q, normalize(q), filters, 21, None, common
                 ),
             )
         )
