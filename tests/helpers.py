@@ -61,6 +61,20 @@ async def claim(client: Any, speaker_id: str, source_id: str, **fields: Any) -> 
     return await create(client, "claims", body)
 
 
+async def dispute(client: Any, affirms: str, denies: str, **fields: Any) -> dict[str, Any]:
+    """A dispute of two claims (ids), one affirming, one denying."""
+    body = {
+        "title": "Did they leave?",
+        "question": "Did they leave the zone?",
+        "positions": [
+            {"claim_id": affirms, "stance": "affirms"},
+            {"claim_id": denies, "stance": "denies"},
+        ],
+        **fields,
+    }
+    return await create(client, "disputes", body)
+
+
 def problem(response: Any, status: int) -> dict[str, Any]:
     """Assert ``response`` is an RFC 9457 problem with ``status``; return its body."""
     assert response.status_code == status, response.text

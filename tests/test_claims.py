@@ -461,18 +461,7 @@ async def test_a_claim_without_a_stored_document_is_still_read_whole(client, con
     akar, src = world["akar"]["id"], world["source"]["id"]
     made = await helpers.claim(client, akar, src, stated_on="2019-11-24")
     other = await helpers.claim(client, akar, src, text="غادر الإرهابيون", kind="assertion")
-    dispute = await helpers.create(
-        client,
-        "disputes",
-        {
-            "title": "Did they leave?",
-            "question": "Did they leave the zone?",
-            "positions": [
-                {"claim_id": made["id"], "stance": "affirms"},
-                {"claim_id": other["id"], "stance": "denies"},
-            ],
-        },
-    )
+    dispute = await helpers.dispute(client, made["id"], other["id"])
 
     async def reads() -> tuple[object, ...]:
         got = await client.get(f"/v1/claims/{made['id']}")
@@ -527,19 +516,7 @@ async def test_a_claim_shows_every_change_to_the_rows_it_embeds(client, conn, wo
     await ok(await client.patch(f"/v1/sources/{src}", json={"title": "Awtan Post"}))
     assert (await shown())["appearances"][0]["source"]["title"] == "Awtan Post"
 
-    dispute = await ok(
-        await client.post(
-            "/v1/disputes",
-            json={
-                "title": "Did they leave?",
-                "question": "Did they leave the zone?",
-                "positions": [
-                    {"claim_id": made["id"], "stance": "affirms"},
-                    {"claim_id": other["id"], "stance": "denies"},
-                ],
-            },
-        )
-    )
+    dispute = await helpers.dispute(client, made["id"], other["id"])
     d = f"/v1/disputes/{dispute['id']}"
     assert (await shown())["disputes"] == [
         {"id": dispute["id"], "title": "Did they leave?", "status": "open", "stance": "affirms"}
@@ -705,18 +682,7 @@ async def test_a_row_that_comes_to_name_a_changed_row_meanwhile_shows_the_change
     held = await helpers.claim(client, russia, other_source["id"], text="غادروا")
     said = await helpers.claim(client, akar, world["source"]["id"], text="لم يغادروا")
     spare = await helpers.claim(client, russia, other_source["id"], text="ربما")
-    dispute = await helpers.create(
-        client,
-        "disputes",
-        {
-            "title": "Did they leave?",
-            "question": "Did they leave the zone?",
-            "positions": [
-                {"claim_id": said["id"], "stance": "affirms"},
-                {"claim_id": held["id"], "stance": "denies"},
-            ],
-        },
-    )
+    dispute = await helpers.dispute(client, said["id"], held["id"])
     new_claim = sql(
         """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind, stated_on,
                                stated_on_precision)
