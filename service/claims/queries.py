@@ -176,10 +176,10 @@ def list_sql(filters: tuple[str, ...], limit: int) -> str:
     filter, each a no-op when its parameter is NULL, had to be planned for its values at every
     request for the right index to be chosen: a quarter of a millisecond). The page size is
     written in too: a plan made for a LIMIT parameter expects to read a tenth of the table,
-    not to stop after a page, and PostgreSQL would keep planning for the values. Its ids (one more
-    than the page, to tell whether a next page exists) are found first, then the page's
-    documents joined in their order, as one value of UTF-8 bytes: fifty rows and their text
-    decoded and encoded again cost the service more than the rest of the request.
+    not to stop after a page, and PostgreSQL would keep planning for the values. Its ids
+    (one more than the page, to tell whether a next page exists) are found first, then the
+    page's documents joined in their order, as one value of UTF-8 bytes: fifty rows and their
+    text decoded and encoded again cost the service more than the rest of the request.
     """
     conditions, n = [], 1
     for name in filters:

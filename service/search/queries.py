@@ -39,11 +39,12 @@ from service.text.stopwords import without_stop_words
 # threshold), a query is rare if, in each of its three configurations that leaves any
 # lexeme, one of its lexemes is missing; it goes to the index at once. Each process reads
 # the list once in COMMON_LEXEMES_SECONDS (``CommonLexemes``) and passes it to the statement,
-# which parses the query in each configuration to check it. Without statistics that tell (a new table, a list of only very common words), and
-# for queries with an exclusion or ``or`` (which do not narrow the match), the newest claims
-# are read as before. The statistics are of the whole table: a word common among the newest
-# claims but not in the table (one that has just become common) counts as rare, and ranks
-# the first SEARCH_CANDIDATES matches the index yields rather than the newest.
+# which parses the query in each configuration to check it. Without statistics that tell
+# (a new table, a list of only very common words), and for queries with an exclusion or
+# ``or`` (which do not narrow the match), the newest claims are read as before. The
+# statistics are of the whole table: a word common among the newest claims but not in the
+# table (one that has just become common) counts as rare, and ranks the first
+# SEARCH_CANDIDATES matches the index yields rather than the newest.
 RECENT_WINDOW = 2000
 COMMON_MATCHES = 20
 SEARCH_CANDIDATES = 1000
