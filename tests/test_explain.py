@@ -370,7 +370,31 @@ async def test_a_filtered_claim_page_walks_an_index_not_the_table(
     sql, args = claims_page(**filters)  # type: ignore[arg-type]
     text = await plan(conn, sql, *args)
     assert f"Index Only Scan Backward using {index}" in text, text
-    assert "Sort" not in text, text
+    assert "Sort Key: c." not in text, text  # (the page's own 51 ids are numbered in order)
+
+
+async def test_a_full_text_page_sorts_only_the_newest_matches_and_parses_the_query_once(
+    conn, many_claims
+):
+    """A page of the claims that match a full-text query, through the index's bitmap, as
+    planned once for any query: the matches are sorted keeping only the newest page (the
+    rows are numbered after the LIMIT), and the query is parsed once for the page, not for
+    every match checked (``claimdesk_tsquery`` is not inlined)."""
+    sql, _ = claims_page(q="zone")  # in every claim
+    async with conn.transaction():
+        await conn.execute(
+            "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off;"
+            " SET LOCAL enable_indexscan = off"
+        )
+        await conn.execute(f"PREPARE page AS {sql}")
+        rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) EXECUTE page ('zone', 'zone')")
+    text = "\n".join(r[0] for r in rows)
+    assert "Bitmap Index Scan on claims__search_vector_idx" in text, text
+    # the sort feeds the LIMIT straight (a bounded sort), nothing numbers all the matches
+    found = text[text.index("CTE found") : text.index("CTE page")]
+    assert "Sort Key: c.id DESC" in found and "WindowAgg" not in found, text
+    conditions = [line for line in text.splitlines() if "Cond:" in line or "Filter:" in line]
+    assert not [line for line in conditions if "tsquery" in line], text
 
 
 async def test_a_claim_page_runs_a_plan_made_once(conn, many_claims):

@@ -162,7 +162,9 @@ _FILTERS = {
     "stated_to": "c.stated_on <= {0}",
     "dispute_id": "c.id IN (SELECT claim_id FROM dispute_positions WHERE dispute_id = {0})",
     "before": "c.id < {0}",
-    "q": "c.search_vector @@ claimdesk_tsquery({0}, {1})",
+    # parsed once (an InitPlan): the function is not inlined, and a plan made for any query
+    # would otherwise parse it again for every row it checks
+    "q": "c.search_vector @@ (SELECT claimdesk_tsquery({0}, {1}))",
 }
 
 
@@ -186,13 +188,16 @@ def list_sql(filters: tuple[str, ...], limit: int) -> str:
         arity = _FILTERS[name].count("{1}") + 1
         conditions.append(_FILTERS[name].format(*(f"${n + i}" for i in range(arity))))
         n += arity
+    # The rows are numbered after the LIMIT: numbered before it, a sort of the matches (a
+    # full-text filter's, say) could not keep only the newest but had to order them all.
     return f"""
-WITH page AS MATERIALIZED (
-    SELECT c.id, row_number() OVER (ORDER BY c.id DESC) AS n
+WITH found AS MATERIALIZED (
+    SELECT c.id
     FROM claims c
     WHERE {" AND ".join(conditions) or "TRUE"}
     ORDER BY c.id DESC
-    LIMIT {limit + 1})
+    LIMIT {limit + 1}),
+page AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id DESC) AS n FROM found)
 SELECT convert_to(string_agg({document("d", "p.id")}::text, ',' ORDER BY p.n)
                   FILTER (WHERE p.n <= {limit}), 'UTF8'),
        -- the page's last id, when a claim follows it: where the next page starts
