@@ -34,21 +34,28 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def shared_buffers_mb() -> int:
-    """A quarter of the machine's memory: the starting point PostgreSQL's documentation gives
-    for a server of its own (``shared_buffers``)."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 // 2**20
+    """A quarter of the memory: the starting point PostgreSQL's documentation gives for a
+    server of its own (``shared_buffers``); of the container's limit, when it has one."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with contextlib.suppress(OSError, ValueError):  # cgroup v2; "max" when unlimited
+        memory = min(memory, int(Path("/sys/fs/cgroup/memory.max").read_text()))
+    return memory // 4 // 2**20
 
 
-async def _shared_buffers(url: str) -> str:
+async def _shared_buffers(url: str) -> bool:
+    """Sets ``shared_buffers`` for the next start; whether it changed."""
     import asyncpg
 
     conn = await asyncpg.connect(url)
     try:
-        setting: str = await conn.fetchval("SHOW shared_buffers")
-        wanted = f"{shared_buffers_mb()}MB"
-        if setting != wanted:
-            await conn.execute(f"ALTER SYSTEM SET shared_buffers = '{wanted}'")
-        return setting
+        blocks = await conn.fetchval(
+            "SELECT setting::bigint FROM pg_settings WHERE name = 'shared_buffers'"
+        )  # 8 kB blocks: SHOW writes 6144MB as 6GB
+        wanted = shared_buffers_mb()
+        if blocks * 8 // 1024 == wanted:
+            return False
+        await conn.execute(f"ALTER SYSTEM SET shared_buffers = '{wanted}MB'")
+        return True
     finally:
         await conn.close()
 
@@ -99,8 +106,7 @@ def server_url(database_url: str | None, data_dir: str) -> Iterator[str]:
         yield database_url
         return
     server = db.start_embedded(data_dir)
-    before = asyncio.run(_shared_buffers(server.get_uri()))
-    if before != f"{shared_buffers_mb()}MB":  # takes effect at a restart
+    if asyncio.run(_shared_buffers(server.get_uri())):  # takes effect at a restart
         server.cleanup()
         server = db.start_embedded(data_dir)
     try:
