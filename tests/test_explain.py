@@ -95,25 +95,41 @@ async def test_claim_list_filters_use_their_index(conn, column, index):
     assert index in text, text
 
 
+# One speaker's claims, made in SQL (a table worth indexing, quickly): see ``insert_claims``.
+CLAIM = "01937a5e-0001-7000-8000-000000000001"
+SPEAKER = "01937a5e-0000-7000-8000-0000000000a1"
+
+
+async def insert_claims(conn, count: int, text: str, **columns: str) -> None:
+    """``count`` claims by Akar (``SPEAKER``): the ``g``-th, from 1, with its id in ``g``'s
+    order, says ``text`` and has ``columns``, each SQL of ``g`` (English assertions unless
+    given)."""
+    values = {"lang": "'en'", "kind": "'assertion'"} | columns
+    await conn.execute("INSERT INTO actors (id, kind, name) VALUES ($1, 'person', 'Akar')", SPEAKER)
+    await conn.execute(
+        f"""INSERT INTO claims (id, speaker_id, text, verbatim, {", ".join(values)})
+            SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                    || lpad(to_hex(g), 12, '0'))::uuid,
+                   $1, {text}, false, {", ".join(values.values())}
+            FROM generate_series(1, {count}) AS g""",
+        SPEAKER,
+    )
+
+
 @pytest.fixture
 async def many_claims(conn):
     """Five thousand claims and fresh statistics, so the planner sees a table worth indexing;
     vacuumed, as autovacuum leaves a table that is mostly read."""
-    speaker = "01937a5e-0000-7000-8000-0000000000a1"
-    await conn.execute("INSERT INTO actors (id, kind, name) VALUES ($1, 'person', 'Akar')", speaker)
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind, stated_on,
-                               stated_on_precision, topics)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  -- each group in one claim in 200: listed by ANALYZE, and rarer than 1 in 100
-                  $1, 'claim ' || g || ' about the safe zone, group' || g % 200,
-                  CASE WHEN g % 5 = 0 THEN 'ar' ELSE 'en' END, false,
-                  (ARRAY['assertion', 'denial', 'accusation', 'doubt'])[g % 4 + 1],
-                  date '2015-01-01' + g % 3650, 'day',
-                  CASE WHEN g % 12 = 0 THEN ARRAY['idlib'] ELSE ARRAY['economy'] END
-           FROM generate_series(1, 5000) AS g""",
-        speaker,
+    await insert_claims(
+        conn,
+        5000,
+        # each group in one claim in 200: listed by ANALYZE, and rarer than 1 in 100
+        "'claim ' || g || ' about the safe zone, group' || g % 200",
+        lang="CASE WHEN g % 5 = 0 THEN 'ar' ELSE 'en' END",
+        kind="(ARRAY['assertion', 'denial', 'accusation', 'doubt'])[g % 4 + 1]",
+        stated_on="date '2015-01-01' + g % 3650",
+        stated_on_precision="'day'",
+        topics="CASE WHEN g % 12 = 0 THEN ARRAY['idlib'] ELSE ARRAY['economy'] END",
     )
     await conn.execute("VACUUM (ANALYZE) claims")
 
@@ -132,13 +148,20 @@ async def test_claim_list_page_reads_no_more_than_it_returns(conn, many_claims):
     assert "OFFSET" not in claims.list_sql(tuple(claims._FILTERS), 50).upper()
 
 
-async def analyze_search(conn, q: str, **filters) -> str:
-    """The search statement's plan as run for ``q``, with what each node actually did."""
-    f = SearchFilters(types=frozenset({"claim"}), **filters)
+async def analyze_search(
+    conn,
+    q: str,
+    types: frozenset[str] = frozenset({"claim"}),
+    settings: str = "SET LOCAL enable_seqscan = off",
+    **filters,
+) -> str:
+    """The search statement's plan as run for ``q`` under ``settings``, with what each node
+    actually did."""
+    f = SearchFilters(types=types, **filters)
     common = await search.CommonLexemes().get(conn)  # as the service reads them
     args = search.search_args(q, normalize(q), f, 21, None, common)
     async with conn.transaction():
-        await conn.execute("SET LOCAL enable_seqscan = off")
+        await conn.execute(settings)
         rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + search._SEARCH, *args)
     return "\n".join(r[0] for r in rows)
 
@@ -204,16 +227,10 @@ async def test_statistics_crowded_with_common_words_are_not_trusted(conn):
     """With room for only ten lexemes, the statistics list ten of the twelve words every
     claim has and nothing rarer: a word missing from them may still be common, so the newest
     claims are read first."""
-    speaker = "01937a5e-0000-7000-8000-0000000000a1"
-    await conn.execute("INSERT INTO actors (id, kind, name) VALUES ($1, 'person', 'Akar')", speaker)
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid, $1,
-                  'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima '
-                  || g, 'en', false, 'assertion'
-           FROM generate_series(1, 3000) AS g""",
-        speaker,
+    await insert_claims(
+        conn,
+        3000,
+        "'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima ' || g",
     )
     await conn.execute("ALTER TABLE claims ALTER COLUMN search_vector SET STATISTICS 1")
     await conn.execute("ANALYZE claims")
@@ -226,17 +243,11 @@ async def test_statistics_of_only_very_common_words_are_not_trusted(conn):
     """ANALYZE leaves out a lexeme under its cutoff even when its list has room, and the
     cutoff grows with the lexemes a claim has: with ten places and some thirty lexemes a
     claim, a word in one claim in twenty is left out, yet it is common among the newest."""
-    speaker = "01937a5e-0000-7000-8000-0000000000a1"
-    await conn.execute("INSERT INTO actors (id, kind, name) VALUES ($1, 'person', 'Akar')", speaker)
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid, $1,
-                  'alpha bravo charlie ' || CASE WHEN g % 20 = 0 THEN 'kilo ' ELSE '' END
-                  || (SELECT string_agg('x' || g || 'y' || i, ' ') FROM generate_series(1, 25) i),
-                  'en', false, 'assertion'
-           FROM generate_series(1, 3000) AS g""",
-        speaker,
+    await insert_claims(
+        conn,
+        3000,
+        "'alpha bravo charlie ' || CASE WHEN g % 20 = 0 THEN 'kilo ' ELSE '' END"
+        " || (SELECT string_agg('x' || g || 'y' || i, ' ') FROM generate_series(1, 25) i)",
     )
     await conn.execute("ALTER TABLE claims ALTER COLUMN search_vector SET STATISTICS 1")
     await conn.execute("ANALYZE claims")
@@ -281,12 +292,9 @@ async def test_a_search_reads_names_through_their_indexes_however_few(conn, many
     near misses among a handful of names come from the trigram indexes: costed as cheap, the
     trigram comparison of every name looked cheaper to the planner, and took a millisecond
     a search at a thousand actors."""
-    q = "Hulusi Akr"
-    args = search.search_args(q, normalize(q), SearchFilters(types=frozenset(ALL_TYPES)), 21, None)
-    async with conn.transaction():
-        await conn.execute(search.PLANNER_SETTINGS)
-        rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + search._SEARCH, *args)
-    text = "\n".join(r[0] for r in rows)
+    text = await analyze_search(
+        conn, "Hulusi Akr", frozenset(ALL_TYPES), settings=search.PLANNER_SETTINGS
+    )
     assert "actors__name_norm_trgm" in text, text
     assert "actor_names__value_norm_trgm" in text, text
     assert "Seq Scan on actors" not in text and "Seq Scan on actor_names" not in text, text
@@ -295,10 +303,6 @@ async def test_a_search_reads_names_through_their_indexes_however_few(conn, many
 # The reads of the benchmark (bench/run.py), as the service sends them: a keyed read and a
 # cursor page stay as fast at a million claims as at ten thousand only if every table they
 # touch is reached through an index and no page skips rows with OFFSET.
-CLAIM = "01937a5e-0001-7000-8000-000000000001"
-SPEAKER = "01937a5e-0000-7000-8000-0000000000a1"
-
-
 def claims_page(before: str | None = None, **filters: object) -> tuple[str, list[object]]:
     """A claim page's statement and parameters, as ``list_claims`` makes them (50 a page)."""
     return claims.list_query(ClaimFilters(**filters), 50, before)  # type: ignore[arg-type]
