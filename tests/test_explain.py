@@ -391,7 +391,7 @@ async def test_a_full_text_page_sorts_only_the_newest_matches_and_parses_the_que
             " SET LOCAL enable_indexscan = off"
         )
         await conn.execute(f"PREPARE page AS {sql}")
-        rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) EXECUTE page ('zone', 'zone')")
+        rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) EXECUTE page ('zone', 'zone', 50)")
     text = "\n".join(r[0] for r in rows)
     assert "Bitmap Index Scan on claims__search_vector_idx" in text, text
     # the sort feeds the LIMIT straight (a bounded sort), nothing numbers all the matches
@@ -413,6 +413,24 @@ async def test_a_claim_page_runs_a_plan_made_once(conn, many_claims):
         claims.list_sql(("speaker_id", "before"), 20),
     )
     assert row is not None and row["generic_plans"] >= 3, row
+
+
+async def test_pages_of_any_size_share_a_few_statements(conn, many_claims):
+    """A client may ask for any page size: pages of 1 to 60 claims run four statements (those
+    written for 10, 20, 50 and 100), not sixty, each cut to its size with the right cursor."""
+    await db._init_connection(conn)
+    f = ClaimFilters(speaker_id=UUID(SPEAKER))
+    newest = [c.id for c in await claims.list_claims(conn, f, 61, None)]
+    for limit in range(1, 61):
+        documents, last = await claims.list_claims_json(conn, f, limit, None)
+        page = [c.id for c in claims._decode_list(b"[" + documents + b"]")]
+        assert page == newest[:limit] and last == newest[limit - 1], limit
+    statements = await conn.fetchval(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%WITH found%'"
+    )
+    assert statements == 5, statements  # the four, and the one of the 61 newest (100)
+    with pytest.raises(ValueError):
+        claims.page_size(claims.MAX_LIMIT + 1)
 
 
 async def test_a_claim_page_is_a_bounded_walk_of_the_primary_key(conn, many_claims):
