@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import html
 import unicodedata
+from bisect import bisect_right
+from itertools import accumulate
 
 from service.text.normalize import _FOLD, _MARKS, normalize
 
@@ -30,21 +32,50 @@ def terms_of(query: str) -> list[str]:
     return [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate``'s table of ``_fold_char``, filled as characters are met; notes those
+    that do not fold to exactly one character (marks fold to none, ligatures to several)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uneven: set[str] = set()
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        if len(folded) != 1:
+            self.uneven.add(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """``text`` as normalised text writes it, character by character, and how many folded
+    characters its characters make, up to and including each (None when each folds to one:
+    a folded character then has the index of its original)."""
+    haystack = text.translate(_FOLD_TABLE)
+    if _FOLD_TABLE.uneven.isdisjoint(text):
+        return haystack, None
+    return haystack, list(accumulate(map(len, map(_FOLD_TABLE.__getitem__, map(ord, text)))))
+
+
 def spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    """Where in ``text`` the terms occur, as [start, end) indexes into the original."""
-    folded: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        for c in _fold_char(ch):
-            folded.append(c)
-            origin.append(i)
-    haystack = "".join(folded)
+    """Where in ``text`` the terms occur, as [start, end) indexes into the original.
+
+    The text is folded by ``str.translate`` and a match mapped back by a binary search, not
+    by walking the text in Python (a search's twenty snippets took a tenth of its time that
+    way)."""
+    haystack, upto = _folded(text)
     found: list[tuple[int, int]] = []
     for term in terms:
         start = haystack.find(term)
         while start != -1:
             end = start + len(term)
-            found.append((origin[start], origin[end - 1] + 1))
+            if upto is None:
+                found.append((start, end))
+            else:  # the original characters that folded into haystack[start:end]
+                found.append((bisect_right(upto, start), bisect_right(upto, end - 1) + 1))
             start = haystack.find(term, end)
     merged: list[tuple[int, int]] = []
     for s, e in sorted(found):

@@ -1,0 +1,78 @@
+"""Snippets mark the original characters of what matched on normalised text (``highlight``)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from service import demo_data
+from service.text.highlight import _fold_char, snippet, spans, terms_of
+
+
+def spans_walked(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """``spans`` as it was: every character folded and mapped back one at a time."""
+    folded, origin = [], []
+    for i, ch in enumerate(text):
+        for c in _fold_char(ch):
+            folded.append(c)
+            origin.append(i)
+    haystack = "".join(folded)
+    found = []
+    for term in terms:
+        start = haystack.find(term)
+        while start != -1:
+            end = start + len(term)
+            found.append((origin[start], origin[end - 1] + 1))
+            start = haystack.find(term, end)
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(found):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def with_harakat(text: str) -> str:
+    """A fatha after each Arabic letter: marks that fold to nothing."""
+    return "".join(ch + "\u064e" if "\u0621" <= ch <= "\u064a" else ch for ch in text)
+
+
+def texts() -> list[str]:
+    found = []
+    for claim in demo_data.CLAIMS:
+        found.append(claim["text"])
+        found += [t["text"] for t in claim.get("translations", [])]
+    return found
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda t: t,
+        with_harakat,
+        lambda t: t.replace(" ", "\t\n "),  # whitespace folds to one space each
+        lambda t: "ﻻ " + t + " ﷺ",  # ligatures fold to several characters
+        lambda t: unicodedata.normalize("NFD", t),
+    ],
+    ids=["as written", "harakat", "whitespace", "ligatures", "decomposed"],
+)
+def test_marks_are_where_the_walked_text_puts_them(variant):
+    """Every word of every demo claim and translation, found in each variant of its text, is
+    marked on the same original characters as when the text was folded character by
+    character (the fast path folds the whole text at once)."""
+    checked = 0
+    for text in texts():
+        varied = variant(text)
+        terms = terms_of(text)
+        assert spans(varied, terms) == spans_walked(varied, terms), varied
+        checked += len(spans(varied, terms))
+    assert checked > 100
+
+
+def test_a_mark_covers_the_original_characters_of_the_match():
+    assert snippet("قالَ أَكارُ إنّ", terms_of("اكار")) == "قالَ <mark>أَكار</mark>ُ إنّ"
+    assert snippet("ﻻ يوجد آكار", terms_of("اكار")) == "ﻻ يوجد <mark>آكار</mark>"
+    assert snippet("ﻻ يوجد", terms_of("لا")) == "<mark>ﻻ</mark> يوجد"
+    assert snippet("nothing here", terms_of("اكار")) is None
