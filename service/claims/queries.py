@@ -15,7 +15,7 @@ from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound, held_back
 from service.history import Who
-from service.pagination import MAX_LIMIT, compact_json
+from service.pagination import compact_json, keyset_page_sql, page_size
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
@@ -168,63 +168,19 @@ _FILTERS = {
 }
 
 
-# The page sizes a list statement is written for: a page of any other size runs the statement
-# of the next one up, and is cut to its size there (see ``list_sql``).
-PAGE_SIZES = (10, 20, 50, 100, MAX_LIMIT)
-
-
-def page_size(limit: int) -> int:
-    """The smallest of ``PAGE_SIZES`` that holds ``limit`` rows."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"a page holds 1 to {MAX_LIMIT} rows, not {limit}")
-    return next(size for size in PAGE_SIZES if size >= limit)
-
-
 @functools.lru_cache(maxsize=1024)
 def list_sql(filters: tuple[str, ...], size: int) -> str:
-    """The statement of a page of claims with these filters (names of ``_FILTERS``, in its
-    order, whose parameters it takes from ``$1`` on), for pages of up to ``size`` claims (one
-    of ``PAGE_SIZES``); the page's own size is its last parameter.
-
-    Each set of filters has a statement of its own, written with those filters alone, so that
-    PostgreSQL plans it once for the connection and reuses the plan (one statement with every
-    filter, each a no-op when its parameter is NULL, had to be planned for its values at every
-    request for the right index to be chosen: a quarter of a millisecond). The LIMIT is
-    written in too: a plan made for a LIMIT parameter expects to read a tenth of the table,
-    not to stop after a page, and PostgreSQL would keep planning for the values. Written for
-    each page size a client asks for, a client that varied it would make a statement for each
-    (up to ``MAX_LIMIT`` of them for one set of filters), more than a connection's cache of
-    statements holds, and each planned anew; written for the sizes of ``PAGE_SIZES``, there
-    are five at most, and a page of 30 reads the ids of 51 claims (an index's entries) and
-    the documents of its 30 alone. Its ids (one more than the page, to tell whether a next
-    page exists) are found first, then the page's documents joined in their order, as one
-    value of UTF-8 bytes: fifty rows and their text decoded and encoded again cost the service
-    more than the rest of the request.
-    """
-    if size not in PAGE_SIZES:
-        raise ValueError(f"not a page size: {size}")
-    conditions, n = [], 1
-    for name in filters:
-        arity = _FILTERS[name].count("{1}") + 1
-        conditions.append(_FILTERS[name].format(*(f"${n + i}" for i in range(arity))))
-        n += arity
-    limit = f"${n}::int"
-    # The rows are numbered after the LIMIT: numbered before it, a sort of the matches (a
-    # full-text filter's, say) could not keep only the newest but had to order them all.
-    return f"""
-WITH found AS MATERIALIZED (
-    SELECT c.id
-    FROM claims c
-    WHERE {" AND ".join(conditions) or "TRUE"}
-    ORDER BY c.id DESC
-    LIMIT {size + 1}),
-page AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id DESC) AS n FROM found)
-SELECT convert_to(string_agg({document("d", "p.id")}::text, ',' ORDER BY p.n), 'UTF8'),
-       -- the page's last id, when a claim follows it: where the next page starts
-       (SELECT id FROM page WHERE n = {limit} AND EXISTS (SELECT FROM page WHERE n > {limit}))
-FROM page p LEFT JOIN claim_documents d ON d.claim_id = p.id
-WHERE p.n <= {limit}
-"""
+    """The statement of a page of up to ``size`` claims with these filters (names of
+    ``_FILTERS``, in its order): see ``keyset_page_sql``."""
+    return keyset_page_sql(
+        _FILTERS,
+        filters,
+        rows="claims c",
+        key="c.id",
+        size=size,
+        document=document("d", "p.id"),
+        join="LEFT JOIN claim_documents d ON d.claim_id = p.id",
+    )
 
 
 def list_query(f: ClaimFilters, limit: int, before: UUID | None) -> tuple[str, list[Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from service.disputes.schemas import (
 )
 from service.errors import Duplicate, FieldError, Invalid, NotFound, invalid
 from service.history import Who
+from service.pagination import keyset_page_sql, page_size
 from service.schemas import sent, unchanged
 
 STANCES = ("affirms", "denies", "questions")
@@ -55,6 +57,7 @@ DISPUTE_JSON = f"""json_build_object(
     'sides', json_build_object({_SIDES}))"""
 
 _decode = msgspec.json.Decoder(Dispute).decode
+_decode_list = msgspec.json.Decoder(list[Dispute]).decode
 
 
 _GET = f"SELECT d.version, {DISPUTE_JSON}::text FROM disputes d WHERE d.id = $1"
@@ -74,46 +77,58 @@ async def get(conn: asyncpg.Connection, dispute_id: UUID, *, lock: bool = False)
     return _decode((await get_json(conn, dispute_id))[1])
 
 
-_LIST = f"""
-SELECT d.id, {DISPUTE_JSON}::text
-FROM disputes d
-WHERE ($1::text IS NULL OR d.status = $1)
-  AND ($2::uuid IS NULL OR d.id IN (
+# A dispute page's filters, in the order their parameters take (see ``claims._FILTERS``).
+_FILTERS = {
+    "status": "d.status = {0}",
+    "actor_id": """d.id IN (
         SELECT dp.dispute_id FROM dispute_positions dp JOIN claims c ON c.id = dp.claim_id
-        WHERE c.speaker_id = $2
-           OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = $2)))
-  AND ($3::uuid IS NULL OR d.id IN (SELECT dispute_id FROM dispute_positions WHERE claim_id = $3))
-  AND ($4::text IS NULL OR d.topics @> ARRAY[$4::text])
-  AND ($5::timestamptz IS NULL OR d.updated_at >= $5)
-  AND ($6::timestamptz IS NULL OR d.updated_at <= $6)
-  AND ($7::uuid IS NULL OR d.id < $7)
-ORDER BY d.id DESC
-LIMIT $8
-"""
+        WHERE c.speaker_id = {0}
+           OR c.id IN (SELECT claim_id FROM claim_targets WHERE actor_id = {0}))""",
+    "claim_id": "d.id IN (SELECT dispute_id FROM dispute_positions WHERE claim_id = {0})",
+    "topic": "d.topics @> ARRAY[{0}::text]",
+    "updated_from": "d.updated_at >= {0}",
+    "updated_to": "d.updated_at <= {0}",
+    "before": "d.id < {0}",
+}
+
+
+@functools.lru_cache(maxsize=256)
+def list_sql(filters: tuple[str, ...], size: int) -> str:
+    """The statement of a page of up to ``size`` disputes with these filters (names of
+    ``_FILTERS``, in its order): see ``keyset_page_sql``."""
+    return keyset_page_sql(
+        _FILTERS,
+        filters,
+        rows="disputes d",
+        key="d.id",
+        size=size,
+        document=DISPUTE_JSON,
+        join="JOIN disputes d ON d.id = p.id",
+    )
+
+
+def list_query(f: DisputeFilters, limit: int, before: UUID | None) -> tuple[str, list[Any]]:
+    """The statement and parameters of the page of ``limit`` disputes after ``before``."""
+    given = {**msgspec.structs.asdict(f), "before": before}
+    used = tuple(name for name in _FILTERS if given[name] is not None)
+    return list_sql(used, page_size(limit)), [*(given[name] for name in used), limit]
 
 
 async def list_disputes(
     conn: asyncpg.Connection, f: DisputeFilters, limit: int, before: UUID | None
 ) -> list[Dispute]:
-    return [_decode(text) for _, text in await list_disputes_json(conn, f, limit, before)]
+    documents, _ = await list_disputes_json(conn, f, limit, before)
+    return _decode_list(b"[" + documents + b"]")
 
 
 async def list_disputes_json(
     conn: asyncpg.Connection, f: DisputeFilters, limit: int, before: UUID | None
-) -> list[tuple[UUID, str]]:
-    """Each dispute's id and its JSON as PostgreSQL wrote it."""
-    rows = await conn.fetch(
-        _LIST,
-        f.status,
-        f.actor_id,
-        f.claim_id,
-        f.topic,
-        f.updated_from,
-        f.updated_to,
-        before,
-        limit,
-    )
-    return [(r[0], r[1]) for r in rows]
+) -> tuple[bytes, UUID | None]:
+    """Up to ``limit`` disputes, newest first, as their JSON (as PostgreSQL wrote it,
+    comma-separated), and the id the next page starts after, if there is one."""
+    sql, args = list_query(f, limit, before)
+    documents, last = await conn.fetchrow(sql, *args)
+    return documents or b"", last
 
 
 def _check_minimum(stances: list[str], field: str = "positions") -> None:

@@ -31,7 +31,7 @@ from service.pagination import (
     Limit,
     compact_json,
     decode_cursor,
-    json_page_response,
+    documents_page_response,
     page,
 )
 
@@ -93,8 +93,8 @@ class DisputeController(Controller):
             updated_to=updated_to,
         )
         async with pool.acquire() as conn:
-            rows = await queries.list_disputes_json(conn, filters, limit + 1, before)
-        return json_page_response(rows, limit, "disputes")
+            documents, last = await queries.list_disputes_json(conn, filters, limit, before)
+        return documents_page_response(documents, "disputes", last)
 
     @post(
         "/",
