@@ -206,6 +206,24 @@ async def test_the_common_lexemes_are_read_again_only_after_a_while(conn, many_c
     assert now is None or "safe" not in now.strip("{}").split(","), now
 
 
+async def test_no_common_lexemes_are_read_again_sooner(conn):
+    """Before the table's first ANALYZE there is nothing to trust: that is kept for
+    ``none_seconds``, not as long as a list, so the rare-word check starts soon after."""
+    # as many_claims: each group in one claim in 200, listed by ANALYZE and rarer than 1 in 100
+    await insert_claims(conn, 5000, "'claim ' || g || ' about the safe zone, group' || g % 200")
+    common = search.CommonLexemes(seconds=300, none_seconds=30)
+    assert await common.get(conn) is None  # not analysed yet
+    await conn.execute("ANALYZE claims")
+    assert await common.get(conn) is None  # kept
+    common.read_at -= 31
+    found = await common.get(conn)
+    assert found and "safe" in found.strip("{}").split(","), found
+    common.read_at -= 31  # a list found is kept the longer while
+    await conn.execute("TRUNCATE claims CASCADE")
+    await conn.execute("ANALYZE claims")
+    assert await common.get(conn) == found
+
+
 @pytest.mark.parametrize(
     "q", ["4242 or 4243", "4242 or(4243", "4242 -danger", "4242 (-danger)", "4242 －danger"]
 )

@@ -71,19 +71,27 @@ WHERE t.oid = 'claims'::regclass AND s.attname = 'search_vector'
 # keeps them this long, as the text of an array: given to the statement as one value, which
 # PostgreSQL reads in 0.1 ms (asyncpg took 0.4 ms of the service's CPU to send a list).
 COMMON_LEXEMES_SECONDS = 300.0
+# None to trust (a table not analysed yet, or too few claims for a cutoff) is kept for less:
+# the first ANALYZE of a new table is worth using soon.
+NO_LEXEMES_SECONDS = 30.0
 
 
 class CommonLexemes:
     """The claims' most common lexemes as the rare-word check trusts them, read at most once
-    every ``COMMON_LEXEMES_SECONDS`` (one for each app: its database's statistics)."""
+    every ``COMMON_LEXEMES_SECONDS`` (one for each app: its database's statistics), or every
+    ``NO_LEXEMES_SECONDS`` while there are none."""
 
-    def __init__(self, seconds: float = COMMON_LEXEMES_SECONDS) -> None:
+    def __init__(
+        self, seconds: float = COMMON_LEXEMES_SECONDS, none_seconds: float = NO_LEXEMES_SECONDS
+    ) -> None:
         self.seconds = seconds
+        self.none_seconds = min(none_seconds, seconds)
         self.read_at = -seconds
         self.lexemes: str | None = None
 
     async def get(self, conn: asyncpg.Connection) -> str | None:
-        if time.monotonic() - self.read_at >= self.seconds:
+        kept_for = self.seconds if self.lexemes is not None else self.none_seconds
+        if time.monotonic() - self.read_at >= kept_for:
             self.lexemes = await conn.fetchval(_COMMON_LEXEMES)
             self.read_at = time.monotonic()
         return self.lexemes
