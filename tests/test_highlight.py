@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from service import demo_data
+from service.text import highlight
 from service.text.highlight import _fold_char, snippet, spans, terms_of
 
 
@@ -76,3 +77,20 @@ def test_a_mark_covers_the_original_characters_of_the_match():
     assert snippet("ﻻ يوجد آكار", terms_of("اكار")) == "ﻻ يوجد <mark>آكار</mark>"
     assert snippet("ﻻ يوجد", terms_of("لا")) == "<mark>ﻻ</mark> يوجد"
     assert snippet("nothing here", terms_of("اكار")) is None
+
+
+def test_a_full_fold_table_is_emptied_and_marks_stay_right(monkeypatch):
+    """The table of folded characters is emptied when full (at most ``LIMIT`` characters and
+    one text's worth more), between texts: the marks are still the walked text's."""
+    table = highlight._FoldTable()
+    monkeypatch.setattr(highlight, "_FOLD_TABLE", table)
+    monkeypatch.setattr(highlight._FoldTable, "LIMIT", 8)
+    emptied, held = 0, 0
+    for text in texts():
+        varied = with_harakat(text)
+        terms = terms_of(text)
+        assert spans(varied, terms) == spans_walked(varied, terms), varied
+        assert len(table) <= 8 + len(varied)
+        emptied += len(table) < held
+        held = len(table)
+    assert emptied > 5, emptied

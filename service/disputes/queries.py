@@ -92,7 +92,7 @@ _FILTERS = {
 }
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def list_sql(filters: tuple[str, ...], size: int) -> str:
     """The statement of a page of up to ``size`` disputes with these filters (names of
     ``_FILTERS``, in its order): see ``keyset_page_sql``."""

@@ -1,12 +1,11 @@
 """Snippets: the original text around what matched, HTML-escaped, matches in ``<mark>``.
 
-Matching happens on normalised text (so ``اكار`` marks ``آكار``); the marks are placed on the
-original characters, mapped back one character at a time.
+Matching happens on normalised text (so ``اكار`` marks ``آكار``), folded a character at a time
+so that the marks can be placed on the original characters they came from.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import unicodedata
 from bisect import bisect_right
@@ -17,10 +16,10 @@ from service.text.normalize import _FOLD, _MARKS, normalize
 ELLIPSIS = "…"
 
 
-@functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
-    """The character as normalised text writes it (once a character: a search marks some
-    twenty texts of hundreds of characters each, from an alphabet of a few dozen)."""
+    """The character as normalised text writes it (once a character, through
+    ``_FOLD_TABLE``: a search marks some twenty texts of hundreds of characters each, from an
+    alphabet of a few dozen)."""
     if ch.isspace():
         return " "
     return _MARKS.sub("", unicodedata.normalize("NFKC", ch).lower()).translate(_FOLD)
@@ -34,16 +33,21 @@ def terms_of(query: str) -> list[str]:
 
 class _FoldTable(dict[int, str]):
     """``str.translate``'s table of ``_fold_char``, filled as characters are met; notes those
-    that do not fold to exactly one character (marks fold to none, ligatures to several)."""
+    that do not fold to exactly one character (marks fold to none, ligatures to several).
+    Emptied, between texts, once it holds ``LIMIT`` characters, so that stored text cannot
+    grow it to all of Unicode."""
+
+    LIMIT = 65536
 
     def __init__(self) -> None:
         super().__init__()
         self.uneven: set[str] = set()
 
     def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
-        if len(folded) != 1:
+        folded = _fold_char(chr(code))
+        if len(folded) != 1:  # noted before the table has it: no text sees it unmarked
             self.uneven.add(chr(code))
+        self[code] = folded
         return folded
 
 
@@ -54,6 +58,9 @@ def _folded(text: str) -> tuple[str, list[int] | None]:
     """``text`` as normalised text writes it, character by character, and how many folded
     characters its characters make, up to and including each (None when each folds to one:
     a folded character then has the index of its original)."""
+    if len(_FOLD_TABLE) >= _FOLD_TABLE.LIMIT:  # not while a text is folded: it reads both after
+        _FOLD_TABLE.clear()
+        _FOLD_TABLE.uneven.clear()
     haystack = text.translate(_FOLD_TABLE)
     if _FOLD_TABLE.uneven.isdisjoint(text):
         return haystack, None
