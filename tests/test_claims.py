@@ -653,14 +653,15 @@ async def race_paused(
 async def test_two_writers_of_one_claims_document_leave_both_changes(
     client, world, database_url, first
 ):
-    """Renaming a claim's speaker rebuilds the claim's document, and so does changing the
-    claim. When both run at once, whichever waits for the other builds the document after the
-    other committed, so it shows both changes (a rebuild locks the claim before reading)."""
+    """Renaming a claim's speaker rebuilds the claim's document, and so does a PATCH of the
+    claim (its statement stores the JSON it builds). When both run at once, whichever waits
+    for the other builds the document after the other committed, so it shows both changes
+    (a rebuild locks the claim before reading, and so does a PATCH)."""
     akar, src = world["akar"]["id"], world["source"]["id"]
     made = await helpers.claim(client, akar, src, text="قبل")
     rename = sql("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar))
-    patch = sql(
-        "UPDATE claims SET text = 'بعد', version = version + 1 WHERE id = $1", UUID(made["id"])
+    patch: Run = lambda conn: queries.update_json(  # noqa: E731
+        conn, Who(changed_by="test"), UUID(made["id"]), ClaimUpdate(text="بعد")
     )
     await race(database_url, *((rename, patch) if first == "rename" else (patch, rename)))
     shown = (await client.get(f"/v1/claims/{made['id']}")).json()

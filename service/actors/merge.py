@@ -89,6 +89,9 @@ UPDATE claims SET
                          ELSE relayed_by_id END,
     version = version + 1, updated_at = now()
 WHERE id = ANY($3::uuid[])"""
+# A new version of a claim does not rebuild its document by trigger (migration 0015): the
+# writer rebuilds it, here after the claims were locked (``_LOCK_CLAIMS``) and moved.
+_REBUILD_DOCUMENTS = "SELECT claimdesk_claim_documents_refresh($1::uuid[])"
 _MOVE_SOURCES = """
 UPDATE sources SET publisher_id = $2, version = version + 1, updated_at = now()
 WHERE publisher_id = $1 RETURNING id"""
@@ -260,6 +263,7 @@ async def merge(
     await conn.execute(_DROP_REPEATED_TARGETS, merged_id, into_id)
     await conn.execute(_MOVE_TARGETS, merged_id, into_id)
     await conn.execute(_MOVE_CLAIMS, merged_id, into_id, claim_ids)
+    await conn.execute(_REBUILD_DOCUMENTS, claim_ids)
     source_ids = [r[0] for r in await conn.fetch(_MOVE_SOURCES, merged_id, into_id)]
     review_ids = [r[0] for r in await conn.fetch(_MOVE_REVIEWS, merged_id, into_id)]
     members = {r[0] for r in await conn.fetch(_DROP_REPEATED_MEMBERS, merged_id, into_id)}

@@ -344,9 +344,11 @@ _COLUMN_NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 
 @functools.cache
 def _update_sql(columns: tuple[str, ...]) -> str:
-    """The row's changed ``columns`` (``$2``...), its new version, its new JSON, the revision
-    and the change event, in one statement (the lists it reads are the tables': a changed list
-    is replaced before it runs).
+    """The row's changed ``columns`` (``$2``...), its new version, its new JSON (stored as the
+    claim's document, see migration 0015), the revision and the change event, in one
+    statement (the lists it reads are the tables': a changed list is replaced before it runs).
+    The claim is locked before it runs (``_locked``), so its JSON is read after every other
+    writer of the claim has committed.
 
     Only the columns a PATCH changes are set: PostgreSQL then recomputes only the generated
     columns that depend on them, so changing a claim's kind does not normalise its text and
@@ -361,6 +363,9 @@ WITH c AS (
     RETURNING *
 ), changed AS (
     SELECT c.id, c.version, {CLAIM_JSON} AS data FROM c
+), stored AS (
+    INSERT INTO claim_documents AS d (claim_id, body) SELECT id, data FROM changed
+    ON CONFLICT (claim_id) DO UPDATE SET body = EXCLUDED.body
 ), {history.recording("'claim'", "'update'", "changed", len(columns) + 2)}
 SELECT version, data::text FROM changed
 """
