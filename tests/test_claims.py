@@ -18,7 +18,7 @@ from service.actors import queries as actors
 from service.actors.schemas import ActorUpdate
 from service.claims import queries
 from service.claims.queries import rfc3339
-from service.claims.schemas import Claim, ClaimUpdate
+from service.claims.schemas import Claim, ClaimCreate, ClaimUpdate
 from service.history import Who
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
@@ -647,6 +647,34 @@ async def race_paused(
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_write_stores_the_document_its_statement_builds(conn, world):
+    """A new claim's statement, and a PATCH's, store the JSON they build (migration 0015):
+    the trigger on claims builds it no more. The rebuilds left in a new claim's statement are
+    its appearance's and its target's triggers', which find the same text and write nothing;
+    a PATCH of the kind leaves none. (The check after the test compares every stored
+    document with the JSON built from the rows.)"""
+    await db._init_connection(conn)
+    data = msgspec.convert(
+        {
+            "speaker_id": world["akar"]["id"],
+            "text": "المنطقة الآمنة",
+            "lang": "ar",
+            "appearances": [{"source_id": world["source"]["id"]}],
+            "targets": [{"actor_id": world["sdf"]["id"], "role": "accused"}],
+        },
+        ClaimCreate,
+    )
+    rebuilds = """SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions
+                  WHERE funcname = 'claimdesk_claim_documents_refresh'"""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL track_functions = 'pl'")
+        made = await queries.create(conn, Who(changed_by="test"), data)
+        assert await conn.fetchval(rebuilds) == 2  # 3 when the claim's own trigger built it
+        await queries.update(conn, Who(changed_by="test"), made.id, ClaimUpdate(kind="denial"))
+        assert await conn.fetchval(rebuilds) == 2
+    assert (await queries.get(conn, made.id)).kind == "denial"
 
 
 @pytest.mark.parametrize("first", ["rename", "patch"])
