@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -78,6 +80,22 @@ def page_size(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"a page holds 1 to {MAX_LIMIT} rows, not {limit}")
     return next(size for size in PAGE_SIZES if size >= limit)
+
+
+def keyset_pages(
+    filters: dict[str, str], *, rows: str, key: str, document: str, join: str
+) -> Callable[[tuple[str, ...], int], str]:
+    """``sql(used, size)``: the statement of a page of up to ``size`` of these ``rows`` with
+    the ``used`` filters (names of ``filters``, in its order), made once (see
+    ``keyset_page_sql``)."""
+
+    @functools.lru_cache(maxsize=1024)
+    def sql(used: tuple[str, ...], size: int) -> str:
+        return keyset_page_sql(
+            filters, used, rows=rows, key=key, size=size, document=document, join=join
+        )
+
+    return sql
 
 
 def keyset_page_sql(

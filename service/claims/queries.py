@@ -15,7 +15,7 @@ from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound, held_back
 from service.history import Who
-from service.pagination import compact_json, keyset_page_sql, page_size
+from service.pagination import compact_json, keyset_pages, page_size
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
@@ -168,19 +168,14 @@ _FILTERS = {
 }
 
 
-@functools.lru_cache(maxsize=1024)
-def list_sql(filters: tuple[str, ...], size: int) -> str:
-    """The statement of a page of up to ``size`` claims with these filters (names of
-    ``_FILTERS``, in its order): see ``keyset_page_sql``."""
-    return keyset_page_sql(
-        _FILTERS,
-        filters,
-        rows="claims c",
-        key="c.id",
-        size=size,
-        document=document("d", "p.id"),
-        join="LEFT JOIN claim_documents d ON d.claim_id = p.id",
-    )
+# A claim page's statement for a set of filters and a page size (``keyset_page_sql``).
+list_sql = keyset_pages(
+    _FILTERS,
+    rows="claims c",
+    key="c.id",
+    document=document("d", "p.id"),
+    join="LEFT JOIN claim_documents d ON d.claim_id = p.id",
+)
 
 
 def list_query(f: ClaimFilters, limit: int, before: UUID | None) -> tuple[str, list[Any]]:

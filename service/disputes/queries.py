@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from typing import Any
 from uuid import UUID
@@ -23,7 +22,7 @@ from service.disputes.schemas import (
 )
 from service.errors import Duplicate, FieldError, Invalid, NotFound, invalid
 from service.history import Who
-from service.pagination import keyset_page_sql, page_size
+from service.pagination import keyset_pages, page_size
 from service.schemas import sent, unchanged
 
 STANCES = ("affirms", "denies", "questions")
@@ -92,19 +91,14 @@ _FILTERS = {
 }
 
 
-@functools.lru_cache(maxsize=1024)
-def list_sql(filters: tuple[str, ...], size: int) -> str:
-    """The statement of a page of up to ``size`` disputes with these filters (names of
-    ``_FILTERS``, in its order): see ``keyset_page_sql``."""
-    return keyset_page_sql(
-        _FILTERS,
-        filters,
-        rows="disputes d",
-        key="d.id",
-        size=size,
-        document=DISPUTE_JSON,
-        join="JOIN disputes d ON d.id = p.id",
-    )
+# A dispute page's statement for a set of filters and a page size (``keyset_page_sql``).
+list_sql = keyset_pages(
+    _FILTERS,
+    rows="disputes d",
+    key="d.id",
+    document=DISPUTE_JSON,
+    join="JOIN disputes d ON d.id = p.id",
+)
 
 
 def list_query(f: DisputeFilters, limit: int, before: UUID | None) -> tuple[str, list[Any]]:
