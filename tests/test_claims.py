@@ -649,12 +649,11 @@ async def race_paused(
         await b.close()
 
 
-async def test_a_write_stores_the_document_its_statement_builds(conn, world):
-    """A new claim's statement, and a PATCH's, store the JSON they build (migration 0015):
-    the trigger on claims builds it no more. The rebuilds left in a new claim's statement are
-    its appearance's and its target's triggers', which find the same text and write nothing;
-    a PATCH of the kind leaves none. (The check after the test compares every stored
-    document with the JSON built from the rows.)"""
+async def test_a_patch_stores_the_document_its_statement_builds(conn, world):
+    """A PATCH's statement stores the JSON it builds (migration 0015): the trigger on claims
+    builds it no more. A new claim's document is still built by the trigger (see the next
+    test), and rebuilt by its appearance's and target's, which find the same text. (The
+    check after the test compares every stored document with the JSON built from the rows.)"""
     await db._init_connection(conn)
     data = msgspec.convert(
         {
@@ -671,10 +670,43 @@ async def test_a_write_stores_the_document_its_statement_builds(conn, world):
     async with conn.transaction():
         await conn.execute("SET LOCAL track_functions = 'pl'")
         made = await queries.create(conn, Who(changed_by="test"), data)
-        assert await conn.fetchval(rebuilds) == 2  # 3 when the claim's own trigger built it
+        assert await conn.fetchval(rebuilds) == 3  # the claim's, its appearance's, its target's
         await queries.update(conn, Who(changed_by="test"), made.id, ClaimUpdate(kind="denial"))
-        assert await conn.fetchval(rebuilds) == 2
+        assert await conn.fetchval(rebuilds) == 3  # none for the PATCH
     assert (await queries.get(conn, made.id)).kind == "denial"
+
+
+async def test_a_claim_made_while_its_speaker_is_renamed_shows_the_new_name(world, database_url):
+    """A new claim's statement (the service's, outside a transaction) checks its speaker at
+    its end, and waits there for a rename that holds the speaker; the JSON the statement
+    built before is the old name's. Its stored document is built after that wait, by the
+    trigger on claims, and shows the new name."""
+    akar = UUID(world["akar"]["id"])
+    data = msgspec.convert(
+        {
+            "speaker_id": str(akar),
+            "text": "جديد",
+            "lang": "ar",
+            "appearances": [{"source_id": world["source"]["id"]}],
+        },
+        ClaimCreate,
+    )
+    a, b = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        await db._init_connection(a)
+        await db._init_connection(b)
+        rename = a.transaction()
+        await rename.start()
+        await a.execute("UPDATE actors SET name = 'Renamed' WHERE id = $1", akar)
+        waiting = asyncio.create_task(queries.create_json(b, Who(changed_by="test"), data))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # its foreign key check waits for the rename
+        await rename.commit()
+        claim_id, _, _ = await asyncio.wait_for(waiting, 10)
+        assert (await queries.get(b, claim_id)).speaker.name == "Renamed"
+    finally:
+        await a.close()
+        await b.close()
 
 
 @pytest.mark.parametrize("first", ["rename", "patch"])

@@ -327,8 +327,6 @@ WITH c AS (
     RETURNING *
 ), changed AS (
     SELECT c.id, c.version, {claim_json("new_appearances", "new_targets")} AS data FROM c
-), stored AS (  -- the claim's document, which the trigger on claims then leaves (0015)
-    INSERT INTO claim_documents (claim_id, body) SELECT id, data FROM changed
 ), {history.recording("'claim'", "'create'", "changed", 16)}
 SELECT version, data::text FROM changed
 """
