@@ -728,6 +728,24 @@ async def test_two_writers_of_one_claims_document_leave_both_changes(
     assert (shown["speaker"]["name"], shown["text"]) == ("Renamed", "بعد")
 
 
+@pytest.mark.parametrize("first", ["rename", "patch"])
+async def test_a_patch_to_an_actor_renamed_meanwhile_shows_the_new_name(
+    client, world, database_url, first
+):
+    """A PATCH that makes another actor the speaker stores the JSON its statement builds; it
+    holds that actor (key share) before its statement, so a rename of it either commits
+    before the statement reads it or waits, and then rebuilds the claim it finds."""
+    akar, russia, src = world["akar"]["id"], world["russia"]["id"], world["source"]["id"]
+    made = await helpers.claim(client, akar, src, text="قبل")
+    rename = sql("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(russia))
+    patch: Run = lambda conn: queries.update_json(  # noqa: E731
+        conn, Who(changed_by="test"), UUID(made["id"]), ClaimUpdate(speaker_id=UUID(russia))
+    )
+    await race(database_url, *((rename, patch) if first == "rename" else (patch, rename)))
+    shown = (await client.get(f"/v1/claims/{made['id']}")).json()
+    assert (shown["speaker"]["id"], shown["speaker"]["name"]) == (russia, "Renamed")
+
+
 @pytest.mark.parametrize("first", ["change", "reference"])
 @pytest.mark.parametrize("what", ["speaker", "organization", "dispute", "source"])
 async def test_a_row_that_comes_to_name_a_changed_row_meanwhile_shows_the_change(
