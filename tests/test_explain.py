@@ -324,7 +324,9 @@ async def test_a_search_reads_names_through_their_indexes_however_few(conn, many
 # touch is reached through an index and no page skips rows with OFFSET.
 def claims_page(before: str | None = None, **filters: object) -> tuple[str, list[object]]:
     """A claim page's statement and parameters, as ``list_claims`` makes them (50 a page)."""
-    return claims.list_query(ClaimFilters(**filters), 50, before)  # type: ignore[arg-type]
+    query = claims.list_query(ClaimFilters(**filters), 50, before)  # type: ignore[arg-type]
+    assert query is not None
+    return query
 
 
 @pytest.mark.parametrize(

@@ -178,8 +178,9 @@ list_sql = keyset_pages(
 )
 
 
-def list_query(f: ClaimFilters, limit: int, before: UUID | None) -> tuple[str, list[Any]]:
-    """The statement and parameters of the page of ``limit`` claims after ``before``."""
+def list_query(f: ClaimFilters, limit: int, before: UUID | None) -> tuple[str, list[Any]] | None:
+    """The statement and parameters of the page of ``limit`` claims after ``before``; None
+    when ``q`` is stop words alone, which match nothing (see /v1/search)."""
     given: dict[str, tuple[Any, ...]] = {
         "speaker_id": (f.speaker_id,),
         "target_id": (f.target_id,),
@@ -195,6 +196,8 @@ def list_query(f: ClaimFilters, limit: int, before: UUID | None) -> tuple[str, l
     }
     if f.q:
         words = without_stop_words(f.q)
+        if not words:
+            return None
         given["q"] = (normalize(words), words)
     used = tuple(name for name, values in given.items() if values[0] is not None)
     args = [v for name in used for v in given[name]]
@@ -213,10 +216,10 @@ async def list_claims_json(
 ) -> tuple[bytes, UUID | None]:
     """Up to ``limit`` claims, newest first, as their JSON documents (as PostgreSQL wrote them,
     comma-separated), and the id the next page starts after, if there is one."""
-    if f.q and not without_stop_words(f.q):
-        return b"", None  # nothing to look for but stop words: nothing matches (see /v1/search)
-    sql, args = list_query(f, limit, before)
-    documents, last = await conn.fetchrow(sql, *args)
+    query = list_query(f, limit, before)
+    if query is None:
+        return b"", None
+    documents, last = await conn.fetchrow(query[0], *query[1])
     return documents or b"", last
 
 
