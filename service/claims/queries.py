@@ -113,8 +113,10 @@ _decode = msgspec.json.Decoder(Claim).decode
 _decode_list = msgspec.json.Decoder(list[Claim]).decode
 
 
+# The document as UTF-8 bytes (bytea), which the service sends compacted without decoding
+# them into a string to encode them again (about 20,000 instructions of a GET claim's 850,000).
 _GET = f"""
-SELECT c.version, {DOCUMENT}::text
+SELECT c.version, convert_to({DOCUMENT}::text, 'UTF8')
 FROM claims c LEFT JOIN claim_documents d ON d.claim_id = c.id WHERE c.id = $1"""
 # The row and its document locked and read in one round trip, with the version the
 # statement's snapshot saw. When the lock had to wait for a writer, PostgreSQL hands over the
@@ -123,7 +125,7 @@ FROM claims c LEFT JOIN claim_documents d ON d.claim_id = c.id WHERE c.id = $1""
 # that happened. A claim without a document (which the triggers do not leave) is locked and
 # built instead.
 _GET_FOR_UPDATE = """
-SELECT c.version, d.body::text, (SELECT s.version FROM claims s WHERE s.id = c.id)
+SELECT c.version, convert_to(d.body::text, 'UTF8'), (SELECT s.version FROM claims s WHERE s.id = c.id)
 FROM claims c JOIN claim_documents d ON d.claim_id = c.id
 WHERE c.id = $1 FOR UPDATE OF c, d"""
 _LOCK = "SELECT version FROM claims WHERE id = $1 FOR UPDATE"
@@ -131,8 +133,8 @@ _LOCK = "SELECT version FROM claims WHERE id = $1 FOR UPDATE"
 
 async def get_json(
     conn: asyncpg.Connection, claim_id: UUID, *, lock: bool = False
-) -> tuple[int, str]:
-    """The claim's version and its JSON as PostgreSQL wrote it; with ``lock``, the row locked
+) -> tuple[int, bytes]:
+    """The claim's version and its JSON as PostgreSQL wrote it (UTF-8); with ``lock``, the row locked
     until the transaction ends and the JSON read after any writer it waited for."""
     row = await conn.fetchrow(_GET_FOR_UPDATE if lock else _GET, claim_id)
     if lock and (row is None or row[2] != row[0]):
@@ -395,8 +397,9 @@ def _parameters(claim_id: UUID, c: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-# What a write answers: the claim's id, its version and its JSON as PostgreSQL wrote it.
-Written = tuple[UUID, int, str]
+# What a write answers: the claim's id, its version and its JSON as PostgreSQL wrote it (as
+# UTF-8 when it was read, not written: a PATCH that changes nothing).
+Written = tuple[UUID, int, str | bytes]
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim:
@@ -428,7 +431,7 @@ async def create_json(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> 
 
 async def _locked(
     conn: asyncpg.Connection, claim_id: UUID, precondition: etag.Condition | None
-) -> tuple[int, str, Claim]:
+) -> tuple[int, bytes, Claim]:
     """What a PATCH or DELETE starts with: the claim locked and read (version, JSON, decoded),
     and ``If-Match`` compared with the tag of the bytes GET sends (412 otherwise)."""
     version, text = await get_json(conn, claim_id, lock=True)

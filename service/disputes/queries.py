@@ -59,11 +59,13 @@ _decode = msgspec.json.Decoder(Dispute).decode
 _decode_list = msgspec.json.Decoder(list[Dispute]).decode
 
 
-_GET = f"SELECT d.version, {DISPUTE_JSON}::text FROM disputes d WHERE d.id = $1"
+# As UTF-8 bytes (bytea), which the service sends compacted without decoding them into a
+# string to encode them again.
+_GET = f"SELECT d.version, convert_to({DISPUTE_JSON}::text, 'UTF8') FROM disputes d WHERE d.id = $1"
 
 
-async def get_json(conn: asyncpg.Connection, dispute_id: UUID) -> tuple[int, str]:
-    """The dispute's version and its JSON as PostgreSQL wrote it."""
+async def get_json(conn: asyncpg.Connection, dispute_id: UUID) -> tuple[int, bytes]:
+    """The dispute's version and its JSON as PostgreSQL wrote it (UTF-8)."""
     row = await conn.fetchrow(_GET, dispute_id)
     if row is None:
         raise NotFound("dispute", dispute_id)
