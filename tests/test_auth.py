@@ -10,11 +10,10 @@ import sys
 
 import msgspec
 import pytest
-import structlog
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.logging import configure
+from service.logging import configure, unconfigure
 from tests import helpers
 from tests.conftest import make_key
 
@@ -209,7 +208,7 @@ async def test_keys_never_reach_the_logs(anonymous, client, database_url, capsys
         await client.post("/v1/api-keys", json={"name": "cms", "scopes": ["read"]})
         output = capsys.readouterr().out
     finally:
-        structlog.reset_defaults()
+        unconfigure()
     events = [json.loads(line)["event"] for line in output.splitlines() if line]
     assert events.count("request") == 4  # the access log did run
     for secret in (key, "y" * 32):

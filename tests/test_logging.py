@@ -1,0 +1,57 @@
+"""The access log: one line a request, in JSON as structlog's chain writes the other lines."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import structlog
+
+from service.logging import access_log, configure, unconfigure
+
+
+async def test_an_access_line_in_json(anonymous, admin_key, capsys):
+    configure("info", "json")
+    try:
+        capsys.readouterr()
+        await anonymous.get(
+            "/v1/actors", headers={"Authorization": f"Bearer {admin_key}", "X-Request-ID": "r-1"}
+        )
+        await anonymous.get("/health")
+        # the same line as structlog's chain writes it
+        structlog.contextvars.bind_contextvars(request_id="r-2")
+        access_log.info("request", method="GET", path="/health", status=200, duration_ms=0.1)
+        structlog.contextvars.clear_contextvars()
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    finally:
+        unconfigure()
+    keyed, health, chain = [line for line in lines if line["event"] == "request"]
+    key_id = keyed.pop("api_key_id")
+    assert len(key_id) == 36
+    assert {k: v for k, v in keyed.items() if k not in ("duration_ms", "timestamp")} == {
+        "method": "GET",
+        "path": "/v1/actors",
+        "status": 200,
+        "event": "request",
+        "request_id": "r-1",
+        "level": "info",
+    }
+    assert isinstance(keyed["duration_ms"], float) and keyed["duration_ms"] >= 0
+    assert list(health) == list(chain)  # the same keys, in the same order
+    for line in (keyed, health, chain):
+        assert line["timestamp"].endswith("Z")
+        assert datetime.fromisoformat(line["timestamp"]).utcoffset().total_seconds() == 0
+
+
+async def test_no_access_line_above_info_and_a_console_one_in_the_console_format(anonymous, capsys):
+    configure("warning", "json")
+    try:
+        capsys.readouterr()
+        await anonymous.get("/health")
+        assert capsys.readouterr().out == ""
+        configure("info", "console")
+        await anonymous.get("/health")
+        out = capsys.readouterr().out
+    finally:
+        unconfigure()
+    assert "request" in out and "/health" in out and not out.startswith("{")
