@@ -27,6 +27,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 
 from service.errors import FieldError, Invalid, PreconditionFailed
+from service.responses import EncodedJson
 from service.schemas import Stamped
 
 Header = Literal["If-Match", "If-None-Match"]
@@ -176,7 +177,7 @@ def respond_json(
     if if_none_match is not None and if_none_match.matches_weakly(tag):
         return Response(b"", status_code=304, headers={"ETag": tag})
     headers = {"ETag": tag} if location is None else {"ETag": tag, "Location": location}
-    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+    return EncodedJson(body, status_code=status_code, headers=headers)
 
 
 # ------------------------------------------------------------------------- OpenAPI

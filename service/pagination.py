@@ -19,6 +19,7 @@ from litestar import Response
 from litestar.params import QueryParameter
 
 from service.errors import invalid
+from service.responses import EncodedJson
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -159,7 +160,7 @@ def documents_page_response(documents: bytes, kind: str, last: UUID | None) -> R
     """A page of ``documents`` (comma-separated JSON), with a cursor past ``last`` when a next
     page exists."""
     next_cursor = None if last is None else encode_cursor(kind, last)
-    return Response(json_page(documents, next_cursor), media_type="application/json")
+    return EncodedJson(json_page(documents, next_cursor))
 
 
 def compact_json(text: str | bytes) -> bytes:
