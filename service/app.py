@@ -230,6 +230,11 @@ def create_app(
             await app.state.pool.close()
 
     key_cache = auth.KeyCache(settings.key_cache_seconds)
+
+    def app_pool() -> asyncpg.Pool:
+        pool: asyncpg.Pool = app.state.pool  # set by the lifespan
+        return pool
+
     app = Litestar(
         route_handlers=[
             health,
@@ -251,7 +256,7 @@ def create_app(
             get_claim_review_embed,
             get_oembed,
         ],
-        dependencies=dependencies,
+        dependencies=dependencies(app_pool),
         exception_handlers=exception_handlers,
         # Outermost first: the request id, who is asking (scope["state"]["api_key_id"]), their
         # rate limit, then idempotency keys (kept per API key).

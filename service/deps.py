@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 from litestar import Litestar, Request
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from service import etag
 from service.history import Who
-
-
-def provide_pool(state: State) -> asyncpg.Pool:
-    pool: asyncpg.Pool = state.pool
-    return pool
 
 
 def provide_who(request: Request[Any, Any, Any]) -> Who:
@@ -52,12 +47,18 @@ def provide_if_none_match(
     return etag.parse("If-None-Match", request.headers.getall("if-none-match"))
 
 
-dependencies = {
-    "pool": Provide(provide_pool, sync_to_thread=False),
-    "who": Provide(provide_who, sync_to_thread=False),
-    "if_match": Provide(provide_if_match, sync_to_thread=False),
-    "if_none_match": Provide(provide_if_none_match, sync_to_thread=False),
-}
+def dependencies(pool: Callable[[], asyncpg.Pool]) -> dict[str, Provide]:
+    """What handlers are given, in an app whose pool ``pool()`` answers.
+
+    The pool's provider takes no parameter: one that took the app's state had Litestar parse
+    it into the provider's signature model on every request.
+    """
+    return {
+        "pool": Provide(pool, sync_to_thread=False),
+        "who": Provide(provide_who, sync_to_thread=False),
+        "if_match": Provide(provide_if_match, sync_to_thread=False),
+        "if_none_match": Provide(provide_if_none_match, sync_to_thread=False),
+    }
 
 # What handlers declare: ``pool: Pool``, ``who: Caller``, ``if_match: IfMatch`` (writes) and
 # ``if_none_match: IfNoneMatch`` (reads).
