@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 from datetime import datetime
 
 import structlog
@@ -55,3 +57,18 @@ async def test_no_access_line_above_info_and_a_console_one_in_the_console_format
     finally:
         unconfigure()
     assert "request" in out and "/health" in out and not out.startswith("{")
+
+
+def test_request_ids_differ_in_forked_workers():
+    """Request ids come from the random module, which a forked worker (granian, uvicorn)
+    must not share with its parent: Python reseeds it in the child."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, f"{random.getrandbits(128):032x}".encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert len(child) == 32 and child != f"{random.getrandbits(128):032x}"
