@@ -60,6 +60,7 @@ def dependencies(pool: Callable[[], asyncpg.Pool]) -> dict[str, Provide]:
         "if_none_match": Provide(provide_if_none_match, sync_to_thread=False),
     }
 
+
 # What handlers declare: ``pool: Pool``, ``who: Caller``, ``if_match: IfMatch`` (writes) and
 # ``if_none_match: IfNoneMatch`` (reads).
 Pool = NamedDependency[asyncpg.Pool]

@@ -190,16 +190,18 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     """``before_request`` hook: a 422 for a NUL in a query parameter or a JSON body string,
     for a date-time query parameter that is not RFC 3339, and for a body value of the wrong
     type."""
-    errors = [
-        FieldError(field=name.replace("\x00", "\\u0000"), message=NUL_MESSAGE, location="query")
-        for name, value in request.query_params.multi_items()
-        if "\x00" in name or "\x00" in value
-    ]
-    if not errors:
-        errors = _parameter_errors(request)
+    errors: list[FieldError] = []
     plan = _plan(request)
-    if not errors and plan.date_times:
-        errors = _date_time_errors(request, plan.date_times)
+    if request.scope["query_string"]:  # none on most requests: nothing to parse
+        errors = [
+            FieldError(field=name.replace("\x00", "\\u0000"), message=NUL_MESSAGE, location="query")
+            for name, value in request.query_params.multi_items()
+            if "\x00" in name or "\x00" in value
+        ]
+        if not errors:
+            errors = _parameter_errors(request)
+        if not errors and plan.date_times:
+            errors = _date_time_errors(request, plan.date_times)
     if errors:
         raise Invalid(errors)
     if request.method in ("POST", "PUT", "PATCH") and plan.body_type is not None:
