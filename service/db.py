@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import os
 import time
-import types
 import warnings
-from collections.abc import AsyncIterator, Coroutine, Generator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,71 +83,6 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-class Pool(asyncpg.Pool):  # type: ignore[misc]
-    """asyncpg's pool, with a release that makes no task when it need not wait.
-
-    asyncpg releases a connection in a task of its own (``asyncio.shield``), so that
-    cancelling the request cannot stop a release half way. Yet a release almost never waits:
-    with nothing to roll back and no reset query (``_keep_session``) it finishes at once, and
-    the task cost a tenth of a GET claim's CPU (70,000 of 784,000 instructions, callgrind, in
-    process): made, scheduled, run in the next turn of the loop. Here the release starts at
-    once in the request's task and, when it does finish at once, as nothing can cancel code
-    that does not wait, no task is made. When it has to wait (a transaction to roll back, a
-    connection to close, a cancelled query to see out), the rest of it goes on in a shielded
-    task, as in asyncpg. A release given a timeout (``acquire(timeout=...)``) goes asyncpg's
-    way: its timer must cancel the task that runs it.
-
-    Written against asyncpg 0.30-0.32's ``Pool.release`` (``pyproject.toml`` keeps to those).
-    """
-
-    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - asyncpg's signature
-        holder = getattr(connection, "_holder", None)
-        if (
-            timeout is not None
-            or holder is None
-            or holder._pool is not self
-            or holder._timeout is not None
-            or connection._con is None
-        ):
-            await super().release(connection, timeout=timeout)
-            return
-        self._check_init()
-        connection._con._on_release()  # asyncpg's housekeeping, as in Pool.release
-        release = holder.release(None)
-        try:
-            waiting_on = release.send(None)
-        except StopIteration:
-            return
-        await asyncio.shield(_finish(release, waiting_on))
-
-
-async def _finish(coroutine: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
-    """Go on with a ``coroutine`` started elsewhere, now waiting on ``waiting_on``."""
-    return await _resume(coroutine, waiting_on)
-
-
-@types.coroutine
-def _resume(coroutine: Coroutine[Any, Any, Any], waiting_on: Any) -> Generator[Any, Any, Any]:
-    # What ``await`` does for a coroutine, from its first wait on: hand what it waits on to
-    # the task running this, and the task's answer (or exception) back to it.
-    while True:
-        try:
-            sent = yield waiting_on
-        except GeneratorExit:
-            coroutine.close()
-            raise
-        except BaseException as exc:  # passed on as await would
-            try:
-                waiting_on = coroutine.throw(exc)
-            except StopIteration as done:
-                return done.value
-        else:
-            try:
-                waiting_on = coroutine.send(sent)
-            except StopIteration as done:
-                return done.value
-
-
 async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
     server_settings = {
         "timezone": "UTC",
@@ -165,16 +98,10 @@ async def create_pool(settings: Settings, url: str) -> asyncpg.Pool:
     }
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
-    # asyncpg.create_pool's arguments, with its defaults for those not set here
-    pool: asyncpg.Pool = await Pool(
+    pool: asyncpg.Pool = await asyncpg.create_pool(
         url,
-        connection_class=asyncpg.Connection,
-        record_class=asyncpg.Record,
-        loop=None,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        max_queries=50_000,
-        max_inactive_connection_lifetime=300.0,
         init=_init_connection,
         reset=_keep_session,
         server_settings=server_settings,
