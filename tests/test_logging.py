@@ -8,6 +8,7 @@ import random
 from datetime import datetime
 
 import structlog
+import structlog.testing
 
 from service.logging import access_log, configure, unconfigure
 
@@ -64,11 +65,29 @@ def test_request_ids_differ_in_forked_workers():
     must not share with its parent: Python reseeds it in the child."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child
-        os.write(write, f"{random.getrandbits(128):032x}".encode())
-        os._exit(0)
+    if pid == 0:  # the child: never back into the test run
+        try:
+            os.write(write, f"{random.getrandbits(128):032x}".encode())
+        finally:
+            os._exit(0)
     os.close(write)
     child = os.read(read, 64).decode()
     os.close(read)
     os.waitpid(pid, 0)
     assert len(child) == 32 and child != f"{random.getrandbits(128):032x}"
+
+
+async def test_access_lines_follow_structlog_set_up_otherwise(anonymous, capsys):
+    """Set up since ``configure`` by something else (a test capturing logs), structlog gets
+    the access line, not the stream ``configure`` was given."""
+    configure("info", "json")
+    try:
+        capsys.readouterr()
+        with structlog.testing.capture_logs() as captured:
+            await anonymous.get("/health")
+        out = capsys.readouterr().out
+    finally:
+        unconfigure()
+    assert '"event":"request"' not in out  # (httpx's own line goes through logging)
+    (line,) = [c for c in captured if c["event"] == "request"]
+    assert (line["path"], line["status"]) == ("/health", 200)

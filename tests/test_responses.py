@@ -25,6 +25,11 @@ async def teapot() -> EncodedJson:
     return EncodedJson(b"[]", status_code=418)
 
 
+@get("/typed")
+async def typed() -> EncodedJson:
+    return EncodedJson(b"{}", headers={"Content-Type": "application/problem+json"})
+
+
 @get(
     "/declared",
     response_headers=[ResponseHeader(name="X-Route", value="yes")],
@@ -35,7 +40,7 @@ async def declared() -> EncodedJson:
 
 
 async def test_status_headers_and_body_as_litestar_gives_them():
-    async with AsyncTestClient(app=Litestar([plain, made, teapot, declared])) as client:
+    async with AsyncTestClient(app=Litestar([plain, made, teapot, typed, declared])) as client:
         r = await client.get("/plain")
         assert (r.status_code, r.content, r.headers["etag"]) == (200, b'{"a":1}', '"1-x"')
         assert r.headers["content-type"] == "application/json"
@@ -47,3 +52,6 @@ async def test_status_headers_and_body_as_litestar_gives_them():
         r = await client.get("/declared")
         assert (r.headers["x-route"], r.headers["etag"], r.cookies["c"]) == ("yes", '"2-y"', "1")
         assert (r.content, r.headers["content-length"]) == (b"[1]", "3")
+        # a type of its own is not written twice
+        r = await client.get("/typed")
+        assert r.headers.get_list("content-type") == ["application/problem+json"]
