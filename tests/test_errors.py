@@ -7,8 +7,6 @@ import pytest
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
-pytestmark = pytest.mark.compat
-
 MISSING = "01937a5e-0000-7000-8000-000000000000"
 
 

@@ -22,8 +22,6 @@ from service.errors import Invalid
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
-pytestmark = pytest.mark.compat
-
 COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 TAG = re.compile(r'^"(?P<version>[1-9][0-9]*)-(?P<digest>[0-9a-f]{16})"$')
 

@@ -14,8 +14,6 @@ from service import etag
 from service.errors import Invalid
 from tests.helpers import create, problem
 
-pytestmark = pytest.mark.compat
-
 COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 SOME_ID = "01937a5e-0000-7000-8000-000000000001"
 

@@ -6,15 +6,12 @@ import json
 from pathlib import Path
 
 import asyncpg
-import pytest
 from litestar.testing import AsyncTestClient
 
 from service import db
 from service.app import create_app
 from service.settings import Settings
 from tests.helpers import problem
-
-pytestmark = pytest.mark.compat
 
 COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 
