@@ -333,7 +333,7 @@ WITH c AS (
 ), changed AS (
     SELECT c.id, c.version, {claim_json("new_appearances", "new_targets")} AS data FROM c
 ), {history.recording("'claim'", "'create'", "changed", 16)}
-SELECT version, data::text FROM changed
+SELECT version, convert_to(data::text, 'UTF8') FROM changed
 """
 
 _REPLACE_APPEARANCES = _APPEARANCES.replace("$12", "$2").replace("$13", "$3")
@@ -367,7 +367,7 @@ WITH c AS (
     INSERT INTO claim_documents AS d (claim_id, body) SELECT id, data FROM changed
     ON CONFLICT (claim_id) DO UPDATE SET body = EXCLUDED.body
 ), {history.recording("'claim'", "'update'", "changed", len(columns) + 2)}
-SELECT version, data::text FROM changed
+SELECT version, convert_to(data::text, 'UTF8') FROM changed
 """
 
 
@@ -397,9 +397,9 @@ def _parameters(claim_id: UUID, c: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-# What a write answers: the claim's id, its version and its JSON as PostgreSQL wrote it (as
-# UTF-8 when it was read, not written: a PATCH that changes nothing).
-Written = tuple[UUID, int, str | bytes]
+# What a write answers: the claim's id, its version and its JSON as PostgreSQL wrote it, as
+# UTF-8 bytes (as GET reads it).
+Written = tuple[UUID, int, bytes]
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> Claim:
