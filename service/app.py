@@ -19,7 +19,7 @@ from service import __version__, auth, db, migrate
 from service.actors.routes import ActorController
 from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
-from service.deps import Pool, dependencies, resolve_in_turn
+from service.deps import Request
 from service.disputes.routes import DisputeController, list_contradictions
 from service.embed.routes import get_claim_review_embed, get_dispute_card, get_oembed
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
@@ -78,9 +78,9 @@ async def health() -> Health:
     description="The database answers and is migrated to the version this code expects.",
     responses=responses(503),
 )
-async def ready(pool: Pool) -> Response[Any]:
+async def ready(request: Request) -> Response[Any]:
     try:
-        async with pool.acquire(timeout=2) as conn:
+        async with request.pool.acquire(timeout=2) as conn:
             version = await conn.fetchval("SELECT version_num FROM alembic_version")
             server = await conn.fetchval("SHOW server_version")
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
@@ -231,10 +231,6 @@ def create_app(
 
     key_cache = auth.KeyCache(settings.key_cache_seconds)
 
-    def app_pool() -> asyncpg.Pool:
-        pool: asyncpg.Pool = app.state.pool  # set by the lifespan
-        return pool
-
     app = Litestar(
         route_handlers=[
             health,
@@ -256,7 +252,7 @@ def create_app(
             get_claim_review_embed,
             get_oembed,
         ],
-        dependencies=dependencies(app_pool),
+        request_class=Request,  # handlers read the pool and conditions from it (service.deps)
         exception_handlers=exception_handlers,
         # Outermost first: the request id, who is asking (scope["state"]["api_key_id"]), their
         # rate limit, then idempotency keys (kept per API key).
@@ -276,7 +272,6 @@ def create_app(
     app.state.key_cache = key_cache
     app.state.settings = settings
     app.state.common_lexemes = search_queries.CommonLexemes()
-    resolve_in_turn(app)
     tidy_openapi(app)
     if limiter is not None:
         # Responses no route middleware saw (no route, 405) are counted too.

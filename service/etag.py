@@ -18,13 +18,12 @@ and the bytes of a resource read inside a write are those a ``GET`` would send.
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from litestar import Response
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter
 
 from service.errors import FieldError, Invalid, PreconditionFailed
 from service.responses import EncodedJson
@@ -218,22 +217,19 @@ NOT_MODIFIED: dict[int, ResponseSpec] = {
     )
 }
 
-IfMatchHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="If-Match",
-        required=False,
-        description="Optional. Apply the write only if the resource's current `ETag` is one "
-        "of these comma-separated tags (or `*`: it exists); otherwise 412, nothing changed. "
-        "Weak tags (`W/...`) never match.",
-    ),
-]
-IfNoneMatchHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="If-None-Match",
-        required=False,
-        description="Optional. Comma-separated tags from earlier `ETag` headers (or `*`): when "
-        "one is still current, the answer is a bodiless 304.",
-    ),
-]
+# A handler that reads a condition header declares it on its route (``**TAKES_IF_MATCH``, kept
+# in the handler's ``opt``): service.openapi documents the header on that operation, and
+# ``service.deps.Request`` reads only the header its route declares.
+CONDITION = "condition"
+TAKES_IF_MATCH: dict[str, Any] = {CONDITION: "If-Match"}
+TAKES_IF_NONE_MATCH: dict[str, Any] = {CONDITION: "If-None-Match"}
+HEADER_NAMES: dict[Header, bytes] = {"If-Match": b"if-match", "If-None-Match": b"if-none-match"}
+
+# What the document says of each, on the operations that take it.
+DESCRIPTIONS: dict[Header, str] = {
+    "If-Match": "Optional. Apply the write only if the resource's current `ETag` is one of "
+    "these comma-separated tags (or `*`: it exists); otherwise 412, nothing changed. Weak "
+    "tags (`W/...`) never match.",
+    "If-None-Match": "Optional. Comma-separated tags from earlier `ETag` headers (or `*`): "
+    "when one is still current, the answer is a bodiless 304.",
+}

@@ -22,12 +22,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import msgspec
 from litestar import Request
 
-from service import db
+from service import db, deps, etag
 from service.errors import (
     FieldError,
     Invalid,
@@ -63,9 +63,11 @@ class _Plan(NamedTuple):
 
     body_type: Any  # the type of ``data``, or None
     date_times: tuple[str, ...]  # query parameters that take a date-time
+    condition: etag.Header | None  # the condition header the handler reads (service.deps)
 
 
 _plans: dict[int, tuple[Any, _Plan]] = {}
+_TYPE = b"content-type"
 
 
 def _plan(request: Request[Any, Any, Any]) -> _Plan:
@@ -80,7 +82,11 @@ def _plan(request: Request[Any, Any, Any]) -> _Plan:
         for name, field in parameters.items()
         if datetime in [field.annotation, *(t.annotation for t in field.inner_types)]
     )
-    plan = _Plan(data.annotation if data is not None else None, date_times)
+    plan = _Plan(
+        data.annotation if data is not None else None,
+        date_times,
+        handler.opt.get(etag.CONDITION),
+    )
     _plans[id(handler)] = (handler, plan)
     return plan
 
@@ -169,7 +175,12 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
 
 
 def _check_media_type(request: Request[Any, Any, Any]) -> None:
-    given = request.headers.get("content-type")
+    # the first Content-Type, read from the scope (Litestar's request.headers parses every
+    # header into a multidict to answer it)
+    given = next(
+        (value.decode("latin-1") for name, value in request.scope["headers"] if name == _TYPE),
+        None,
+    )
     if given is None:
         return  # no type said: read as JSON
     media_type = given.split(";", 1)[0].strip().lower()
@@ -188,8 +199,9 @@ def _check_media_type(request: Request[Any, Any, Any]) -> None:
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """``before_request`` hook: a 422 for a NUL in a query parameter or a JSON body string,
-    for a date-time query parameter that is not RFC 3339, and for a body value of the wrong
-    type."""
+    for a date-time query parameter that is not RFC 3339, for a body value of the wrong
+    type, and for a malformed condition header (``If-Match``, ``If-None-Match``) the handler
+    reads."""
     errors: list[FieldError] = []
     plan = _plan(request)
     if request.scope["query_string"]:  # none on most requests: nothing to parse
@@ -222,3 +234,5 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
             errors = _strict(request, body, plan.body_type)
     if errors:
         raise Invalid(errors)
+    if plan.condition is not None:  # a malformed one is a 422 before the handler does anything
+        cast(deps.Request, request).condition(plan.condition)  # the app's request class

@@ -23,9 +23,8 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
-from service import idempotency
+from service import etag, idempotency
 from service.errors import problem_content
-from service.etag import CONDITION_PATTERN
 from service.ratelimit import EXEMPT_PATHS
 
 CONDITION_HEADERS = ("If-Match", "If-None-Match")
@@ -107,7 +106,8 @@ def tidy_openapi(app: Litestar) -> None:
             # Raw: Litestar drops null members of plain dicts, and the nulls are the point.
             components[name]["examples"] = [msgspec.Raw(msgspec.json.encode(example))]
         schemas.update(components)  # plain dicts serialise as they are
-    needs = _scopes_needed(app)
+    needs = _declared(app, "scope")
+    conditions = _declared(app, etag.CONDITION)
     for path_item in (document.paths or {}).values():
         for method in ("get", "post", "patch", "put", "delete"):
             operation = getattr(path_item, method, None)
@@ -133,6 +133,18 @@ def tidy_openapi(app: Litestar) -> None:
                     "The body is not sent as JSON (`Content-Type: application/json`)."
                 )
                 operation.responses = dict(sorted(operation.responses.items()))
+            condition = conditions.get(operation.operation_id or "")
+            if condition is not None:  # read from the request, not a Litestar parameter
+                operation.parameters = [
+                    *(operation.parameters or []),
+                    OpenAPIParameter(
+                        name=condition,
+                        param_in="header",
+                        description=etag.DESCRIPTIONS[condition],
+                        required=False,
+                        deprecated=False,
+                    ),
+                ]
             content = getattr(operation.responses.get("400"), "content", None) or {}
             if "application/json" in content:
                 del operation.responses["400"]
@@ -140,7 +152,9 @@ def tidy_openapi(app: Litestar) -> None:
                 if isinstance(parameter, OpenAPIParameter) and parameter.param_in == "header":
                     # A header is absent or a string; Litestar writes `str | None` as "or null".
                     # A condition header is a 422 unless it is `*` or a list of entity tags.
-                    pattern = CONDITION_PATTERN if parameter.name in CONDITION_HEADERS else None
+                    pattern = (
+                        etag.CONDITION_PATTERN if parameter.name in CONDITION_HEADERS else None
+                    )
                     parameter.schema = Schema(type=OpenAPIType.STRING, pattern=pattern)
                 elif isinstance(parameter, OpenAPIParameter) and parameter.param_in == "query":
                     _optional_integer(parameter)
@@ -152,9 +166,9 @@ def tidy_openapi(app: Litestar) -> None:
             # A 304 carries the ETag its 200 would have carried.
             ok, not_modified = operation.responses.get("200"), operation.responses.get("304")
             if isinstance(ok, OpenAPIResponse) and isinstance(not_modified, OpenAPIResponse):
-                etag = (ok.headers or {}).get("ETag")
-                if etag is not None:
-                    not_modified.headers = {"ETag": etag}
+                tag = (ok.headers or {}).get("ETag")
+                if tag is not None:
+                    not_modified.headers = {"ETag": tag}
             redirect = operation.responses.get("308")
             if isinstance(redirect, OpenAPIResponse):
                 redirect.headers = {"Location": _LOCATION}
@@ -235,14 +249,15 @@ def document_rate_limits(document: OpenAPI) -> None:
             )
 
 
-def _scopes_needed(app: Litestar) -> dict[str, str | None]:
-    """operation id -> the scope it needs, where its handler says so (``opt["scope"]``)."""
-    needs: dict[str, str | None] = {}
+def _declared(app: Litestar, key: str) -> dict[str, Any]:
+    """operation id -> what its handler declares as ``key`` in its ``opt``, where it does
+    (``scope``: the scope it needs; ``etag.CONDITION``: the condition header it reads)."""
+    declared: dict[str, Any] = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if "scope" in handler.opt and isinstance(handler.operation_id, str):
-                needs[handler.operation_id] = handler.opt["scope"]
-    return needs
+            if key in handler.opt and isinstance(handler.operation_id, str):
+                declared[handler.operation_id] = handler.opt[key]
+    return declared
 
 
 def _problem_response(

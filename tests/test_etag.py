@@ -16,8 +16,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from litestar import Litestar, get
+from litestar.testing import TestClient
 
-from service import etag
+from service import deps, etag
+from service.app import create_app
 from service.errors import Invalid
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
@@ -546,6 +549,62 @@ async def test_many_concurrent_writers_with_one_tag_exactly_one_wins(live_url, c
 
 
 # ------------------------------------------------------------------------------ the document
+
+
+async def test_a_malformed_condition_is_a_422_before_anything_is_looked_up(client, conn):
+    # the input guard parses the route's condition header before the handler runs: a missing
+    # claim with a malformed If-None-Match is the 422, as for a malformed If-Match on a write
+    missing = "01937a5e-0000-7000-8000-0000000000ff"
+    before = await snapshot(conn)
+    read = await client.get(f"/v1/claims/{missing}", headers={"If-None-Match": "abc"})
+    assert fields(problem(read, 422)) == {"If-None-Match"}
+    write = await client.delete(f"/v1/claims/{missing}", headers={"If-Match": "abc"})
+    assert fields(problem(write, 422)) == {"If-Match"}
+    assert await snapshot(conn) == before
+    # well formed, the same requests reach the handler
+    problem(await client.get(f"/v1/claims/{missing}", headers={"If-None-Match": '"1-a"'}), 404)
+    problem(await client.delete(f"/v1/claims/{missing}", headers={"If-Match": '"1-a"'}), 404)
+
+
+def test_a_handler_reads_only_the_condition_its_route_declares():
+    @get("/declared", **etag.TAKES_IF_NONE_MATCH)
+    async def declared(request: deps.Request) -> dict[str, Any]:
+        condition = request.if_none_match()
+        return {"any": condition.any if condition else None}
+
+    @get("/undeclared")
+    async def undeclared(request: deps.Request) -> dict[str, Any]:
+        request.if_match()
+        return {}
+
+    app = Litestar([declared, undeclared], request_class=deps.Request, debug=True)
+    with TestClient(app) as test:
+        assert test.get("/declared").json() == {"any": None}
+        assert test.get("/declared", headers={"If-None-Match": "*"}).json() == {"any": True}
+        refused = test.get("/undeclared", headers={"If-Match": "*"})
+        assert refused.status_code == 500
+        assert "undeclared reads If-Match but its route does not declare it" in refused.text
+
+
+def test_the_documented_conditions_are_those_the_handlers_declare(settings):
+    # the document lists If-Match / If-None-Match where a handler declares it (it reads them
+    # from the request, not as a Litestar parameter), and nowhere else
+    document = json.loads(COMMITTED.read_text())
+    documented = {
+        op["operationId"]: p["name"]
+        for item in document["paths"].values()
+        for op in item.values()
+        for p in op.get("parameters", [])
+        if p["in"] == "header" and p["name"] in ("If-Match", "If-None-Match")
+    }
+    declared = {
+        handler.operation_id: handler.opt[etag.CONDITION]
+        for route in create_app(settings).routes
+        for handler in getattr(route, "route_handlers", [])
+        if etag.CONDITION in handler.opt
+    }
+    assert documented == declared
+    assert len(declared) == 21
 
 
 def test_the_document_states_the_conditions():

@@ -20,7 +20,7 @@ from service.actors.schemas import (
     ActorPage,
     ActorUpdate,
 )
-from service.deps import Caller, IfMatch, IfNoneMatch, Pool
+from service.deps import Request
 from service.errors import invalid, responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -46,7 +46,7 @@ class ActorController(Controller):
     )
     async def list_actors(
         self,
-        pool: Pool,
+        request: Request,
         limit: Limit = 50,
         cursor: Cursor = None,
         kind: Annotated[ActorKind | None, QueryParameter(description="Only this kind.")] = None,
@@ -81,7 +81,7 @@ class ActorController(Controller):
             if not normalize(name):
                 raise invalid("name", "Give at least one letter or digit.", "query")
             after = decode_cursor(cursor, "actors-typeahead", float, UUID) if cursor else None
-            async with pool.acquire() as conn:
+            async with request.pool.acquire() as conn:
                 ranked = await queries.typeahead(conn, name, kind, limit + 1, after)
             ranked, next_cursor = page(ranked, limit, "actors-typeahead", lambda r: (r[1], r[0].id))
             return ActorPage(data=[actor for actor, _ in ranked], next_cursor=next_cursor)
@@ -89,7 +89,7 @@ class ActorController(Controller):
         filters = ActorFilters(
             kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, q=q
         )
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             rows = await queries.list_actors(conn, filters, limit + 1, before)
         data, next_cursor = page(rows, limit, "actors", lambda a: (a.id,))
         return ActorPage(data=data, next_cursor=next_cursor)
@@ -103,13 +103,10 @@ class ActorController(Controller):
         response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_actor(
-        self,
-        pool: Pool,
-        who: Caller,
-        data: Annotated[ActorCreate, Body(examples=examples.CREATE)],
+        self, request: Request, data: Annotated[ActorCreate, Body(examples=examples.CREATE)]
     ) -> Response[Actor]:
-        async with db.transaction(pool) as conn:
-            actor = await queries.create(conn, who, data)
+        async with db.transaction(request.pool) as conn:
+            actor = await queries.create(conn, request.who, data)
         return etag.respond(actor, location=f"/v1/actors/{actor.id}")
 
     @get(
@@ -120,13 +117,12 @@ class ActorController(Controller):
         "`Location` (and `merged_into_id` in the problem body).",
         responses={**responses(308, 404, 422), **etag.NOT_MODIFIED},
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_NONE_MATCH,
     )
-    async def get_actor(
-        self, pool: Pool, actor_id: ActorId, if_none_match: IfNoneMatch
-    ) -> Response[Actor]:
-        async with pool.acquire() as conn:
+    async def get_actor(self, request: Request, actor_id: ActorId) -> Response[Actor]:
+        async with request.pool.acquire() as conn:
             actor = await queries.get(conn, actor_id)
-        return etag.respond(actor, if_none_match)
+        return etag.respond(actor, request.if_none_match())
 
     @patch(
         "/{actor_id:str}",
@@ -136,17 +132,18 @@ class ActorController(Controller):
         "An actor merged into another answers 308 to the survivor's URL.",
         responses=responses(308, 400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def update_actor(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         actor_id: ActorId,
         data: Annotated[ActorUpdate, Body(examples=examples.UPDATE)],
-        if_match: IfMatch,
     ) -> Response[Actor]:
-        async with db.transaction(pool) as conn:
-            actor = await queries.update(conn, who, actor_id, data, precondition=if_match)
+        async with db.transaction(request.pool) as conn:
+            actor = await queries.update(
+                conn, request.who, actor_id, data, precondition=request.if_match()
+            )
         return etag.respond(actor)
 
     @delete(
@@ -157,12 +154,11 @@ class ActorController(Controller):
         "its revisions stay readable. An actor merged into another is not redirected: 409 "
         "`already-merged` names the survivor.",
         responses=responses(404, 409, 412, 422),
+        **etag.TAKES_IF_MATCH,
     )
-    async def delete_actor(
-        self, pool: Pool, who: Caller, actor_id: ActorId, if_match: IfMatch
-    ) -> None:
-        async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, actor_id, precondition=if_match)
+    async def delete_actor(self, request: Request, actor_id: ActorId) -> None:
+        async with db.transaction(request.pool) as conn:
+            await queries.delete(conn, request.who, actor_id, precondition=request.if_match())
 
     @post(
         "/{actor_id:str}/merge",
@@ -182,20 +178,19 @@ class ActorController(Controller):
         "409 `already-merged`: this actor was merged before (`merged_into_id` says where).",
         responses=responses(400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def merge_actor(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         actor_id: ActorId,
         data: Annotated[ActorMerge, Body(examples=examples.MERGE)],
-        if_match: IfMatch,
     ) -> Response[Actor]:
         for attempt in range(1, MERGE_ATTEMPTS + 1):
             try:
-                async with db.transaction(pool) as conn:
+                async with db.transaction(request.pool) as conn:
                     actor = await merge.merge(
-                        conn, who, actor_id, data.into_id, precondition=if_match
+                        conn, request.who, actor_id, data.into_id, precondition=request.if_match()
                     )
                 break
             except asyncpg.DeadlockDetectedError:
@@ -212,10 +207,6 @@ class ActorController(Controller):
         responses=responses(404, 422),
     )
     async def list_actor_revisions(
-        self,
-        pool: Pool,
-        actor_id: ActorId,
-        limit: Limit = 50,
-        cursor: Cursor = None,
+        self, request: Request, actor_id: ActorId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
-        return await history.revision_page(pool, "actor", actor_id, limit, cursor)
+        return await history.revision_page(request.pool, "actor", actor_id, limit, cursor)

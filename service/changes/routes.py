@@ -13,7 +13,7 @@ from litestar.params import QueryParameter
 
 from service.changes import queries
 from service.changes.schemas import ChangePage
-from service.deps import Pool
+from service.deps import Request
 from service.errors import Invalid, invalid, responses
 from service.pagination import Limit, decode_cursor, encode_cursor
 
@@ -69,7 +69,7 @@ def _position(after: str | None) -> queries.Position:
     responses=responses(422),
 )
 async def list_changes(
-    pool: Pool,
+    request: Request,
     after: Annotated[
         str | None,
         QueryParameter(
@@ -101,7 +101,7 @@ async def list_changes(
     now = after == NOW
     position = START if now else _position(after)
     wanted = TYPES if types is None else tuple(t for t in TYPES if t in types.split(","))
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         # `now`: no type read, only the horizon, which is where the next poll starts
         found = await queries.read(conn, () if now else wanted, position, resource_id, limit + 1)
     has_more = len(found.events) > limit

@@ -20,7 +20,7 @@ from service.claims.schemas import (
     ClaimPage,
     ClaimUpdate,
 )
-from service.deps import Caller, IfMatch, IfNoneMatch, Pool
+from service.deps import Request
 from service.errors import invalid, responses
 from service.history import RevisionPage
 from service.pagination import (
@@ -49,7 +49,7 @@ class ClaimController(Controller):
     )
     async def list_claims(
         self,
-        pool: Pool,
+        request: Request,
         limit: Limit = 50,
         cursor: Cursor = None,
         speaker_id: Annotated[
@@ -116,7 +116,7 @@ class ClaimController(Controller):
             dispute_id=dispute_id,
             q=q,
         )
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             documents, last = await queries.list_claims_json(conn, filters, limit, before)
         return documents_page_response(documents, "claims", last)
 
@@ -129,13 +129,11 @@ class ClaimController(Controller):
         response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_claim(
-        self,
-        pool: Pool,
-        who: Caller,
-        data: Annotated[ClaimCreate, Body(examples=examples.CREATE)],
+        self, request: Request, data: Annotated[ClaimCreate, Body(examples=examples.CREATE)]
     ) -> Response[Claim]:
-        async with db.acquire(pool) as conn:  # one statement: no transaction needed around it
-            claim_id, version, text = await queries.create_json(conn, who, data)
+        # one statement: no transaction needed around it
+        async with db.acquire(request.pool) as conn:
+            claim_id, version, text = await queries.create_json(conn, request.who, data)
         return etag.respond_json(version, compact_json(text), location=f"/v1/claims/{claim_id}")
 
     @get(
@@ -146,13 +144,12 @@ class ClaimController(Controller):
         "sources.",
         responses={**responses(404, 422), **etag.NOT_MODIFIED},
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_NONE_MATCH,
     )
-    async def get_claim(
-        self, pool: Pool, claim_id: ClaimId, if_none_match: IfNoneMatch
-    ) -> Response[Claim]:
-        async with pool.acquire() as conn:
+    async def get_claim(self, request: Request, claim_id: ClaimId) -> Response[Claim]:
+        async with request.pool.acquire() as conn:
             version, text = await queries.get_json(conn, claim_id)
-        return etag.respond_json(version, compact_json(text), if_none_match)
+        return etag.respond_json(version, compact_json(text), request.if_none_match())
 
     @patch(
         "/{claim_id:str}",
@@ -162,18 +159,17 @@ class ClaimController(Controller):
         "Sending `stated_on` without a precision means a day.",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def update_claim(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         claim_id: ClaimId,
         data: Annotated[ClaimUpdate, Body(examples=examples.UPDATE)],
-        if_match: IfMatch,
     ) -> Response[Claim]:
-        async with db.transaction(pool) as conn:
+        async with db.transaction(request.pool) as conn:
             _, version, text = await queries.update_json(
-                conn, who, claim_id, data, precondition=if_match
+                conn, request.who, claim_id, data, precondition=request.if_match()
             )
         return etag.respond_json(version, compact_json(text))
 
@@ -184,12 +180,11 @@ class ClaimController(Controller):
         description="Refused (409) while a dispute holds it or reviews rate it; its revisions "
         "stay readable.",
         responses=responses(404, 409, 412, 422),
+        **etag.TAKES_IF_MATCH,
     )
-    async def delete_claim(
-        self, pool: Pool, who: Caller, claim_id: ClaimId, if_match: IfMatch
-    ) -> None:
-        async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, claim_id, precondition=if_match)
+    async def delete_claim(self, request: Request, claim_id: ClaimId) -> None:
+        async with db.transaction(request.pool) as conn:
+            await queries.delete(conn, request.who, claim_id, precondition=request.if_match())
 
     @get(
         "/{claim_id:str}/revisions",
@@ -199,10 +194,6 @@ class ClaimController(Controller):
         responses=responses(404, 422),
     )
     async def list_claim_revisions(
-        self,
-        pool: Pool,
-        claim_id: ClaimId,
-        limit: Limit = 50,
-        cursor: Cursor = None,
+        self, request: Request, claim_id: ClaimId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
-        return await history.revision_page(pool, "claim", claim_id, limit, cursor)
+        return await history.revision_page(request.pool, "claim", claim_id, limit, cursor)

@@ -12,7 +12,7 @@ from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, etag, history
 from service.claims.schemas import DisputeStatus
-from service.deps import Caller, IfMatch, IfNoneMatch, Pool
+from service.deps import Request
 from service.disputes import examples, queries
 from service.disputes.schemas import (
     ContradictionPage,
@@ -52,7 +52,7 @@ class DisputeController(Controller):
     )
     async def list_disputes(
         self,
-        pool: Pool,
+        request: Request,
         limit: Limit = 50,
         cursor: Cursor = None,
         status: Annotated[
@@ -92,7 +92,7 @@ class DisputeController(Controller):
             updated_from=updated_from,
             updated_to=updated_to,
         )
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             documents, last = await queries.list_disputes_json(conn, filters, limit, before)
         return documents_page_response(documents, "disputes", last)
 
@@ -106,13 +106,10 @@ class DisputeController(Controller):
         response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_dispute(
-        self,
-        pool: Pool,
-        who: Caller,
-        data: Annotated[DisputeCreate, Body(examples=examples.CREATE)],
+        self, request: Request, data: Annotated[DisputeCreate, Body(examples=examples.CREATE)]
     ) -> Response[Dispute]:
-        async with db.transaction(pool) as conn:
-            dispute = await queries.create(conn, who, data)
+        async with db.transaction(request.pool) as conn:
+            dispute = await queries.create(conn, request.who, data)
         return etag.respond(dispute, location=f"/v1/disputes/{dispute.id}")
 
     @get(
@@ -123,13 +120,12 @@ class DisputeController(Controller):
         "date and precision, sources and reviews.",
         responses={**responses(404, 422), **etag.NOT_MODIFIED},
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_NONE_MATCH,
     )
-    async def get_dispute(
-        self, pool: Pool, dispute_id: DisputeId, if_none_match: IfNoneMatch
-    ) -> Response[Dispute]:
-        async with pool.acquire() as conn:
+    async def get_dispute(self, request: Request, dispute_id: DisputeId) -> Response[Dispute]:
+        async with request.pool.acquire() as conn:
             version, text = await queries.get_json(conn, dispute_id)
-        return etag.respond_json(version, compact_json(text), if_none_match)
+        return etag.respond_json(version, compact_json(text), request.if_none_match())
 
     @patch(
         "/{dispute_id:str}",
@@ -139,17 +135,18 @@ class DisputeController(Controller):
         "`dismissal` note; reopening clears them (revisions keep them).",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def update_dispute(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         dispute_id: DisputeId,
         data: Annotated[DisputeUpdate, Body(examples=examples.UPDATE)],
-        if_match: IfMatch,
     ) -> Response[Dispute]:
-        async with db.transaction(pool) as conn:
-            dispute = await queries.update(conn, who, dispute_id, data, precondition=if_match)
+        async with db.transaction(request.pool) as conn:
+            dispute = await queries.update(
+                conn, request.who, dispute_id, data, precondition=request.if_match()
+            )
         return etag.respond(dispute)
 
     @delete(
@@ -158,12 +155,11 @@ class DisputeController(Controller):
         summary="Delete a dispute",
         description="Its claims stay; its revisions stay readable.",
         responses=responses(404, 412, 422),
+        **etag.TAKES_IF_MATCH,
     )
-    async def delete_dispute(
-        self, pool: Pool, who: Caller, dispute_id: DisputeId, if_match: IfMatch
-    ) -> None:
-        async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, dispute_id, precondition=if_match)
+    async def delete_dispute(self, request: Request, dispute_id: DisputeId) -> None:
+        async with db.transaction(request.pool) as conn:
+            await queries.delete(conn, request.who, dispute_id, precondition=request.if_match())
 
     @post(
         "/{dispute_id:str}/positions",
@@ -173,17 +169,18 @@ class DisputeController(Controller):
         "`If-Match` compares the dispute's tag.",
         responses=responses(400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def add_position(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         dispute_id: DisputeId,
         data: Annotated[PositionInput, Body(examples=examples.POSITION)],
-        if_match: IfMatch,
     ) -> Response[Dispute]:
-        async with db.transaction(pool) as conn:
-            dispute = await queries.add_position(conn, who, dispute_id, data, precondition=if_match)
+        async with db.transaction(request.pool) as conn:
+            dispute = await queries.add_position(
+                conn, request.who, dispute_id, data, precondition=request.if_match()
+            )
         return etag.respond(dispute)
 
     @patch(
@@ -194,19 +191,23 @@ class DisputeController(Controller):
         "the dispute as it now stands; `If-Match` compares the dispute's tag.",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def update_position(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         dispute_id: DisputeId,
         claim_id: ClaimId,
         data: Annotated[PositionUpdate, Body(examples=examples.STANCE)],
-        if_match: IfMatch,
     ) -> Response[Dispute]:
-        async with db.transaction(pool) as conn:
+        async with db.transaction(request.pool) as conn:
             dispute = await queries.set_stance(
-                conn, who, dispute_id, claim_id, data.stance, precondition=if_match
+                conn,
+                request.who,
+                dispute_id,
+                claim_id,
+                data.stance,
+                precondition=request.if_match(),
             )
         return etag.respond(dispute)
 
@@ -220,18 +221,14 @@ class DisputeController(Controller):
         "dispute's tag.",
         responses=responses(404, 412, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def remove_position(
-        self,
-        pool: Pool,
-        who: Caller,
-        dispute_id: DisputeId,
-        claim_id: ClaimId,
-        if_match: IfMatch,
+        self, request: Request, dispute_id: DisputeId, claim_id: ClaimId
     ) -> Response[Dispute]:
-        async with db.transaction(pool) as conn:
+        async with db.transaction(request.pool) as conn:
             dispute = await queries.remove_position(
-                conn, who, dispute_id, claim_id, precondition=if_match
+                conn, request.who, dispute_id, claim_id, precondition=request.if_match()
             )
         return etag.respond(dispute)
 
@@ -243,13 +240,9 @@ class DisputeController(Controller):
         responses=responses(404, 422),
     )
     async def list_dispute_revisions(
-        self,
-        pool: Pool,
-        dispute_id: DisputeId,
-        limit: Limit = 50,
-        cursor: Cursor = None,
+        self, request: Request, dispute_id: DisputeId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
-        return await history.revision_page(pool, "dispute", dispute_id, limit, cursor)
+        return await history.revision_page(request.pool, "dispute", dispute_id, limit, cursor)
 
 
 @get(
@@ -262,10 +255,10 @@ class DisputeController(Controller):
     responses=responses(404, 422),
 )
 async def list_contradictions(
-    pool: Pool, claim_id: ClaimId, limit: Limit = 50, cursor: Cursor = None
+    request: Request, claim_id: ClaimId, limit: Limit = 50, cursor: Cursor = None
 ) -> ContradictionPage:
     after = decode_cursor(cursor, "contradictions", UUID, UUID) if cursor else None
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         rows = await queries.contradictions(conn, claim_id, limit + 1, after)
     data, next_cursor = page(rows, limit, "contradictions", lambda row: row[1])
     return ContradictionPage(data=[c for c, _ in data], next_cursor=next_cursor)

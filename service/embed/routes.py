@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 import msgspec
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Response, get
 from litestar.connection import ASGIConnection
 from litestar.datastructures import ResponseHeader
 from litestar.handlers import BaseRouteHandler
@@ -28,10 +28,10 @@ from litestar.params import PathParameter, QueryParameter
 
 from service import auth
 from service.claims import queries as claims
-from service.deps import IfNoneMatch, Pool
+from service.deps import Request
 from service.embed import i18n, queries, render
 from service.errors import Missing, NotImplementedHere, responses
-from service.etag import NOT_MODIFIED, tag_for
+from service.etag import NOT_MODIFIED, TAKES_IF_NONE_MATCH, tag_for
 from service.reviews.jsonld import ClaimReviewLD, claim_reviews
 from service.settings import Settings
 from service.text.lang import LANG_PATTERN
@@ -114,7 +114,7 @@ def _settings(connection: ASGIConnection[Any, Any, Any, Any]) -> Settings:
     return settings
 
 
-def base_url(request: Request[Any, Any, Any], settings: Settings) -> str:
+def base_url(request: Request, settings: Settings) -> str:
     """Where readers reach this service: ``CLAIMDESK_PUBLIC_URL``, else the request's scheme
     (uvicorn honours ``X-Forwarded-Proto`` from a trusted proxy) and ``Host`` header (the
     address it was reached at when that header is missing or malformed)."""
@@ -168,17 +168,14 @@ def _card_url(base: str, dispute_id: UUID, lang: str | None) -> str:
     media_type=MediaType.HTML,
     response_headers=CARD_HEADERS,
     responses={**responses(404, 422), **NOT_MODIFIED},
+    **TAKES_IF_NONE_MATCH,
 )
 async def get_dispute_card(
-    request: Request[Any, Any, Any],
-    pool: Pool,
-    dispute_id: DisputeId,
-    if_none_match: IfNoneMatch,
-    lang: CardLang = None,
+    request: Request, dispute_id: DisputeId, lang: CardLang = None
 ) -> Response[str]:
     settings = _settings(request)
     card_lang = i18n.negotiate(lang, request.headers.get("accept-language"))
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         card = await queries.card(conn, dispute_id)
     base = base_url(request, settings)
     card_url = _card_url(base, dispute_id, lang)
@@ -191,7 +188,7 @@ async def get_dispute_card(
         body,
         MediaType.HTML,
         tag_for(card.dispute.version, body),
-        if_none_match,
+        request.if_none_match(),
         extra,
     )
 
@@ -211,17 +208,15 @@ async def get_dispute_card(
     media_type=JSON_LD,
     response_headers=PUBLIC_HEADERS,
     responses={**responses(404, 422), **NOT_MODIFIED},
+    **TAKES_IF_NONE_MATCH,
 )
 async def get_claim_review_embed(
-    request: Request[Any, Any, Any],
-    pool: Pool,
-    claim_id: Annotated[UUID, PathParameter(description="The claim's id.")],
-    if_none_match: IfNoneMatch,
+    request: Request, claim_id: Annotated[UUID, PathParameter(description="The claim's id.")]
 ) -> Response[list[ClaimReviewLD]]:
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         claim = await claims.get(conn, claim_id)
     body = render.json_ld_text(claim_reviews(claim)).encode()
-    return _public(body, JSON_LD, tag_for(claim.version, body), if_none_match)
+    return _public(body, JSON_LD, tag_for(claim.version, body), request.if_none_match())
 
 
 def _ours(url: str, base: str) -> tuple[UUID, str | None]:
@@ -275,8 +270,7 @@ def _ours(url: str, base: str) -> tuple[UUID, str | None]:
     responses=responses(404, 422, 501),
 )
 async def get_oembed(
-    request: Request[Any, Any, Any],
-    pool: Pool,
+    request: Request,
     url: Annotated[
         str,
         QueryParameter(
@@ -300,7 +294,7 @@ async def get_oembed(
         raise NotImplementedHere("Only format=json is served.")
     base = base_url(request, settings)
     dispute_id, lang = _ours(url, base)
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         card = await queries.card(conn, dispute_id)
     card_lang = i18n.negotiate(lang, None)
     width = min(DEFAULT_WIDTH, maxwidth or DEFAULT_WIDTH)

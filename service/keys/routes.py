@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter
 
 from service import auth, db
-from service.deps import Caller, Pool
+from service.deps import Request
 from service.errors import responses
 from service.keys import queries
 from service.keys.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPage
@@ -43,13 +43,10 @@ class ApiKeyController(Controller):
         responses=responses(400, 413, 422),
     )
     async def create_api_key(
-        self,
-        pool: Pool,
-        who: Caller,
-        data: Annotated[ApiKeyCreate, Body(examples=CREATE_EXAMPLES)],
+        self, request: Request, data: Annotated[ApiKeyCreate, Body(examples=CREATE_EXAMPLES)]
     ) -> Response[ApiKeyCreated]:
-        async with db.transaction(pool) as conn:
-            created = await queries.create(conn, data, created_by=who.changed_by)
+        async with db.transaction(request.pool) as conn:
+            created = await queries.create(conn, data, created_by=request.who.changed_by)
         return Response(
             created,
             status_code=201,
@@ -64,10 +61,10 @@ class ApiKeyController(Controller):
         responses=responses(422),
     )
     async def list_api_keys(
-        self, pool: Pool, limit: Limit = 50, cursor: Cursor = None
+        self, request: Request, limit: Limit = 50, cursor: Cursor = None
     ) -> ApiKeyPage:
         before = decode_cursor(cursor, "api-keys", UUID)[0] if cursor else None
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             rows = await queries.list_keys(conn, limit + 1, before)
         data, next_cursor = page(rows, limit, "api-keys", lambda k: (k.id,))
         return ApiKeyPage(data=data, next_cursor=next_cursor)
@@ -79,8 +76,8 @@ class ApiKeyController(Controller):
         description="Its name, scopes, status and use; never the key.",
         responses=responses(404),
     )
-    async def get_api_key(self, pool: Pool, key_id: KeyId) -> ApiKey:
-        async with pool.acquire() as conn:
+    async def get_api_key(self, request: Request, key_id: KeyId) -> ApiKey:
+        async with request.pool.acquire() as conn:
             return await queries.get(conn, key_id)
 
     @delete(
@@ -92,9 +89,7 @@ class ApiKeyController(Controller):
         "changes nothing.",
         responses=responses(404),
     )
-    async def revoke_api_key(
-        self, request: Request[Any, Any, Any], pool: Pool, who: Caller, key_id: KeyId
-    ) -> None:
-        async with db.transaction(pool) as conn:
-            await queries.revoke(conn, key_id, revoked_by=who.changed_by)
+    async def revoke_api_key(self, request: Request, key_id: KeyId) -> None:
+        async with db.transaction(request.pool) as conn:
+            await queries.revoke(conn, key_id, revoked_by=request.who.changed_by)
         request.app.state.key_cache.clear()

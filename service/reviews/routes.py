@@ -10,7 +10,7 @@ from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, etag, history
 from service.claims import queries as claims
-from service.deps import Caller, IfMatch, IfNoneMatch, Pool
+from service.deps import Request
 from service.errors import responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -35,7 +35,7 @@ class ReviewController(Controller):
     )
     async def list_reviews(
         self,
-        pool: Pool,
+        request: Request,
         limit: Limit = 50,
         cursor: Cursor = None,
         claim_id: Annotated[
@@ -46,7 +46,7 @@ class ReviewController(Controller):
         ] = None,
     ) -> ReviewPage:
         before = decode_cursor(cursor, "reviews", UUID)[0] if cursor else None
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             rows = await queries.list_reviews(conn, claim_id, reviewer_id, limit + 1, before)
         data, next_cursor = page(rows, limit, "reviews", lambda r: (r.id,))
         return ReviewPage(data=data, next_cursor=next_cursor)
@@ -60,13 +60,10 @@ class ReviewController(Controller):
         response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_review(
-        self,
-        pool: Pool,
-        who: Caller,
-        data: Annotated[ReviewCreate, Body(examples=examples.CREATE)],
+        self, request: Request, data: Annotated[ReviewCreate, Body(examples=examples.CREATE)]
     ) -> Response[Review]:
-        async with db.transaction(pool) as conn:
-            review = await queries.create(conn, who, data)
+        async with db.transaction(request.pool) as conn:
+            review = await queries.create(conn, request.who, data)
         return etag.respond(review, location=f"/v1/reviews/{review.id}")
 
     @get(
@@ -75,13 +72,12 @@ class ReviewController(Controller):
         summary="Get a review",
         responses={**responses(404, 422), **etag.NOT_MODIFIED},
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_NONE_MATCH,
     )
-    async def get_review(
-        self, pool: Pool, review_id: ReviewId, if_none_match: IfNoneMatch
-    ) -> Response[Review]:
-        async with pool.acquire() as conn:
+    async def get_review(self, request: Request, review_id: ReviewId) -> Response[Review]:
+        async with request.pool.acquire() as conn:
             review = await queries.get(conn, review_id)
-        return etag.respond(review, if_none_match)
+        return etag.respond(review, request.if_none_match())
 
     @patch(
         "/{review_id:str}",
@@ -90,17 +86,18 @@ class ReviewController(Controller):
         description="Send only the fields to change; the claim reviewed does not change.",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def update_review(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         review_id: ReviewId,
         data: Annotated[ReviewUpdate, Body(examples=examples.UPDATE)],
-        if_match: IfMatch,
     ) -> Response[Review]:
-        async with db.transaction(pool) as conn:
-            review = await queries.update(conn, who, review_id, data, precondition=if_match)
+        async with db.transaction(request.pool) as conn:
+            review = await queries.update(
+                conn, request.who, review_id, data, precondition=request.if_match()
+            )
         return etag.respond(review)
 
     @delete(
@@ -109,12 +106,11 @@ class ReviewController(Controller):
         summary="Delete a review",
         description="Its revisions stay readable.",
         responses=responses(404, 412, 422),
+        **etag.TAKES_IF_MATCH,
     )
-    async def delete_review(
-        self, pool: Pool, who: Caller, review_id: ReviewId, if_match: IfMatch
-    ) -> None:
-        async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, review_id, precondition=if_match)
+    async def delete_review(self, request: Request, review_id: ReviewId) -> None:
+        async with db.transaction(request.pool) as conn:
+            await queries.delete(conn, request.who, review_id, precondition=request.if_match())
 
     @get(
         "/{review_id:str}/revisions",
@@ -124,13 +120,9 @@ class ReviewController(Controller):
         responses=responses(404, 422),
     )
     async def list_review_revisions(
-        self,
-        pool: Pool,
-        review_id: ReviewId,
-        limit: Limit = 50,
-        cursor: Cursor = None,
+        self, request: Request, review_id: ReviewId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
-        return await history.revision_page(pool, "review", review_id, limit, cursor)
+        return await history.revision_page(request.pool, "review", review_id, limit, cursor)
 
 
 @get(
@@ -144,9 +136,8 @@ class ReviewController(Controller):
     responses=responses(404),
 )
 async def get_claim_review(
-    pool: Pool,
-    claim_id: Annotated[UUID, PathParameter(description="The claim's id.")],
+    request: Request, claim_id: Annotated[UUID, PathParameter(description="The claim's id.")]
 ) -> Response[list[ClaimReviewLD]]:
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         claim = await claims.get(conn, claim_id)
     return Response(claim_reviews(claim), media_type=JSON_LD)

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
 
 from service.claims.schemas import DisputeStatus
-from service.deps import Pool
+from service.deps import Request
 from service.errors import invalid, responses
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.search import queries
@@ -56,7 +56,7 @@ _ONLY = {
     responses=responses(422),
 )
 async def search(
-    pool: Pool,
+    request: Request,
     state: State,
     q: Annotated[
         str,
@@ -130,7 +130,7 @@ async def search(
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
     if not types:
         return SearchPage(data=[], next_cursor=None)
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         rows = await queries.search(
             conn, q, normalised, filters, limit + 1, after, state.common_lexemes
         )
@@ -164,13 +164,13 @@ async def search(
     responses=responses(404, 422),
 )
 async def list_similar(
-    pool: Pool,
+    request: Request,
     claim_id: Annotated[UUID, PathParameter(description="The claim's id.")],
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> SimilarPage:
     after = decode_cursor(cursor, "similar", float, UUID) if cursor else None
-    async with pool.acquire() as conn:
+    async with request.pool.acquire() as conn:
         rows = await queries.similar(conn, claim_id, limit + 1, after)
     data, next_cursor = page(rows, limit, "similar", lambda s: (s.score, s.claim.id))
     return SimilarPage(data=data, next_cursor=next_cursor)

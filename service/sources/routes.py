@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, etag, history
-from service.deps import Caller, IfMatch, IfNoneMatch, Pool
+from service.deps import Request
 from service.errors import responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -41,7 +41,7 @@ class SourceController(Controller):
     )
     async def list_sources(
         self,
-        pool: Pool,
+        request: Request,
         limit: Limit = 50,
         cursor: Cursor = None,
         kind: Annotated[SourceKind | None, QueryParameter(description="Only this kind.")] = None,
@@ -78,7 +78,7 @@ class SourceController(Controller):
             published_from=published_from,
             published_to=published_to,
         )
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             rows = await queries.list_sources(conn, filters, limit + 1, before)
         data, next_cursor = page(rows, limit, "sources", lambda s: (s.id,))
         return SourcePage(data=data, next_cursor=next_cursor)
@@ -93,13 +93,10 @@ class SourceController(Controller):
         response_headers=[etag.ETAG_HEADER, etag.LOCATION_HEADER],
     )
     async def create_source(
-        self,
-        pool: Pool,
-        who: Caller,
-        data: Annotated[SourceCreate, Body(examples=examples.CREATE)],
+        self, request: Request, data: Annotated[SourceCreate, Body(examples=examples.CREATE)]
     ) -> Response[Source]:
-        async with db.transaction(pool) as conn:
-            source = await queries.create(conn, who, data)
+        async with db.transaction(request.pool) as conn:
+            source = await queries.create(conn, request.who, data)
         return etag.respond(source, location=f"/v1/sources/{source.id}")
 
     @get(
@@ -108,13 +105,12 @@ class SourceController(Controller):
         summary="Get a source",
         responses={**responses(404, 422), **etag.NOT_MODIFIED},
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_NONE_MATCH,
     )
-    async def get_source(
-        self, pool: Pool, source_id: SourceId, if_none_match: IfNoneMatch
-    ) -> Response[Source]:
-        async with pool.acquire() as conn:
+    async def get_source(self, request: Request, source_id: SourceId) -> Response[Source]:
+        async with request.pool.acquire() as conn:
             source = await queries.get(conn, source_id)
-        return etag.respond(source, if_none_match)
+        return etag.respond(source, request.if_none_match())
 
     @patch(
         "/{source_id:str}",
@@ -123,17 +119,18 @@ class SourceController(Controller):
         description="Send only the fields to change.",
         responses=responses(400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
+        **etag.TAKES_IF_MATCH,
     )
     async def update_source(
         self,
-        pool: Pool,
-        who: Caller,
+        request: Request,
         source_id: SourceId,
         data: Annotated[SourceUpdate, Body(examples=examples.UPDATE)],
-        if_match: IfMatch,
     ) -> Response[Source]:
-        async with db.transaction(pool) as conn:
-            source = await queries.update(conn, who, source_id, data, precondition=if_match)
+        async with db.transaction(request.pool) as conn:
+            source = await queries.update(
+                conn, request.who, source_id, data, precondition=request.if_match()
+            )
         return etag.respond(source)
 
     @delete(
@@ -142,12 +139,11 @@ class SourceController(Controller):
         summary="Delete a source",
         description="Refused (409) while claims appear in it; its revisions stay readable.",
         responses=responses(404, 409, 412, 422),
+        **etag.TAKES_IF_MATCH,
     )
-    async def delete_source(
-        self, pool: Pool, who: Caller, source_id: SourceId, if_match: IfMatch
-    ) -> None:
-        async with db.transaction(pool) as conn:
-            await queries.delete(conn, who, source_id, precondition=if_match)
+    async def delete_source(self, request: Request, source_id: SourceId) -> None:
+        async with db.transaction(request.pool) as conn:
+            await queries.delete(conn, request.who, source_id, precondition=request.if_match())
 
     @get(
         "/{source_id:str}/revisions",
@@ -157,10 +153,6 @@ class SourceController(Controller):
         responses=responses(404, 422),
     )
     async def list_source_revisions(
-        self,
-        pool: Pool,
-        source_id: SourceId,
-        limit: Limit = 50,
-        cursor: Cursor = None,
+        self, request: Request, source_id: SourceId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
-        return await history.revision_page(pool, "source", source_id, limit, cursor)
+        return await history.revision_page(request.pool, "source", source_id, limit, cursor)

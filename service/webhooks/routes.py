@@ -3,15 +3,15 @@ HTTP only; SQL lives in ``queries``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter
 
 from service import auth, db
-from service.deps import Caller, Pool
+from service.deps import Request
 from service.errors import invalid, responses
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.webhooks import guard, queries
@@ -50,7 +50,7 @@ UPDATE_EXAMPLES = [
 SECRET_HEADERS = {"Cache-Control": "no-store"}
 
 
-async def _checked(request: Request[Any, Any, Any], url: str) -> None:
+async def _checked(request: Request, url: str) -> None:
     """A 422 naming ``url`` when it may not be a target (before any transaction opens: it
     resolves the host)."""
     try:
@@ -78,15 +78,11 @@ class WebhookController(Controller):
         responses=responses(400, 413, 422),
     )
     async def create_webhook(
-        self,
-        request: Request[Any, Any, Any],
-        pool: Pool,
-        who: Caller,
-        data: Annotated[WebhookCreate, Body(examples=CREATE_EXAMPLES)],
+        self, request: Request, data: Annotated[WebhookCreate, Body(examples=CREATE_EXAMPLES)]
     ) -> Response[WebhookCreated]:
         await _checked(request, data.url)
-        async with db.transaction(pool) as conn:
-            created = await queries.create(conn, data, created_by=who.changed_by)
+        async with db.transaction(request.pool) as conn:
+            created = await queries.create(conn, data, created_by=request.who.changed_by)
         return Response(
             created,
             status_code=201,
@@ -101,10 +97,10 @@ class WebhookController(Controller):
         responses=responses(422),
     )
     async def list_webhooks(
-        self, pool: Pool, limit: Limit = 50, cursor: Cursor = None
+        self, request: Request, limit: Limit = 50, cursor: Cursor = None
     ) -> WebhookPage:
         before = decode_cursor(cursor, "webhooks", UUID)[0] if cursor else None
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             rows = await queries.list_webhooks(conn, limit + 1, before)
         data, next_cursor = page(rows, limit, "webhooks", lambda w: (w.id,))
         return WebhookPage(data=data, next_cursor=next_cursor)
@@ -116,8 +112,8 @@ class WebhookController(Controller):
         description="Never its secret.",
         responses=responses(404),
     )
-    async def get_webhook(self, pool: Pool, webhook_id: WebhookId) -> Webhook:
-        async with pool.acquire() as conn:
+    async def get_webhook(self, request: Request, webhook_id: WebhookId) -> Webhook:
+        async with request.pool.acquire() as conn:
             return await queries.get(conn, webhook_id)
 
     @patch(
@@ -133,16 +129,14 @@ class WebhookController(Controller):
     )
     async def update_webhook(
         self,
-        request: Request[Any, Any, Any],
-        pool: Pool,
-        who: Caller,
+        request: Request,
         webhook_id: WebhookId,
         data: Annotated[WebhookUpdate, Body(examples=UPDATE_EXAMPLES)],
     ) -> Webhook:
         if isinstance(data.url, str):
             await _checked(request, data.url)
-        async with db.transaction(pool) as conn:
-            return await queries.update(conn, webhook_id, data, changed_by=who.changed_by)
+        async with db.transaction(request.pool) as conn:
+            return await queries.update(conn, webhook_id, data, changed_by=request.who.changed_by)
 
     @delete(
         "/{webhook_id:str}",
@@ -151,8 +145,8 @@ class WebhookController(Controller):
         description="No more deliveries; its delivery log goes with it.",
         responses=responses(404),
     )
-    async def delete_webhook(self, pool: Pool, webhook_id: WebhookId) -> None:
-        async with db.transaction(pool) as conn:
+    async def delete_webhook(self, request: Request, webhook_id: WebhookId) -> None:
+        async with db.transaction(request.pool) as conn:
             await queries.delete(conn, webhook_id)
 
     @post(
@@ -166,9 +160,9 @@ class WebhookController(Controller):
         responses=responses(404),
     )
     async def rotate_webhook_secret(
-        self, pool: Pool, webhook_id: WebhookId
+        self, request: Request, webhook_id: WebhookId
     ) -> Response[WebhookCreated]:
-        async with db.transaction(pool) as conn:
+        async with db.transaction(request.pool) as conn:
             rotated = await queries.rotate_secret(conn, webhook_id)
         return Response(rotated, headers=SECRET_HEADERS)
 
@@ -184,7 +178,7 @@ class WebhookController(Controller):
     )
     async def list_webhook_deliveries(
         self,
-        pool: Pool,
+        request: Request,
         webhook_id: WebhookId,
         limit: Limit = 50,
         cursor: Cursor = None,
@@ -194,7 +188,7 @@ class WebhookController(Controller):
         ] = None,
     ) -> WebhookDeliveryPage:
         before = decode_cursor(cursor, "webhook-deliveries", UUID)[0] if cursor else None
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             rows = await queries.list_deliveries(conn, webhook_id, status, limit + 1, before)
         data, next_cursor = page(rows, limit, "webhook-deliveries", lambda d: (d.id,))
         return WebhookDeliveryPage(data=data, next_cursor=next_cursor)
@@ -207,9 +201,9 @@ class WebhookController(Controller):
         responses=responses(404),
     )
     async def get_webhook_delivery(
-        self, pool: Pool, webhook_id: WebhookId, delivery_id: DeliveryId
+        self, request: Request, webhook_id: WebhookId, delivery_id: DeliveryId
     ) -> WebhookDelivery:
-        async with pool.acquire() as conn:
+        async with request.pool.acquire() as conn:
             return await queries.get_delivery(conn, webhook_id, delivery_id)
 
     @post(
@@ -223,7 +217,7 @@ class WebhookController(Controller):
         responses=responses(404),
     )
     async def redeliver_webhook_delivery(
-        self, pool: Pool, webhook_id: WebhookId, delivery_id: DeliveryId
+        self, request: Request, webhook_id: WebhookId, delivery_id: DeliveryId
     ) -> WebhookDelivery:
-        async with db.transaction(pool) as conn:
+        async with db.transaction(request.pool) as conn:
             return await queries.redeliver(conn, webhook_id, delivery_id)
