@@ -131,6 +131,7 @@ class Credential(msgspec.Struct, frozen=True, kw_only=True):
     scopes: tuple[str, ...]
     expires_at: datetime | None
     revoked: bool
+    id_text: str  # the id as text, made once: every request's state and log line carry it
 
 
 # One round trip: the key by its digest, and last_used_at moved on if it is a minute old.
@@ -158,7 +159,7 @@ async def lookup(
         return None
     values: dict[str, Any] = dict(row)
     values["scopes"] = tuple(values["scopes"])
-    return Credential(**values)
+    return Credential(**values, id_text=str(values["id"]))
 
 
 async def count_usable(conn: asyncpg.Connection) -> int:
