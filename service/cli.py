@@ -164,7 +164,7 @@ def _granian(settings: Settings) -> None:
         factory=True,
         loop=Loops.uvloop,
         # a single-threaded Rust runtime a worker (granian picks its multi-threaded one for
-        # ASGI): in alternating runs about 3% less CPU a request (see README, Performance)
+        # ASGI): in alternating runs 2-3% less CPU a request (see README, Performance)
         runtime_mode=RuntimeModes.st,
         log_enabled=False,
         log_access=False,
