@@ -67,7 +67,6 @@ class _Plan(NamedTuple):
 
 
 _plans: dict[int, tuple[Any, _Plan]] = {}
-_TYPE = b"content-type"
 
 
 def _plan(request: Request[Any, Any, Any]) -> _Plan:
@@ -175,12 +174,7 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
 
 
 def _check_media_type(request: Request[Any, Any, Any]) -> None:
-    # the first Content-Type, read from the scope (Litestar's request.headers parses every
-    # header into a multidict to answer it)
-    given = next(
-        (value.decode("latin-1") for name, value in request.scope["headers"] if name == _TYPE),
-        None,
-    )
+    given = request.headers.get("content-type")
     if given is None:
         return  # no type said: read as JSON
     media_type = given.split(";", 1)[0].strip().lower()
