@@ -27,8 +27,6 @@ from service import etag, idempotency
 from service.errors import problem_content
 from service.ratelimit import EXEMPT_PATHS
 
-CONDITION_HEADERS = ("If-Match", "If-None-Match")
-
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
     """Stable, reviewable bytes: indented, keys in generation order, a final newline."""
@@ -153,7 +151,7 @@ def tidy_openapi(app: Litestar) -> None:
                     # A header is absent or a string; Litestar writes `str | None` as "or null".
                     # A condition header is a 422 unless it is `*` or a list of entity tags.
                     pattern = (
-                        etag.CONDITION_PATTERN if parameter.name in CONDITION_HEADERS else None
+                        etag.CONDITION_PATTERN if parameter.name in etag.HEADER_NAMES else None
                     )
                     parameter.schema = Schema(type=OpenAPIType.STRING, pattern=pattern)
                 elif isinstance(parameter, OpenAPIParameter) and parameter.param_in == "query":
