@@ -15,7 +15,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.params import PathParameter
 
-from service import __version__, auth, db, migrate
+from service import __version__, auth, balance, db, migrate
 from service.actors.routes import ActorController
 from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
@@ -230,6 +230,8 @@ def create_app(
             await app.state.pool.close()
 
     key_cache = auth.KeyCache(settings.key_cache_seconds)
+    # one of several worker processes: keep-alive connections spread evenly (service.balance)
+    balancer = balance.this_worker()
 
     app = Litestar(
         route_handlers=[
@@ -254,9 +256,11 @@ def create_app(
         ],
         request_class=Request,  # handlers read the pool and conditions from it (service.deps)
         exception_handlers=exception_handlers,
-        # Outermost first: the request id, who is asking (scope["state"]["api_key_id"]), their
-        # rate limit, then idempotency keys (kept per API key).
+        # Outermost first: the connection's balance over workers, the request id, who is
+        # asking (scope["state"]["api_key_id"]), their rate limit, then idempotency keys (kept
+        # per API key).
         middleware=[
+            *([balance.balance_middleware(balancer)] if balancer is not None else []),
             request_id_middleware,
             auth.auth_middleware(settings.public_read, key_cache),
             *([limiter.middleware] if limiter is not None else []),
@@ -264,6 +268,7 @@ def create_app(
         ],
         before_request=check_request,
         lifespan=[lifespan, webhooks],
+        on_startup=[balancer.start] if balancer is not None else [],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -155,6 +155,9 @@ def _granian(settings: Settings) -> None:
         raise SystemExit(
             "claimdesk: CLAIMDESK_SERVER=granian needs granian: pip install 'claimdesk[granian]'"
         ) from None
+    from service import balance
+
+    balance.prepare(settings.workers)  # before granian forks the workers that share it
     Server(
         APP,
         address=settings.host,
