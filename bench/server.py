@@ -42,12 +42,27 @@ def shared_buffers_mb() -> int:
     return memory // 4 // 2**20
 
 
+# Checkpoints by time, not by the WAL the writes of one run make (a run's POST and PATCH write
+# about a gigabyte, much of it whole pages: the first change to a page after a checkpoint logs
+# all of it). With PostgreSQL's default of 1 GB a checkpoint started every 20-30 s of writes,
+# in the middle of POST claim or PATCH claim, and PostgreSQL's log said so ("checkpoints are
+# occurring too frequently ... Consider increasing the configuration parameter max_wal_size").
+MAX_WAL_SIZE_MB = 4096
+
+
 async def _shared_buffers(url: str) -> bool:
-    """Sets ``shared_buffers`` for the next start; whether it changed."""
+    """Sets ``shared_buffers`` for the next start (and ``max_wal_size`` now); whether
+    ``shared_buffers`` changed."""
     import asyncpg
 
     conn = await asyncpg.connect(url)
     try:
+        wal = await conn.fetchval(
+            "SELECT setting::bigint FROM pg_settings WHERE name = 'max_wal_size'"
+        )
+        if wal != MAX_WAL_SIZE_MB:  # in MB
+            await conn.execute(f"ALTER SYSTEM SET max_wal_size = '{MAX_WAL_SIZE_MB}MB'")
+            await conn.execute("SELECT pg_reload_conf()")
         blocks = await conn.fetchval(
             "SELECT setting::bigint FROM pg_settings WHERE name = 'shared_buffers'"
         )  # 8 kB blocks: SHOW writes 6144MB as 6GB
@@ -99,8 +114,9 @@ def server_url(database_url: str | None, data_dir: str) -> Iterator[str]:
 
     The embedded server is set up as a database server of its own would be: PostgreSQL's
     default ``shared_buffers`` of 128 MB holds a few percent of the million-claim data set
-    (about 4 GB), and every read past it copies a page from the operating system's cache.
-    A server given with ``--database-url`` is used as it is configured.
+    (about 4 GB), and every read past it copies a page from the operating system's cache;
+    its ``max_wal_size`` (``MAX_WAL_SIZE_MB``). A server given with ``--database-url`` is
+    used as it is configured.
     """
     if database_url:
         yield database_url
