@@ -13,13 +13,14 @@ import asyncpg
 import msgspec
 import pytest
 
-from service import db, etag
+from service import db, errors, etag
 from service.actors import queries as actors
 from service.actors.schemas import ActorUpdate
 from service.claims import queries
 from service.claims.queries import rfc3339
 from service.claims.schemas import Claim, ClaimCreate, ClaimUpdate
 from service.history import Who
+from service.pagination import compact_json
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
@@ -831,6 +832,142 @@ async def test_a_row_that_comes_to_name_a_changed_row_meanwhile_shows_the_change
         ),
     }[what]
     await race(database_url, *((change, reference) if first == "change" else (reference, change)))
+
+
+class AfterTheRead:
+    """A connection outside any transaction that counts its statements and runs ``meanwhile``
+    (on another connection) once, right after its first one: between a PATCH's read and its
+    write."""
+
+    def __init__(self, conn: asyncpg.Connection, meanwhile: Callable[[], Awaitable[Any]] | None):
+        self.conn, self.meanwhile, self.statements = conn, meanwhile, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+    async def _counted(self, result: Any) -> Any:
+        self.statements += 1
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()
+        return result
+
+    async def fetchrow(self, statement: str, *args: object) -> Any:
+        return await self._counted(await self.conn.fetchrow(statement, *args))
+
+    async def fetchval(self, statement: str, *args: object) -> Any:
+        return await self._counted(await self.conn.fetchval(statement, *args))
+
+    async def execute(self, statement: str, *args: object) -> Any:
+        return await self._counted(await self.conn.execute(statement, *args))
+
+
+async def test_a_patch_of_the_claims_own_fields_is_one_read_and_one_statement(conn, client, world):
+    """Outside a transaction, a PATCH of the claim's own fields reads the claim and sends one
+    statement (migration 0017): no BEGIN, no lock, no COMMIT. Its answer is what GET sends
+    next, at the next version, and the revision is recorded. A PATCH that names another row
+    (a target) goes the locked way, in a transaction."""
+    await db._init_connection(conn)
+    made = await helpers.claim(client, world["akar"]["id"], world["source"]["id"])
+    counted = AfterTheRead(conn, None)
+    tag = (await client.get(f"/v1/claims/{made['id']}")).headers["etag"]
+    claim_id, version, text = await queries.update_json(
+        counted,  # type: ignore[arg-type]
+        Who(changed_by="test"),
+        UUID(made["id"]),
+        ClaimUpdate(kind="denial", topics=["ceasefire"]),
+        precondition=etag.Condition(strong=frozenset({tag})),
+    )
+    assert counted.statements == 2 and not conn.is_in_transaction()
+    shown = await client.get(f"/v1/claims/{made['id']}")
+    assert (version, compact_json(text)) == (made["version"] + 1, shown.content)
+    assert (shown.json()["kind"], shown.json()["topics"]) == ("denial", ["ceasefire"])
+    history = (await client.get(f"/v1/claims/{made['id']}/revisions")).json()["data"]
+    assert [r["version"] for r in history][:2] == [version, made["version"]]
+
+    counted = AfterTheRead(conn, None)
+    targets = [{"actor_id": world["sdf"]["id"], "role": "accused"}]
+    await queries.update_json(
+        counted,  # type: ignore[arg-type]
+        Who(changed_by="test"),
+        claim_id,
+        msgspec.convert({"targets": targets}, ClaimUpdate),
+    )
+    assert counted.statements > 2  # the locked read and the lists replaced, in a transaction
+
+
+@pytest.mark.parametrize("if_match", [True, False])
+@pytest.mark.parametrize("meanwhile", ["patch", "rename"])
+async def test_a_claim_changed_between_a_patchs_read_and_write_is_patched_the_locked_way(
+    conn, client, world, database_url, meanwhile, if_match
+):
+    """Between the PATCH's read and its statement, another PATCH moves the version (the
+    statement finds no row at the version read), or a rename of the speaker rebuilds the
+    document without moving it (``claimdesk_claim_json_as_read`` finds another document and
+    undoes the statement). Either way nothing of the statement stays, and the PATCH is done
+    again, locked: with the If-Match the client had, a 412 (what it matched is gone); without
+    one, the PATCH on top of the other change, both shown."""
+    await db._init_connection(conn)
+    akar, src = world["akar"]["id"], world["source"]["id"]
+    made = await helpers.claim(client, akar, src, text="قبل")
+    tag = (await client.get(f"/v1/claims/{made['id']}")).headers["etag"]
+    other: Run = {
+        "patch": lambda b: queries.update_json(
+            b, Who(changed_by="other"), UUID(made["id"]), ClaimUpdate(topics=["ceasefire"])
+        ),
+        "rename": sql("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar)),
+    }[meanwhile]
+
+    async def run_other() -> None:
+        b = await asyncpg.connect(database_url)
+        try:
+            await db._init_connection(b)
+            await other(b)
+        finally:
+            await b.close()
+
+    counted = AfterTheRead(conn, run_other)
+    patching = queries.update_json(
+        counted,  # type: ignore[arg-type]
+        Who(changed_by="test"),
+        UUID(made["id"]),
+        ClaimUpdate(kind="denial"),
+        precondition=etag.Condition(strong=frozenset({tag})) if if_match else None,
+    )
+    if if_match:
+        with pytest.raises(errors.PreconditionFailed):
+            await patching
+        shown = (await client.get(f"/v1/claims/{made['id']}")).json()
+        assert shown["kind"] == made["kind"]
+        return
+    _, version, _ = await patching
+    shown = (await client.get(f"/v1/claims/{made['id']}")).json()
+    assert shown["kind"] == "denial" and shown["version"] == version
+    if meanwhile == "patch":
+        assert (shown["topics"], version) == (["ceasefire"], made["version"] + 2)
+    else:
+        assert (shown["speaker"]["name"], version) == ("Renamed", made["version"] + 1)
+    # one revision for the PATCH: the statement undone left none
+    history = (await client.get(f"/v1/claims/{made['id']}/revisions")).json()["data"]
+    assert [r["version"] for r in history].count(version) == 1
+
+
+async def test_a_one_statement_patch_that_waits_for_a_rename_builds_after_it(
+    client, world, database_url
+):
+    """A rename of the speaker holds the claim (its rebuild locked it) while the PATCH's
+    statement waits for the row; once the rename commits, the statement's document check sees
+    the rebuilt document, not the one read, and the PATCH is done again, locked: the claim
+    shows both the new name and the PATCH."""
+    akar, src = world["akar"]["id"], world["source"]["id"]
+    made = await helpers.claim(client, akar, src)
+    rename = sql("UPDATE actors SET name = 'Renamed' WHERE id = $1", UUID(akar))
+    patch: Run = lambda conn: queries.update_json(  # noqa: E731
+        conn, Who(changed_by="test"), UUID(made["id"]), ClaimUpdate(kind="denial")
+    )
+    await race(database_url, rename, patch, alone=True)
+    shown = (await client.get(f"/v1/claims/{made['id']}")).json()
+    assert (shown["speaker"]["name"], shown["kind"]) == ("Renamed", "denial")
 
 
 async def test_a_locked_read_that_waited_for_a_rebuild_sees_the_new_document(

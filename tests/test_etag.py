@@ -548,6 +548,51 @@ async def test_many_concurrent_writers_with_one_tag_exactly_one_wins(live_url, c
     assert await revisions(conn, dispute["id"]) == [1, 2]
 
 
+async def test_many_concurrent_patches_of_a_claim_with_one_tag_exactly_one_wins(
+    live_url, conn, auth
+):
+    """Unforced: eight PATCHes of a claim's own fields, sent at once with the same tag. Each
+    reads the claim without a lock and sends one statement that writes only at the version
+    it read (migration 0017); the others find it moved, do the PATCH again the locked way and
+    compare If-Match with what is there: 412."""
+    async with httpx.AsyncClient(base_url=live_url, headers=auth) as setup:
+        speaker = (await setup.post("/v1/actors", json={"kind": "state", "name": "Russia"})).json()
+        src = (await setup.post("/v1/sources", json={"kind": "article", "title": "t"})).json()
+        body = {
+            "speaker_id": speaker["id"],
+            "text": "أخلوا",
+            "lang": "ar",
+            "appearances": [{"source_id": src["id"]}],
+        }
+        claim = (await setup.post("/v1/claims", json=body)).json()
+        base = f"/v1/claims/{claim['id']}"
+        tag = (await setup.get(base)).headers["etag"]
+
+    clients = [httpx.AsyncClient(base_url=live_url, headers=auth) for _ in range(8)]
+    kinds = ["denial", "doubt", "accusation", "assertion"]
+    try:
+        responses = await asyncio.gather(
+            *[
+                c.patch(
+                    base,
+                    json={"kind": kinds[i % 4], "topics": [f"t{i}"]},
+                    headers={"If-Match": tag},
+                )
+                for i, c in enumerate(clients)
+            ]
+        )
+    finally:
+        for c in clients:
+            await c.aclose()
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) == 1, statuses
+    assert statuses.count(412) == 7, statuses
+    assert await revisions(conn, claim["id"]) == [1, 2]
+    won = next(r for r in responses if r.status_code == 200)
+    async with httpx.AsyncClient(base_url=live_url, headers=auth) as check:
+        assert (await check.get(base)).content == won.content
+
+
 # ------------------------------------------------------------------------------ the document
 
 

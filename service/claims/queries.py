@@ -371,6 +371,31 @@ SELECT version, convert_to(data::text, 'UTF8') FROM changed
 """
 
 
+@functools.cache
+def _update_as_read_sql(columns: tuple[str, ...]) -> str:
+    """``_update_sql`` for a claim read without a lock (``_update_as_read``): the row is updated
+    only at the version read (``$<n+2>``), and the JSON is built by
+    ``claimdesk_claim_json_as_read`` (migration 0017), after the update holds the row, from
+    what has committed by then, once it has checked that the stored document is still the
+    one read (``$<n+3>``; it raises ``CDCHG`` otherwise)."""
+    n = len(columns)
+    sets = ", ".join((*columns, "version", "updated_at"))
+    values = "".join(f"${i}, " for i in range(2, n + 2))
+    return f"""
+WITH c AS (
+    UPDATE claims SET ({sets}) = ({values}version + 1, now())
+    WHERE id = $1 AND version = ${n + 2}
+    RETURNING id, version
+), changed AS (
+    SELECT c.id, c.version, claimdesk_claim_json_as_read(c.id, ${n + 3}) AS data FROM c
+), stored AS (
+    INSERT INTO claim_documents AS d (claim_id, body) SELECT id, data FROM changed
+    ON CONFLICT (claim_id) DO UPDATE SET body = EXCLUDED.body
+), {history.recording("'claim'", "'update'", "changed", n + 4)}
+SELECT version, convert_to(data::text, 'UTF8') FROM changed
+"""
+
+
 def _parameters(claim_id: UUID, c: dict[str, Any]) -> tuple[Any, ...]:
     """The claim as stored, validated: the row (``$1``-``$11``), then its appearances
     (``$12``, ``$13``) and targets (``$14``, ``$15``) as arrays, in the order sent."""
@@ -450,6 +475,10 @@ async def update(
     return _decode((await update_json(conn, who, claim_id, data, precondition=precondition))[2])
 
 
+# The fields that name other rows: a PATCH changing one of them goes the locked way.
+_NAMING = frozenset({"speaker_id", "relayed_by_id", "appearances", "targets"})
+
+
 async def update_json(
     conn: asyncpg.Connection,
     who: Who,
@@ -458,7 +487,75 @@ async def update_json(
     *,
     precondition: etag.Condition | None = None,
 ) -> Written:
+    """A PATCH. Outside a transaction, when it changes only the claim's own fields (not the
+    rows it names): the claim read, then one statement (``_update_as_read``). Otherwise, or
+    when the claim changed in between, in a transaction (opened here, or a savepoint of the
+    caller's), the claim locked first."""
     changes = sent(data)
+    if not conn.is_in_transaction() and not changes.keys() & _NAMING:
+        written = await _update_as_read(conn, who, claim_id, changes, precondition)
+        if written is not None:
+            return written
+    async with conn.transaction():
+        return await _update_locked(conn, who, claim_id, changes, precondition)
+
+
+def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[Any, ...]:
+    """The parameters (``_parameters``) of the claim ``current`` with ``changes`` made."""
+    c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
+    if "stated_on" in changes and "stated_on_precision" not in changes:
+        # A new date without a precision is a day, as on create; clearing the date clears both.
+        changes["stated_on_precision"] = None
+    c.update(changes)
+    return _parameters(claim_id, c)
+
+
+async def _update_as_read(
+    conn: asyncpg.Connection,
+    who: Who,
+    claim_id: UUID,
+    changes: dict[str, Any],
+    precondition: etag.Condition | None,
+) -> Written | None:
+    """Two round trips, no transaction: the claim read (If-Match compared with it), then one
+    statement that writes it only as it was read (migration 0017). None when it was not: the
+    version moved, or the stored document changed (a rename of its speaker, say), meanwhile."""
+    version, text = await get_json(conn, claim_id)
+    etag.require_json(precondition, version, compact_json(text), "claim")
+    current = _decode(text)
+    if unchanged(current, changes):
+        return claim_id, version, text
+    parameters = _merged(claim_id, current, changes)
+    columns = tuple(name for name in _COLUMN_NAMES if name in changes)
+    values = [v for name, v in zip(_COLUMN_NAMES, parameters, strict=False) if name in changes]
+    try:
+        row = await conn.fetchrow(
+            _update_as_read_sql(columns),
+            claim_id,
+            *values,
+            version,
+            text,
+            *history.who_params(who),
+        )
+    except asyncpg.PostgresError as e:
+        if e.sqlstate == CHANGED_SINCE_READ:
+            return None
+        raise
+    return None if row is None else (claim_id, row[0], row[1])
+
+
+# What claimdesk_claim_json_as_read raises (migration 0017).
+CHANGED_SINCE_READ = "CDCHG"
+
+
+async def _update_locked(
+    conn: asyncpg.Connection,
+    who: Who,
+    claim_id: UUID,
+    changes: dict[str, Any],
+    precondition: etag.Condition | None,
+) -> Written:
+    """A PATCH in the caller's transaction: the claim locked and read, then one statement."""
     # The rows it will name are key-share locked before the claim is: a rename of one of them
     # locks it, then rebuilds its claims (migration 0010), so locking in the other order
     # could deadlock with it.
@@ -469,12 +566,7 @@ async def update_json(
         raise dangling
     if unchanged(current, changes):
         return claim_id, version, text
-    c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
-    if "stated_on" in changes and "stated_on_precision" not in changes:
-        # A new date without a precision is a day, as on create; clearing the date clears both.
-        changes["stated_on_precision"] = None
-    c.update(changes)
-    parameters = _parameters(claim_id, c)
+    parameters = _merged(claim_id, current, changes)
     if "appearances" in changes:
         await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
         await conn.execute(_REPLACE_APPEARANCES, claim_id, *parameters[11:13])

@@ -167,7 +167,8 @@ class ClaimController(Controller):
         claim_id: ClaimId,
         data: Annotated[ClaimUpdate, Body(examples=examples.UPDATE)],
     ) -> Response[Claim]:
-        async with db.transaction(request.pool) as conn:
+        # two round trips without a transaction, or the transaction it opens (queries)
+        async with db.acquire(request.pool) as conn:
             _, version, text = await queries.update_json(
                 conn, request.who, claim_id, data, precondition=request.if_match()
             )
