@@ -114,8 +114,8 @@ class Worker:
         if now >= self.window_ends:
             self._count(now)
         if self.to_close > 0:
-            # a connection counted this window (another's first request may be its last: it
-            # may be the one that was just opened to move here)
+            # only a connection already seen this window: one sending its first request
+            # here may be one that has just been moved here
             if client in self.seen:
                 self.to_close -= 1
                 self.seen.discard(client)
