@@ -655,10 +655,11 @@ async def race_paused(
 
 async def test_a_patch_stores_the_document_its_statement_builds(conn, world):
     """A PATCH's statement stores the JSON it builds (migration 0015): the trigger on claims
-    builds it no more. A new claim's document is still built by the trigger (see the next
-    tests), once: the triggers of the appearance and the target its statement inserts leave
-    it to the claim's (migration 0016). (The check after the test compares every stored
-    document with the JSON built from the rows.)"""
+    builds it no more. Nor for a new claim's (migration 0018): its statement stores the JSON
+    it builds after holding what the claim names (see the next tests), and the triggers of
+    the claim, its appearance and its target leave it alone. A row added to the claim by a
+    later statement rebuilds it. (The check after the test compares every stored document
+    with the JSON built from the rows.)"""
     await db._init_connection(conn)
     data = msgspec.convert(
         {
@@ -675,16 +676,15 @@ async def test_a_patch_stores_the_document_its_statement_builds(conn, world):
     async with conn.transaction():
         await conn.execute("SET LOCAL track_functions = 'pl'")
         made = await queries.create(conn, Who(changed_by="test"), data)
-        assert await conn.fetchval(rebuilds) == 1  # the claim's
+        assert await conn.fetchval(rebuilds) == 0  # stored by the statement
         await queries.update(conn, Who(changed_by="test"), made.id, ClaimUpdate(kind="denial"))
-        assert await conn.fetchval(rebuilds) == 1  # none for the PATCH
-        # a row added to the claim by a later statement rebuilds it
+        assert await conn.fetchval(rebuilds) == 0  # none for the PATCH
         await conn.execute(
             "INSERT INTO claim_targets (claim_id, position, actor_id, role) VALUES ($1, 1, $2, 'accused')",
             made.id,
             UUID(world["russia"]["id"]),
         )
-        assert await conn.fetchval(rebuilds) == 2
+        assert await conn.fetchval(rebuilds) == 1
     assert (await queries.get(conn, made.id)).kind == "denial"
 
 

@@ -35,17 +35,13 @@ def rfc3339(column: str) -> str:
     )
 
 
-def claim_json(appearances: str = "claim_appearances", targets: str = "claim_targets") -> str:
+def claim_json() -> str:
     """The claim ``c`` with everything a client needs to show it: speaker (with the role they
     held on the claim's date), relayed-by, targets and sources, in one expression.
 
     Its keys come in the order of :class:`Claim`'s fields and its timestamps as msgspec writes
     them, so that the text, compacted, is what encoding the decoded claim gives: lists send it
     as PostgreSQL wrote it (:func:`service.pagination.json_page`).
-
-    ``appearances`` and ``targets`` name the relations its lists are read from: the tables, or
-    in the statement that inserts a claim, the rows that statement inserts (``RETURNING *``),
-    which the tables do not show it yet.
     """
     return f"""json_build_object(
     'id', c.id, 'version', c.version, 'created_at', {rfc3339("c.created_at")},
@@ -71,7 +67,7 @@ def claim_json(appearances: str = "claim_appearances", targets: str = "claim_tar
                    'source', json_build_object('id', s.id, 'title', s.title, 'url', s.url,
                                                'kind', s.kind))
                ORDER BY ap.position)
-        FROM {appearances} ap JOIN sources s ON s.id = ap.source_id
+        FROM claim_appearances ap JOIN sources s ON s.id = ap.source_id
         WHERE ap.claim_id = c.id), '[]'),
     'relayed_by_id', c.relayed_by_id,
     'relayed_by', (SELECT json_build_object('id', r.id, 'name', r.name, 'kind', r.kind)
@@ -81,7 +77,7 @@ def claim_json(appearances: str = "claim_appearances", targets: str = "claim_tar
                    'actor_id', t.actor_id, 'role', t.role,
                    'actor', json_build_object('id', ta.id, 'name', ta.name, 'kind', ta.kind))
                ORDER BY t.position)
-        FROM {targets} t JOIN actors ta ON ta.id = t.actor_id
+        FROM claim_targets t JOIN actors ta ON ta.id = t.actor_id
         WHERE t.claim_id = c.id), '[]'),
     'topics', c.topics,
     'disputes', COALESCE((
@@ -317,21 +313,34 @@ INSERT INTO claim_targets (claim_id, position, actor_id, role)
 SELECT $1, t.n - 1, t.actor_id, t.role
 FROM unnest($14::uuid[], $15::text[]) WITH ORDINALITY AS t (actor_id, role, n)"""
 
-# A new claim, its lists, its revision and its change event in one statement, answering the
-# claim as GET does (foreign keys are checked at its end): one round trip, atomic without a
-# transaction around it. The statement's own reads do not see the rows it inserts, so the
-# claim's JSON reads its row and lists from what the inserts return; nothing else refers to
-# a claim that did not exist (no dispute, no review), so the rest of the JSON is right too.
+# A new claim, its lists, its stored document, its revision and its change event in one
+# statement, answering the claim as GET does (foreign keys are checked at its end): one round
+# trip, atomic without a transaction around it. It first key-share locks the rows the claim
+# names (``held``), as its foreign-key checks will at its end: a rename of one of them waits
+# for it, or it for the rename. The JSON is then built by ``claimdesk_claim_json_now``
+# (migration 0018), whose queries see what has committed by then and the rows this statement
+# inserted (the statement's own reads see neither), once the lists are in (``a``, ``t``), and
+# stored as the claim's document: the trigger on claims leaves a claim so stored alone.
 _CREATE = f"""
-WITH c AS (
+WITH held AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM (SELECT FROM actors
+                                  WHERE id = ANY (ARRAY[$2::uuid, $3::uuid] || $14::uuid[])
+                                  ORDER BY id FOR KEY SHARE) AS a)
+         + (SELECT count(*) FROM (SELECT FROM sources WHERE id = ANY ($12::uuid[])
+                                  ORDER BY id FOR KEY SHARE) AS s) AS rows
+), c AS (
     INSERT INTO claims ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-    RETURNING *
+    RETURNING id, version
 ), new_appearances AS ({_APPEARANCES}
-    RETURNING *
+    RETURNING 1
 ), new_targets AS ({_TARGETS}
-    RETURNING *
+    RETURNING 1
 ), changed AS (
-    SELECT c.id, c.version, {claim_json("new_appearances", "new_targets")} AS data FROM c
+    SELECT c.id, c.version, claimdesk_claim_json_now(c.id) AS data
+    FROM c, held, (SELECT count(*) FROM new_appearances) AS a,
+         (SELECT count(*) FROM new_targets) AS t
+), stored AS (
+    INSERT INTO claim_documents (claim_id, body) SELECT id, data FROM changed
 ), {history.recording("'claim'", "'create'", "changed", 16)}
 SELECT version, convert_to(data::text, 'UTF8') FROM changed
 """
