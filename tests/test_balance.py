@@ -29,6 +29,7 @@ from service import balance
 from service.app import create_app
 from service.balance import STALE, WINDOW, Board, Worker
 from service.settings import Settings
+from tests import helpers
 
 # Far from 0: a slot never written holds "written at 0.0", which must read as stale.
 START = 10_000.0
@@ -342,19 +343,6 @@ async def test_the_app_puts_the_balance_outermost_when_a_worker_shares_a_board(
 # --- end to end: `claimdesk serve --server granian --workers 2` ----------------------------
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 def _peers(pid: int, port: int) -> set[int]:
     """The client ports of the established TCP connections to ``port`` that the process
     ``pid`` holds: its socket inodes (/proc/<pid>/fd) among the rows of /proc/net/tcp{,6} with
@@ -497,7 +485,9 @@ def two_workers(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], in
     try:
         _wait_until(up, 60, "the server answers /health")
         workers = [
-            c for c in _children(proc.pid) if b"python" in Path(f"/proc/{c}/cmdline").read_bytes()
+            c
+            for c in helpers.children(proc.pid)
+            if b"python" in Path(f"/proc/{c}/cmdline").read_bytes()
         ]
         assert len(workers) == 2, workers
         yield proc, port, workers

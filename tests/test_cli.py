@@ -18,6 +18,8 @@ from typing import IO
 import httpx
 import pytest
 
+from tests import helpers
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -145,19 +147,6 @@ def test_refuses_to_start_without_a_database_when_embedded_is_off(tmp_path: Path
     assert not (tmp_path / "data").exists()
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts worker processes in /proc")
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_serve_with_workers_on_either_server(server: str, database_url: str, auth) -> None:
@@ -196,8 +185,8 @@ def test_serve_with_workers_on_either_server(server: str, database_url: str, aut
         def workers() -> list[int]:  # python processes below the command (granian: its own)
             return [
                 p
-                for c in _children(proc.pid)
-                for p in [c, *_children(c)]
+                for c in helpers.children(proc.pid)
+                for p in [c, *helpers.children(c)]
                 if "python" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
             ]
 
@@ -206,4 +195,4 @@ def test_serve_with_workers_on_either_server(server: str, database_url: str, aut
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
     assert code == 0, "".join(errors)
-    assert not _children(proc.pid)
+    assert not helpers.children(proc.pid)

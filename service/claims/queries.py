@@ -519,6 +519,13 @@ def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[An
     return _parameters(claim_id, c)
 
 
+def _set(parameters: tuple[Any, ...], changes: dict[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
+    """The columns a PATCH sets, in the table's order, and their values among ``parameters``."""
+    columns = tuple(name for name in _COLUMN_NAMES if name in changes)
+    values = [v for name, v in zip(_COLUMN_NAMES, parameters, strict=False) if name in changes]
+    return columns, values
+
+
 async def _update_as_read(
     conn: asyncpg.Connection,
     who: Who,
@@ -534,9 +541,7 @@ async def _update_as_read(
     current = _decode(text)
     if unchanged(current, changes):
         return claim_id, version, text
-    parameters = _merged(claim_id, current, changes)
-    columns = tuple(name for name in _COLUMN_NAMES if name in changes)
-    values = [v for name, v in zip(_COLUMN_NAMES, parameters, strict=False) if name in changes]
+    columns, values = _set(_merged(claim_id, current, changes), changes)
     try:
         row = await conn.fetchrow(
             _update_as_read_sql(columns),
@@ -582,8 +587,7 @@ async def _update_locked(
     if "targets" in changes:
         await conn.execute("DELETE FROM claim_targets WHERE claim_id = $1", claim_id)
         await conn.execute(_REPLACE_TARGETS, claim_id, *parameters[13:15])
-    columns = tuple(name for name in _COLUMN_NAMES if name in changes)
-    values = [v for name, v in zip(_COLUMN_NAMES, parameters, strict=False) if name in changes]
+    columns, values = _set(parameters, changes)
     row = await conn.fetchrow(_update_sql(columns), claim_id, *values, *history.who_params(who))
     return claim_id, row[0], row[1]
 
