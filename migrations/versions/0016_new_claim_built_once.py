@@ -21,8 +21,9 @@ has committed once every writer of them has; and the trigger on an appearance or
 does nothing when its row and its claim were inserted by the same statement (same
 transaction and command: ``xmin``, ``cmin``). A row added to an existing claim, or added to a
 new one by a later statement, rebuilds as before.
-``test_a_claim_made_while_its_source_is_renamed_shows_the_new_title`` (and the speaker's and
-a target's) runs the rename while the service's POST statement waits for it.
+``test_a_claim_made_while_its_source_or_target_is_renamed_shows_the_new_name`` (and the
+speaker's) runs the rename while the service's POST statement waits for it. (Migration 0018
+then has that statement store the document, after locking the same rows itself.)
 
 Revision ID: 0016
 Revises: 0015
