@@ -28,18 +28,20 @@ MAX_SCRIPTS = 100  # pgbench takes at most 128 -f
 class Recorder:
     """An asyncpg connection that records what it runs (``statements``)."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, *, in_transaction: bool = False) -> None:
         self._conn = conn
+        self._in_transaction = in_transaction
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
     def is_in_transaction(self) -> bool:
-        # Each call is recorded inside a transaction that is rolled back; the service runs it
-        # on a connection of its own (a POST without an Idempotency-Key: one statement, no
-        # transaction), and the query functions choose what to send by this.
-        return False
+        # Each call is recorded inside a transaction that is rolled back; the query functions
+        # choose what to send by this. Outside one, as the service runs a POST without an
+        # Idempotency-Key (one statement); inside, for a script replayed in a transaction,
+        # what they send in one (a PATCH's locked way).
+        return self._in_transaction
 
     async def fetch(self, sql: str, *args: Any, **kw: Any) -> Any:
         self.statements.append((sql, args))
@@ -109,7 +111,7 @@ async def scripts(
     paths = []
     try:
         for call in calls:
-            rec = Recorder(conn)
+            rec = Recorder(conn, in_transaction=transaction)
             tr = conn.transaction()
             await tr.start()
             try:

@@ -75,7 +75,7 @@ class Endpoint:
     method: str
     lines: list[str]  # what load.py reads: paths, bodies, or "<id> <etag>"
     calls: list[Call]  # the same requests, as the service's query functions
-    transaction: bool = False  # the service runs the request's statements in one
+    transaction: bool = False  # replayed (and recorded) in a transaction by the ceiling
     new_id: Callable[[Any], Any] | None = None
     read: bool = True
 
@@ -88,20 +88,6 @@ class Row:
     pg_cpu_us: float
     ceiling: ceiling.Ceiling | None = None
     notes: list[str] = field(default_factory=list)
-
-
-class _Locked:
-    """A connection that says it is in a transaction: the query functions then take their
-    locked way (see the PATCH ceiling below)."""
-
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
-
-    def is_in_transaction(self) -> bool:
-        return True
 
 
 async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoint]:
@@ -201,16 +187,10 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
         data = msgspec.json.decode(raw, type=ClaimCreate)
         posts.append((raw.decode(), lambda conn, data=data: claims.create(conn, WHO, data)))
 
-    # The ceiling of PATCH replays its locked way (BEGIN, the claim locked and read, the
-    # statement, COMMIT), the one the service takes when the claim changed since it read it.
-    # Its usual way (the claim read, then one statement that writes only at the version read,
-    # migration 0017) would write once and then find the version moved on every replay.
     patches = [
         (
             f"{cid} {tag}",
-            lambda conn, cid=cid: claims.update(
-                _Locked(conn), WHO, cid, ClaimUpdate(kind="denial")
-            ),
+            lambda conn, cid=cid: claims.update(conn, WHO, cid, ClaimUpdate(kind="denial")),
         )
         for cid, tag in zip(patch_ids, tags, strict=True)
     ]
@@ -224,6 +204,11 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
         endpoint("GET dispute", "GET", dispute_gets),
         endpoint("search", "GET", searches, transaction=True),  # SET LOCAL, then the search
         endpoint("POST claim", "POST", posts, new_id=lambda c: c.id, read=False),  # one statement
+        # The ceiling of PATCH replays its locked way in a transaction (BEGIN, the claim
+        # locked and read, the statement, COMMIT), the one the service takes when the claim
+        # changed since it read it. Its usual way (the claim read, then one statement that
+        # writes only at the version read, migration 0017) would write once and then find
+        # the version moved on every replay.
         endpoint("PATCH claim", "PATCH", patches, transaction=True, read=False),
     ]
 
