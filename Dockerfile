@@ -19,11 +19,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CLAIMDESK_EMBEDDED=false \
     CLAIMDESK_SERVER=granian \
     CLAIMDESK_WORKERS=2 \
-    CLAIMDESK_POOL_MAX_SIZE=5
+    CLAIMDESK_POOL_MAX_SIZE=5 \
+    CLAIMDESK_SEARCH_POOL_SIZE=1
 # The server the benchmark (bench/run.py) shows best: granian, one worker process per core
 # given to the container (set CLAIMDESK_WORKERS to that), each with its own pool of up to
-# CLAIMDESK_POOL_MAX_SIZE connections: workers x pool must stay under PostgreSQL's
-# max_connections (see README "Performance").
+# CLAIMDESK_POOL_MAX_SIZE connections and CLAIMDESK_SEARCH_POOL_SIZE more for searches:
+# workers x (pool + search pool) must stay under PostgreSQL's max_connections (see README
+# "Performance").
 RUN groupadd --system --gid 10001 claimdesk \
     && useradd --system --uid 10001 --gid claimdesk --no-create-home claimdesk
 COPY --from=build /dist/*.whl /tmp/

@@ -183,7 +183,16 @@ async def scripts(
     return [Path(f"{p}@{w}") for p, w in paths]
 
 
-def pgbench(url: str, paths: list[Path], *, clients: int, duration: float) -> Ceiling:
+def pgbench(
+    url: str,
+    paths: list[Path],
+    *,
+    clients: int,
+    duration: float,
+    session: dict[str, str] | None = None,
+) -> Ceiling:
+    """pgbench on the scripts at ``paths``, its sessions set as the service's pool sets its
+    own, and with ``session`` (``SEARCH_SETTINGS`` for the search pool's)."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     host = query.get("host", [parts.hostname or "127.0.0.1"])[0]
@@ -199,7 +208,8 @@ def pgbench(url: str, paths: list[Path], *, clients: int, duration: float) -> Ce
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PGPASSWORD": parts.password or "",
         # as the service's pool sets it
-        "PGOPTIONS": "-c max_parallel_workers_per_gather=0 -c jit=off -c timezone=UTC",
+        "PGOPTIONS": "-c max_parallel_workers_per_gather=0 -c jit=off -c timezone=UTC"
+        + "".join(f" -c {name}={value}" for name, value in (session or {}).items()),
     }
     out = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     if out.returncode not in (0, 2):

@@ -52,6 +52,7 @@ from server import Service, admin_key, database, postgres_cpu_seconds, prewarm, 
 from service import etag
 from service.claims import queries as claims
 from service.claims.schemas import ClaimCreate, ClaimFilters, ClaimUpdate
+from service.db import SEARCH_SETTINGS
 from service.disputes import queries as disputes
 from service.history import Who
 from service.pagination import encode_cursor
@@ -76,6 +77,7 @@ class Endpoint:
     lines: list[str]  # what load.py reads: paths, bodies, or "<id> <etag>"
     calls: list[Call]  # the same requests, as the service's query functions
     transaction: bool = False  # replayed (and recorded) in a transaction by the ceiling
+    session: dict[str, str] = field(default_factory=dict)  # the ceiling's sessions set so
     new_id: Callable[[Any], Any] | None = None
     read: bool = True
 
@@ -202,7 +204,8 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
         endpoint("GET claim", "GET", gets),
         endpoint("list claims", "GET", lists),
         endpoint("GET dispute", "GET", dispute_gets),
-        endpoint("search", "GET", searches, transaction=True),  # SET LOCAL, then the search
+        # on sessions set as the service's search pool sets its own
+        endpoint("search", "GET", searches, session=SEARCH_SETTINGS),
         endpoint("POST claim", "POST", posts, new_id=lambda c: c.id, read=False),  # one statement
         # The ceiling of PATCH replays its locked way in a transaction (BEGIN, the claim
         # locked and read, the statement, COMMIT), the one the service takes when the claim
@@ -251,7 +254,9 @@ def run_ceiling(url: str, rows: list[Row], folder: Path, args: argparse.Namespac
                 new_id=ep.new_id,
             )
         )
-        row.ceiling = ceiling.pgbench(url, paths, clients=args.connections, duration=args.duration)
+        row.ceiling = ceiling.pgbench(
+            url, paths, clients=args.connections, duration=args.duration, session=ep.session
+        )
         print(f"  {ep.name:<12} pgbench {row.ceiling.tps:>8.0f} tps", flush=True)
 
 
@@ -319,11 +324,16 @@ def one_size(admin: str, claims_n: int, args: argparse.Namespace, ceiling_too: b
         folder = Path(tmp)
         print(
             f"\n{claims_n:,} claims: {args.server}, {args.workers} worker(s), pool "
-            f"{args.pool_size}; wrk {args.connections} connections, {args.duration:g} s each",
+            f"{args.pool_size}, search pool {args.search_pool_size}; wrk {args.connections} "
+            f"connections, {args.duration:g} s each",
             flush=True,
         )
         with Service(
-            url, server=args.server, workers=args.workers, pool_max_size=args.pool_size
+            url,
+            server=args.server,
+            workers=args.workers,
+            pool_max_size=args.pool_size,
+            search_pool_size=args.search_pool_size,
         ) as svc:
             rows = drive(svc, key, eps, folder, args)
         if ceiling_too:
@@ -345,6 +355,9 @@ def main() -> None:
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--pool-size", type=int, default=5, help="connections per worker")
+    parser.add_argument(
+        "--search-pool-size", type=int, default=1, help="search connections per worker"
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-ceiling", action="store_true", help="skip pgbench")

@@ -146,7 +146,8 @@ def main() -> None:
         corpus = Corpus(args.claims, args.actors)
         asyncio.run(load(url, corpus, args.reload))
         key = admin_key(url)
-        with Service(url, workers=1, pool_max_size=max(4, args.concurrency)) as svc:
+        size = max(4, args.concurrency)
+        with Service(url, workers=1, pool_max_size=size, search_pool_size=size) as svc:
             print(
                 f"\n{args.claims:,} claims, {args.actors:,} actors; {args.requests} requests "
                 f"per endpoint, {args.concurrency} concurrent; {os.cpu_count()} CPUs"

@@ -235,6 +235,7 @@ class Service:
         server: str = "uvicorn",
         workers: int = 1,
         pool_max_size: int = 10,
+        search_pool_size: int = 2,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
@@ -248,6 +249,7 @@ class Service:
             "CLAIMDESK_WORKERS": str(workers),
             "CLAIMDESK_POOL_MIN_SIZE": str(pool_max_size),
             "CLAIMDESK_POOL_MAX_SIZE": str(pool_max_size),
+            "CLAIMDESK_SEARCH_POOL_SIZE": str(search_pool_size),
             # one client measuring as fast as it can: its rate limit would answer 429
             "CLAIMDESK_RATE_LIMIT_PER_MINUTE": "0",
         }

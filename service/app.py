@@ -197,12 +197,11 @@ def openapi_config() -> OpenAPIConfig:
 def create_app(
     settings: Settings,
     *,
-    pool: asyncpg.Pool | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Litestar:
     """The application. ``settings.database_url`` must be set (the CLI resolves the embedded
-    server before calling this); tests may hand in a ``pool`` they own, and a monotonic
-    ``clock`` (seconds) for the rate limits."""
+    server before calling this); tests may hand in a monotonic ``clock`` (seconds) for the
+    rate limits."""
     limiter = rate_limiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock=clock)
 
     @asynccontextmanager
@@ -216,17 +215,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if pool is not None:
-            app.state.pool = pool
-            yield
-            return
         if not settings.database_url:
             raise RuntimeError("create_app needs settings.database_url")
         app.state.pool = await db.create_pool(settings, settings.database_url)
+        try:
+            app.state.search_pool = await db.create_pool(
+                settings, settings.database_url, search=True
+            )
+        except BaseException:
+            await app.state.pool.close()
+            raise
         log.info("database_pool_open", database=db.redact(settings.database_url))
         try:
             yield
         finally:
+            await app.state.search_pool.close()
             await app.state.pool.close()
 
     key_cache = auth.KeyCache(settings.key_cache_seconds)

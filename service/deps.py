@@ -45,6 +45,12 @@ class Request(litestar.Request[Any, Any, Any]):
         return pool
 
     @property
+    def search_pool(self) -> asyncpg.Pool:
+        """The connections ``/v1/search`` runs on (``db.SEARCH_SETTINGS``)."""
+        pool: asyncpg.Pool = self.app.state.search_pool
+        return pool
+
+    @property
     def who(self) -> Who:
         """Who makes a change: ``service.auth`` put the request's API key in its state, and
         the request id ties the change to its log lines. Writes always carry a key: only

@@ -289,21 +289,50 @@ async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, m
     assert actual_rows(newest) == search.RECENT_WINDOW, plan
 
 
-async def test_a_search_runs_one_plan_made_once(conn, many_claims):
+async def test_a_search_runs_one_plan_made_once(settings, database_url, many_claims):
     """Left to choose, PostgreSQL planned the search statement for every search's values
     (milliseconds), and that plan scanned every actor name for near misses; the service has it
-    run the plan made once without the values (``search.search``)."""
-    await db._init_connection(conn)
-    queries = ["safe zone", "4242", "Hulusi Akr", "zone", "the safe", "claim 12", "أكار"]
-    for q in queries:
-        await search.search(
-            conn, q, normalize(q), SearchFilters(types=frozenset(ALL_TYPES)), 21, None
-        )
-    row = await conn.fetchrow(
-        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
-        search._SEARCH,
+    run the plan made once without the values, on connections of the search pool, and no
+    other connection is set so."""
+    search_pool = await db.create_pool(settings, database_url, search=True)
+    pool = await db.create_pool(settings, database_url)
+    try:
+        async with search_pool.acquire() as conn:
+            queries = ["safe zone", "4242", "Hulusi Akr", "zone", "the safe", "claim 12", "أكار"]
+            for q in queries:
+                await search.search(
+                    conn, q, normalize(q), SearchFilters(types=frozenset(ALL_TYPES)), 21, None
+                )
+            row = await conn.fetchrow(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement = $1",
+                search._SEARCH,
+            )
+            assert (row["generic_plans"], row["custom_plans"]) == (len(queries), 0)
+        assert search_pool.get_max_size() == settings.search_pool_size
+        async with pool.acquire() as conn:
+            shown = [await conn.fetchval(f"SHOW {name}") for name in db.SEARCH_SETTINGS]
+            assert shown == ["auto", "on"]
+    finally:
+        await search_pool.close()
+        await pool.close()
+
+
+async def test_the_search_route_runs_on_the_search_pool(client, conn):
+    """``/v1/search`` takes its connection from the search pool, which pg_stat_activity
+    names apart: the last statement of one of those sessions is the search's (its first
+    kilobyte: ``track_activity_query_size``)."""
+    response = await client.get("/v1/search", params={"q": "Akar"})
+    assert response.status_code == 200, response.text
+    last = await conn.fetch(
+        "SELECT application_name, query FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
-    assert (row["generic_plans"], row["custom_plans"]) == (len(queries), 0)
+    ran = {r["application_name"] for r in last if search._SEARCH.startswith(r["query"] or "-")}
+    assert ran == {"claimdesk search"}, [(r["application_name"], r["query"][:80]) for r in last]
+
+
+SEARCH_SESSION = "; ".join(f"SET LOCAL {name} = {v}" for name, v in db.SEARCH_SETTINGS.items())
 
 
 async def test_a_search_reads_names_through_their_indexes_however_few(conn, many_claims):
@@ -311,9 +340,7 @@ async def test_a_search_reads_names_through_their_indexes_however_few(conn, many
     near misses among a handful of names come from the trigram indexes: costed as cheap, the
     trigram comparison of every name looked cheaper to the planner, and took a millisecond
     a search at a thousand actors."""
-    text = await analyze_search(
-        conn, "Hulusi Akr", frozenset(ALL_TYPES), settings=search.PLANNER_SETTINGS
-    )
+    text = await analyze_search(conn, "Hulusi Akr", frozenset(ALL_TYPES), settings=SEARCH_SESSION)
     assert "actors__name_norm_trgm" in text, text
     assert "actor_names__value_norm_trgm" in text, text
     assert "Seq Scan on actors" not in text and "Seq Scan on actor_names" not in text, text

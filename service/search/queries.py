@@ -47,7 +47,7 @@ from service.text.stopwords import without_stop_words
 # SEARCH_CANDIDATES matches the index yields rather than the newest.
 RECENT_WINDOW = 2000
 COMMON_MATCHES = 20
-SEARCH_CANDIDATES = 1000
+SEARCH_CANDIDATES = 200
 _CLAIM_FILTERS = """($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
                  AND ($7::uuid IS NULL OR c.speaker_id = $7)
                  AND ($8::uuid IS NULL
@@ -202,10 +202,6 @@ def search_args(
     )
 
 
-# How ``_SEARCH`` is planned, for the transaction it runs in (see ``search``).
-PLANNER_SETTINGS = "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off"
-
-
 async def search(
     conn: asyncpg.Connection,
     query: str,
@@ -215,29 +211,16 @@ async def search(
     after: tuple[float, str, UUID] | None,
     common: CommonLexemes | None = None,
 ) -> list[asyncpg.Record]:
-    """``_SEARCH`` run with its generic plan, the one PostgreSQL makes without the values, and
-    with every table read through an index; ``common`` keeps the statistics' common lexemes
-    between searches (without it, they are read for this one).
-
-    Left to choose (``plan_cache_mode = auto``), PostgreSQL plans this statement again for
-    every search, because a plan made for the values is estimated cheaper. It is not: planning
-    it took about 3 ms. At a million claims a search took 11-16 ms of PostgreSQL's time that
-    way and 2-4 ms with the generic plan.
-
-    The trigram operator of near-miss names is costed as cheap as an equality, so with a few
-    thousand names even the generic plan read them all and compared each with the query
-    (about 1 ms a search at a thousand actors, where the trigram indexes take 0.1 ms); with
-    sequential scans priced out, the indexes are read. Every table this statement reads has
-    the index it needs. Both settings last for this transaction only.
-    """
+    """``_SEARCH`` on a connection of the search pool (``db.create_pool(search=True)``),
+    whose session runs it with its generic plan and reads every table through an index (see
+    ``db.SEARCH_SETTINGS``); ``common`` keeps the statistics' common lexemes between searches
+    (without it, they are read for this one)."""
     lexemes = None
     if "claim" in f.types:
         lexemes = await (common or CommonLexemes()).get(conn)
-    async with conn.transaction():
-        await conn.execute(PLANNER_SETTINGS)
-        rows: list[asyncpg.Record] = await conn.fetch(
-            _SEARCH, *search_args(query, normalised, f, limit, after, lexemes)
-        )
+    rows: list[asyncpg.Record] = await conn.fetch(
+        _SEARCH, *search_args(query, normalised, f, limit, after, lexemes)
+    )
     return rows
 
 

@@ -130,7 +130,7 @@ async def search(
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
     if not types:
         return SearchPage(data=[], next_cursor=None)
-    async with request.pool.acquire() as conn:
+    async with request.search_pool.acquire() as conn:
         rows = await queries.search(
             conn, q, normalised, filters, limit + 1, after, state.common_lexemes
         )
