@@ -192,6 +192,22 @@ async def test_a_rare_query_uses_the_full_text_index(conn, many_claims):
     assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
 
 
+async def test_a_word_listed_rarer_than_the_threshold_goes_to_the_index(conn, many_claims):
+    """'group7' is in one claim in 200: ANALYZE lists it, with that frequency, under the one in
+    100 a common query needs, so it is rare as an unlisted word is: the newest claims (where
+    it would be expected ten times in 2,000) are not read first."""
+    listed = await conn.fetchval(
+        "SELECT most_common_elems::text::text[] FROM pg_stats"
+        " WHERE tablename = 'claims' AND attname = 'search_vector'"
+    )
+    assert "group7" in listed, listed
+    common = await search.CommonLexemes().get(conn)
+    assert common and "group7" not in common.strip("{}").split(","), common
+    plan = await analyze_search(conn, "group7")
+    assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
+    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 25, plan
+
+
 async def test_the_common_lexemes_are_read_again_only_after_a_while(conn, many_claims):
     """A process keeps the statistics' common lexemes between searches (reading them cost
     each search about 0.45 ms) and reads them again once they are ``seconds`` old."""

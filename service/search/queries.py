@@ -44,7 +44,8 @@ from service.text.stopwords import without_stop_words
 # statistics target, and none under a cutoff), so a lexeme missing from them is rarer than
 # the least frequent of them. When that one is in fewer than 1 claim in 100 (the window's
 # threshold), a query is rare if, in each of its three configurations that leaves any
-# lexeme, one of its lexemes is missing; it goes to the index at once. Each process reads
+# lexeme, one of its lexemes is missing or listed as rarer than that too (ANALYZE keeps each
+# lexeme's frequency); it goes to the index at once. Each process reads
 # the list once in COMMON_LEXEMES_SECONDS (``CommonLexemes``) and passes it to the statement,
 # which parses the query in each configuration to check it. Without statistics that tell
 # (a new table, a list of only very common words), and for queries with an exclusion or
@@ -62,9 +63,18 @@ _CLAIM_FILTERS = """($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
                  AND ($9::text IS NULL OR c.topics @> ARRAY[$9::text])
                  AND ($10::date IS NULL OR c.stated_until >= $10)
                  AND ($11::date IS NULL OR c.stated_on <= $11)"""
-# The lexemes the rare-word check trusts (see above), or none when it trusts none.
+# The lexemes in at least 1 claim in 100 (COMMON_MATCHES in RECENT_WINDOW) as the statistics
+# count them, or NULL when they cannot tell (see above). ANALYZE lists rarer lexemes too, down
+# to its cutoff; a query of one of those is rare as a query of an unlisted lexeme is: the
+# newest RECENT_WINDOW claims would hold fewer than COMMON_MATCHES of its matches, and reading
+# them first was mostly wasted.
 _COMMON_LEXEMES = f"""
-SELECT s.most_common_elems::text
+SELECT coalesce((SELECT array_agg(u.lexeme)
+                 FROM unnest(s.most_common_elems::text::text[],
+                             s.most_common_elem_freqs[1:cardinality(s.most_common_elems)])
+                      AS u (lexeme, freq)
+                 WHERE u.freq >= {COMMON_MATCHES / RECENT_WINDOW}),
+                '{{}}')::text
 FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_stats s ON (s.schemaname, s.tablename) = (n.nspname, t.relname)
 WHERE t.oid = 'claims'::regclass AND s.attname = 'search_vector'
