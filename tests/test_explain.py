@@ -20,6 +20,7 @@ from service.search import queries as search
 from service.search.routes import ALL_TYPES
 from service.search.schemas import SearchFilters
 from service.text.normalize import normalize
+from service.text.stopwords import without_stop_words
 
 pytestmark = pytest.mark.compat
 
@@ -161,7 +162,7 @@ async def analyze_search(
     actually did."""
     f = SearchFilters(types=types, **filters)
     common = await search.CommonLexemes().get(conn)  # as the service reads them
-    args = search.search_args(q, normalize(q), f, 21, None, common)
+    args = search.search_args(without_stop_words(q), normalize(q), f, 21, None, common)
     async with conn.transaction():
         await conn.execute(settings)
         rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + search._SEARCH, *args)
@@ -317,7 +318,12 @@ async def test_a_search_runs_one_plan_made_once(settings, database_url, many_cla
             queries = ["safe zone", "4242", "Hulusi Akr", "zone", "the safe", "claim 12", "أكار"]
             for q in queries:
                 await search.search(
-                    conn, q, normalize(q), SearchFilters(types=frozenset(ALL_TYPES)), 21, None
+                    conn,
+                    without_stop_words(q),
+                    normalize(q),
+                    SearchFilters(types=frozenset(ALL_TYPES)),
+                    21,
+                    None,
                 )
             row = await conn.fetchrow(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements"

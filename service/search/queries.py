@@ -16,7 +16,6 @@ from service.claims.schemas import Claim
 from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
 from service.text.normalize import normalize
-from service.text.stopwords import without_stop_words
 
 # Claims are ranked among a bounded set of candidates, so that no query makes a search rank,
 # or even fetch, a large part of the table (stop words are left out before it gets here:
@@ -145,7 +144,7 @@ candidates AS (
     WHERE (SELECT count(*) FROM recent) < {COMMON_MATCHES})
 SELECT type, id, score, title, body, translations FROM (
     (SELECT 'actor' AS type, a.id, m.score, a.name AS title,
-            array_to_string(m.names, ' · ') AS body, NULL::jsonb AS translations
+            array_to_string(m.names, ' · ') AS body, NULL::text[] AS translations
      FROM (SELECT * FROM strong
            UNION ALL
            -- near misses only when strong matches do not fill a page: the trigram scan is
@@ -158,7 +157,9 @@ SELECT type, id, score, title, body, translations FROM (
      LIMIT $16)
     UNION ALL
     -- the page is ranked first, the speakers' names looked up for it alone
-    (SELECT 'claim', c.id, c.score, sp.name, c.text, c.translations
+    (SELECT 'claim', c.id, c.score, sp.name, c.text,
+            -- their texts alone: what a snippet reads, without JSON to decode
+            ARRAY(SELECT t ->> 'text' FROM jsonb_array_elements(c.translations) AS t)
      FROM (SELECT c.id, c.speaker_id, c.text, c.translations, c.score
            FROM (SELECT c.*, ts_rank_cd(c.search_vector, p.q)::float8 AS score
                  FROM params p, candidates c) AS c
@@ -168,7 +169,7 @@ SELECT type, id, score, title, body, translations FROM (
      JOIN actors sp ON sp.id = c.speaker_id)
     UNION ALL
     (SELECT 'dispute', d.id, ts_rank_cd(d.search_vector, p.q)::float8 AS score, d.title,
-            d.question, NULL::jsonb
+            d.question, NULL::text[]
      FROM params p, disputes d
      WHERE $5 AND d.search_vector @@ p.q
        AND ($9::text IS NULL OR d.topics @> ARRAY[$9::text])
@@ -184,7 +185,7 @@ LIMIT $16
 
 
 def search_args(
-    query: str,
+    words: str,
     normalised: str,
     f: SearchFilters,
     limit: int,
@@ -192,10 +193,10 @@ def search_args(
     common: str | None = None,
 ) -> tuple[Any, ...]:
     """The parameters of ``_SEARCH``. Names match ``normalised`` (all of it); full text matches
-    ``query`` without its stop words and finds no claim or dispute when nothing is left of it
-    (``the``, ``من``, ``-قسد``). ``common``: the common lexemes (``CommonLexemes``)."""
+    ``words``, the query without its stop words (``without_stop_words``), and finds no claim
+    or dispute when nothing is left of it (``the``, ``من``, ``-قسد``). ``common``: the common
+    lexemes (``CommonLexemes``)."""
     score, kind, last_id = after or (None, None, None)
-    words = without_stop_words(query)
     return (
         normalised,
         prefix_tsquery(normalised),
@@ -221,7 +222,7 @@ def search_args(
 
 async def search(
     conn: asyncpg.Connection,
-    query: str,
+    words: str,
     normalised: str,
     f: SearchFilters,
     limit: int,
@@ -236,13 +237,9 @@ async def search(
     if "claim" in f.types:
         lexemes = await (common or CommonLexemes()).get(conn)
     rows: list[asyncpg.Record] = await conn.fetch(
-        _SEARCH, *search_args(query, normalised, f, limit, after, lexemes)
+        _SEARCH, *search_args(words, normalised, f, limit, after, lexemes)
     )
     return rows
-
-
-def translations_of(row: Any) -> list[str]:
-    return [t["text"] for t in (row["translations"] or [])]
 
 
 # Claims by other speakers that share a pair of neighbouring content words with this claim

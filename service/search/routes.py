@@ -130,15 +130,16 @@ async def search(
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
     if not types:
         return SearchPage(data=[], next_cursor=None)
+    words = without_stop_words(q)
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
-            conn, q, normalised, filters, limit + 1, after, state.common_lexemes
+            conn, words, normalised, filters, limit + 1, after, state.common_lexemes
         )
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
-    terms = terms_of(without_stop_words(q)) or terms_of(q)  # not every من in a snippet
+    terms = terms_of(words) or terms_of(q)  # not every من in a snippet
     hits = []
     for row in rows:
-        texts = [row["body"], *queries.translations_of(row)]
+        texts = [row["body"], *(row["translations"] or ())]
         marked = next((s for t in texts if (s := snippet(t, terms))), None)
         title = row["title"] if row["type"] != "claim" else f"{row['title']}: {row['body'][:80]}"
         hits.append(
