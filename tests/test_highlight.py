@@ -40,6 +40,13 @@ def with_harakat(text: str) -> str:
     return "".join(ch + "\u064e" if "\u0621" <= ch <= "\u064a" else ch for ch in text)
 
 
+def with_astral(text: str) -> str:
+    """Mathematical bold A and B (they fold to ``ab``) at each end and in the middle: beyond
+    the Basic Multilingual Plane, folded through the table filled as they come."""
+    middle = len(text) // 2
+    return "\U0001d400\U0001d401 " + text[:middle] + "\U0001d400" + text[middle:] + " \U0001d401"
+
+
 def texts() -> list[str]:
     found = []
     for claim in demo_data.CLAIMS:
@@ -56,8 +63,9 @@ def texts() -> list[str]:
         lambda t: t.replace(" ", "\t\n "),  # whitespace folds to one space each
         lambda t: "ﻻ " + t + " ﷺ",  # ligatures fold to several characters
         lambda t: unicodedata.normalize("NFD", t),
+        lambda t: with_astral(with_harakat(t)),
     ],
-    ids=["as written", "harakat", "whitespace", "ligatures", "decomposed"],
+    ids=["as written", "harakat", "whitespace", "ligatures", "decomposed", "astral"],
 )
 def test_marks_are_where_the_walked_text_puts_them(variant):
     """Every word of every demo claim and translation, found in each variant of its text, is
@@ -79,15 +87,33 @@ def test_a_mark_covers_the_original_characters_of_the_match():
     assert snippet("nothing here", terms_of("اكار")) is None
 
 
+def test_every_character_of_the_plane_folds_as_alone():
+    """The table made ahead for the Basic Multilingual Plane holds each character's fold (its
+    own code where it folds to itself), and its pattern finds exactly the characters that
+    fold to none or to several."""
+    table, finder = highlight._plane()
+    uneven = 0
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        folded = table[code]
+        assert (ch if isinstance(folded, int) else folded) == _fold_char(ch), hex(code)
+        assert (finder.fullmatch(ch) is not None) == (len(_fold_char(ch)) != 1), hex(code)
+        uneven += finder.fullmatch(ch) is not None
+    assert uneven > 100  # harakat, Quranic marks, ligatures
+
+
 def test_a_full_fold_table_is_emptied_and_marks_stay_right(monkeypatch):
-    """The table of folded characters is emptied when full (at most ``LIMIT`` characters and
-    one text's worth more), between texts: the marks are still the walked text's."""
+    """The table of folded characters beyond the plane's is emptied when full (at most
+    ``LIMIT`` characters and one text's worth more), between texts: the marks are still the
+    walked text's."""
     table = highlight._FoldTable()
     monkeypatch.setattr(highlight, "_FOLD_TABLE", table)
     monkeypatch.setattr(highlight._FoldTable, "LIMIT", 8)
     emptied, held = 0, 0
     for text in texts():
-        varied = with_harakat(text)
+        varied = with_astral(with_harakat(text))
         terms = terms_of(text)
         assert spans(varied, terms) == spans_walked(varied, terms), varied
         assert len(table) <= 8 + len(varied)
