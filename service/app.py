@@ -229,8 +229,10 @@ def create_app(
         try:
             yield
         finally:
-            await app.state.search_pool.close()
-            await app.state.pool.close()
+            try:
+                await app.state.search_pool.close()
+            finally:
+                await app.state.pool.close()
 
     key_cache = auth.KeyCache(settings.key_cache_seconds)
     # one of several worker processes: keep-alive connections spread evenly (service.balance)

@@ -15,6 +15,7 @@ from litestar import Litestar
 from service.app import create_app
 from service.logging import configure
 from service.settings import Settings
+from service.text import highlight
 
 
 def app_factory() -> Litestar:
@@ -33,7 +34,8 @@ def _freeze_startup_objects() -> None:
     Without this, each full collection walks them all, a pause of milliseconds in whichever
     request is running: the benchmark's p99 for GET claim went from 50-90 ms to 15-25 ms at 32
     connections with it, and its throughput up by a tenth. Objects made later are collected
-    as usual.
+    as usual. The snippets' fold table is made first, so that no search waits for it.
     """
+    highlight.plane()
     gc.collect()
     gc.freeze()

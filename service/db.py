@@ -126,7 +126,7 @@ async def create_pool(settings: Settings, url: str, *, search: bool = False) -> 
         max_size = settings.search_pool_size
     pool: asyncpg.Pool = await asyncpg.create_pool(
         url,
-        min_size=min(settings.pool_min_size, max_size),
+        min_size=min(settings.pool_min_size, max_size) if search else settings.pool_min_size,
         max_size=max_size,
         init=_init_connection,
         reset=_keep_session,

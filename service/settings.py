@@ -39,7 +39,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     pool_min_size: Annotated[int, msgspec.Meta(ge=0, le=100)] = 1
     pool_max_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     # Connections of each worker's second pool, the one /v1/search runs on (service.db): at
-    # most this many searches of a worker run at once; more wait for one, in order.
+    # most this many searches of a worker run at once; more wait for one. It opens
+    # pool_min_size of them at start, at most this many.
     search_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 2
     # Largest request body accepted, in bytes (413 past it).
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576

@@ -91,7 +91,7 @@ def test_every_character_of_the_plane_folds_as_alone():
     """The table made ahead for the Basic Multilingual Plane holds each character's fold (its
     own code where it folds to itself), and its pattern finds exactly the characters that
     fold to none or to several."""
-    table, finder = highlight._plane()
+    table, finder = highlight.plane()
     uneven = 0
     for code in range(0x10000):
         if 0xD800 <= code <= 0xDFFF:

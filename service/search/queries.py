@@ -159,7 +159,9 @@ SELECT type, id, score, title, body, translations FROM (
     -- the page is ranked first, the speakers' names looked up for it alone
     (SELECT 'claim', c.id, c.score, sp.name, c.text,
             -- their texts alone: what a snippet reads, without JSON to decode
-            ARRAY(SELECT t ->> 'text' FROM jsonb_array_elements(c.translations) AS t)
+            ARRAY(SELECT t.item ->> 'text'
+                  FROM jsonb_array_elements(c.translations) WITH ORDINALITY AS t (item, n)
+                  ORDER BY t.n)
      FROM (SELECT c.id, c.speaker_id, c.text, c.translations, c.score
            FROM (SELECT c.*, ts_rank_cd(c.search_vector, p.q)::float8 AS score
                  FROM params p, candidates c) AS c

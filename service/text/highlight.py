@@ -19,7 +19,7 @@ ELLIPSIS = "…"
 
 
 def _fold_char(ch: str) -> str:
-    """The character as normalised text writes it (once a character, through ``_plane`` or
+    """The character as normalised text writes it (once a character, through ``plane`` or
     ``_FOLD_TABLE``: a search marks some twenty texts of hundreds of characters each, from an
     alphabet of a few dozen)."""
     if ch.isspace():
@@ -35,7 +35,7 @@ def terms_of(query: str) -> list[str]:
 
 class _FoldTable(dict[int, str]):
     """``str.translate``'s table of ``_fold_char`` for texts with a character beyond the Basic
-    Multilingual Plane (``_plane`` has the rest), filled as characters are met; notes those
+    Multilingual Plane (``plane`` has the rest), filled as characters are met; notes those
     that do not fold to exactly one character (marks fold to none, ligatures to several).
     Emptied, between texts, once it holds ``LIMIT`` characters, so that stored text cannot
     grow it to all of Unicode."""
@@ -71,12 +71,12 @@ _FOLD_TABLE = _FoldTable()
 
 
 @functools.cache
-def _plane() -> tuple[tuple[int | str, ...], re.Pattern[str]]:
+def plane() -> tuple[tuple[int | str, ...], re.Pattern[str]]:
     """``str.translate``'s table of every character of the Basic Multilingual Plane (a
     character that folds to itself: its own code), and a pattern that finds those that fold to
-    none or to several. Made once a process, on its first snippet (about 70 ms): a tuple is
-    read by ``str.translate`` in about half the time of ``_FOLD_TABLE``, and a search folds
-    some twenty texts."""
+    none or to several. Made once a process (about 50-70 ms): by a worker as it starts
+    (``service.asgi``), otherwise on the first snippet. A tuple is read by ``str.translate``
+    in about half the time of ``_FOLD_TABLE``, and a search folds some twenty texts."""
     table: list[int | str] = []
     uneven = []
     for code in range(0x10000):
@@ -136,7 +136,7 @@ def _folded(text: str) -> tuple[str, _Uneven | None]:
     characters came from (None when each folds to one: a folded character then has the index
     of its original)."""
     if _ASTRAL.search(text) is None:
-        table, finder = _plane()
+        table, finder = plane()
         uneven = _Uneven(text, table, finder)
         return text.translate(table), uneven if uneven.starts else None
     if len(_FOLD_TABLE) >= _FOLD_TABLE.LIMIT:  # not while a text is folded: it reads both after
