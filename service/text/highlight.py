@@ -33,6 +33,11 @@ def terms_of(query: str) -> list[str]:
     return [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
 
 
+def _finder(characters: list[str]) -> re.Pattern[str]:
+    """A pattern that finds any of ``characters`` (the ones that fold to none or to several)."""
+    return re.compile("[" + "".join(map(re.escape, characters)) + "]")
+
+
 class _FoldTable(dict[int, str]):
     """``str.translate``'s table of ``_fold_char`` for texts with a character beyond the Basic
     Multilingual Plane (``plane`` has the rest), filled as characters are met; notes those
@@ -63,7 +68,7 @@ class _FoldTable(dict[int, str]):
     def finder(self) -> re.Pattern[str]:
         """A pattern that finds the uneven characters noted so far."""
         if self._finder is None:
-            self._finder = re.compile("[" + "".join(map(re.escape, sorted(self.uneven))) + "]")
+            self._finder = _finder(sorted(self.uneven))
         return self._finder
 
 
@@ -85,7 +90,7 @@ def plane() -> tuple[tuple[int | str, ...], re.Pattern[str]]:
         table.append(code if folded == ch else folded)
         if len(folded) != 1:
             uneven.append(ch)
-    return tuple(table), re.compile("[" + "".join(map(re.escape, uneven)) + "]")
+    return tuple(table), _finder(uneven)
 
 
 # A character beyond the Basic Multilingual Plane: rare in news text, and the plane's table
