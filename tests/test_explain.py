@@ -270,8 +270,7 @@ async def test_a_phrase_of_a_rare_word_is_rare(conn, many_claims):
 
 async def test_a_search_ranks_only_the_newest_matching_disputes(conn):
     """Of 300 disputes that match, only the newest SEARCH_CANDIDATES are ranked: the oldest,
-    which says the words most often and would rank first, is not among the hits, and the
-    plan ranks no more rows than that."""
+    which says the words most often and would rank first, is not among the hits."""
     await conn.execute(
         """INSERT INTO disputes (id, title, question)
            SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-000000000000')::uuid,
@@ -287,10 +286,6 @@ async def test_a_search_ranks_only_the_newest_matching_disputes(conn):
     ranked = {r["id"] for r in rows}
     newest = {r[0] for r in await conn.fetch("SELECT id FROM disputes ORDER BY id DESC LIMIT 200")}
     assert len(rows) == search.SEARCH_CANDIDATES and ranked == newest and oldest not in ranked
-    plan = await analyze_search(conn, "safe zone", types=frozenset({"dispute"}))
-    lines = plan.splitlines()
-    by_id = lines[lines.index(node(plan, "Sort Key: d.id DESC")) - 1]  # the sort's own line
-    assert actual_rows(by_id) == search.SEARCH_CANDIDATES, plan
 
 
 async def test_statistics_crowded_with_common_words_are_not_trusted(conn):
