@@ -123,6 +123,34 @@ async def test_search_pages_see_every_hit_once(client, demo):
     assert len(seen) == len(set(seen)) > 2
 
 
+async def test_a_common_query_ranks_and_pages_the_newest_200_disputes(client, conn):
+    """Of 300 disputes that match, only the newest 200 are ranked, page after page: the
+    oldest, which says the words most often and would rank first, is never a hit."""
+    await conn.execute(
+        """INSERT INTO disputes (id, title, question)
+           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-000000000000')::uuid,
+                  'Dispute ' || g,
+                  CASE WHEN g = 1 THEN 'safe zone safe zone safe zone safe zone?'
+                       ELSE 'Is there a safe zone in ' || g || '?' END
+           FROM generate_series(1, 300) AS g"""
+    )
+    newest = [str(r[0]) for r in await conn.fetch("SELECT id FROM disputes ORDER BY id DESC")]
+    seen, cursor = [], None
+    while True:
+        params = {"q": "safe zone", "type": "dispute", "limit": 7}
+        body = (
+            await client.get("/v1/search", params=params | ({"cursor": cursor} if cursor else {}))
+        ).json()
+        seen += body["data"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    ids = [h["id"] for h in seen]
+    assert len(ids) == len(set(ids)) == 200 and set(ids) == set(newest[:200])
+    scores = [h["score"] for h in seen]
+    assert scores == sorted(scores, reverse=True)
+
+
 async def test_bad_search_input_is_422(client):
     for params, field in [
         ({"q": ""}, "q"),
