@@ -34,6 +34,18 @@ async def hits(client, q, **params):
     return response.json()["data"]
 
 
+async def every_page(client, q, **params):
+    """The hits of ``q`` page after page, following each page's cursor to the last."""
+    seen, cursor = [], None
+    while True:
+        page = params | ({"cursor": cursor} if cursor else {})
+        body = (await client.get("/v1/search", params={"q": q, **page})).json()
+        seen += body["data"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return seen
+
+
 @pytest.mark.parametrize(
     "spelling",
     [
@@ -111,14 +123,7 @@ async def test_filters_keep_the_search_to_the_types_they_concern(client, demo):
 
 async def test_search_pages_see_every_hit_once(client, demo):
     everything = await hits(client, "روسيا", limit=200)
-    seen, cursor = [], None
-    while True:
-        params = {"q": "روسيا", "limit": 2} | ({"cursor": cursor} if cursor else {})
-        body = (await client.get("/v1/search", params=params)).json()
-        seen += [(h["type"], h["id"]) for h in body["data"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    seen = [(h["type"], h["id"]) for h in await every_page(client, "روسيا", limit=2)]
     assert seen == [(h["type"], h["id"]) for h in everything]
     assert len(seen) == len(set(seen)) > 2
 
@@ -135,16 +140,7 @@ async def test_a_common_query_ranks_and_pages_the_newest_200_disputes(client, co
            FROM generate_series(1, 300) AS g"""
     )
     newest = [str(r[0]) for r in await conn.fetch("SELECT id FROM disputes ORDER BY id DESC")]
-    seen, cursor = [], None
-    while True:
-        params = {"q": "safe zone", "type": "dispute", "limit": 7}
-        body = (
-            await client.get("/v1/search", params=params | ({"cursor": cursor} if cursor else {}))
-        ).json()
-        seen += body["data"]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    seen = await every_page(client, "safe zone", type="dispute", limit=7)
     ids = [h["id"] for h in seen]
     assert len(ids) == len(set(ids)) == 200 and set(ids) == set(newest[:200])
     scores = [h["score"] for h in seen]
