@@ -6,7 +6,8 @@ from datetime import date
 from typing import Annotated, get_args
 from uuid import UUID
 
-from litestar import get
+import msgspec
+from litestar import Response, get
 from litestar.datastructures import State
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
@@ -15,6 +16,7 @@ from service.claims.schemas import DisputeStatus
 from service.deps import Request
 from service.errors import invalid, responses
 from service.pagination import Cursor, Limit, decode_cursor, page
+from service.responses import EncodedJson
 from service.search import queries
 from service.search.schemas import (
     HitType,
@@ -28,6 +30,8 @@ from service.text.lang import LANG_PATTERN
 from service.text.normalize import normalize
 from service.text.stopwords import without_stop_words
 
+_encode = msgspec.json.Encoder().encode
+_EMPTY = _encode(SearchPage(data=[], next_cursor=None))
 ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
 # Filters that only make sense for some types keep the search to those types.
 _ONLY = {
@@ -98,7 +102,7 @@ async def search(
     ] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> SearchPage:
+) -> Response[SearchPage]:
     normalised = normalize(q)
     if not normalised:
         raise invalid("q", "Give at least one letter or digit.", "query")
@@ -129,7 +133,7 @@ async def search(
     )
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
     if not types:
-        return SearchPage(data=[], next_cursor=None)
+        return EncodedJson(_EMPTY)
     words = without_stop_words(q)
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
@@ -151,7 +155,8 @@ async def search(
                 score=round(row["score"], 6),
             )
         )
-    return SearchPage(data=hits, next_cursor=next_cursor)
+    # encoded here, not by Litestar's response path (some 55,000 of 2.96 million instructions)
+    return EncodedJson(_encode(SearchPage(data=hits, next_cursor=next_cursor)))
 
 
 @get(
