@@ -167,7 +167,8 @@ def _granian(settings: Settings) -> None:
         factory=True,
         loop=Loops.uvloop,
         # a single-threaded Rust runtime a worker (granian picks its multi-threaded one for
-        # ASGI): in alternating runs 2-3% less CPU a request (see README, Performance)
+        # ASGI): in alternating runs 2-3% less CPU a request (see bench/README.md, "The
+        # production server")
         runtime_mode=RuntimeModes.st,
         log_enabled=False,
         log_access=False,
