@@ -37,10 +37,10 @@ def _freeze_startup_objects() -> None:
     connections with it, and its throughput up by a tenth. Objects made later are collected
     as usual. The snippets' fold table is made first, so that no search waits for it, and
     the newest migration's id read, which ``/ready`` compares with the database's: it imports
-    alembic and SQLAlchemy, some 40,000 objects. Read on the first ``/ready`` instead, after
+    alembic and SQLAlchemy, some 37,000 objects. Read on the first ``/ready`` instead, after
     the freeze, they stayed in the collector's oldest generation, and each full collection of
-    that worker took 20-48 ms instead of 1.5-5 (the benchmark calls ``/ready`` once, as a
-    load balancer's probe does every few seconds).
+    that worker took 20-48 ms instead of 1.5-5 (the benchmark calls ``/ready`` until it first
+    answers, a load balancer's probe every few seconds).
     """
     highlight.plane()
     migrate.head()
