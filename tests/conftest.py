@@ -25,6 +25,7 @@ from service.claims.queries import CLAIM_JSON
 from service.keys import queries as keys
 from service.keys.schemas import ApiKeyCreate
 from service.settings import Settings
+from tests import helpers
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +170,7 @@ def serving(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    environment = helpers.clean_env()
     environment |= {
         "CLAIMDESK_DATABASE_URL": database_url,
         "CLAIMDESK_LOG_LEVEL": "warning",

@@ -93,6 +93,12 @@ def fields(body: dict[str, Any]) -> set[str]:
     return {e["field"] for e in body.get("errors", [])}
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without the service's settings (``CLAIMDESK_*``), for a
+    child process that must see only those its test gives it."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+
+
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (from /proc)."""
     found = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 
@@ -217,7 +216,7 @@ async def test_keys_never_reach_the_logs(anonymous, client, database_url, capsys
 
 
 def test_keys_on_the_command_line(database_url, conn):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env = helpers.clean_env()
     env |= {
         "CLAIMDESK_DATABASE_URL": database_url,
         "CLAIMDESK_LOG_LEVEL": "debug",

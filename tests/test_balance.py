@@ -463,7 +463,7 @@ def two_workers(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], in
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env = helpers.clean_env()
     env |= {"CLAIMDESK_DATABASE_URL": database_url, "CLAIMDESK_LOG_LEVEL": "warning"}
     proc = subprocess.Popen(
         [

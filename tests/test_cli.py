@@ -58,7 +58,7 @@ def _collect(stream: IO[bytes] | None) -> list[str]:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_with_embedded_postgres_then_stop(tmp_path: Path, stop: signal.Signals) -> None:
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env = helpers.clean_env()
     env |= {"CLAIMDESK_DATA_DIR": str(tmp_path / "data"), "CLAIMDESK_LOG_FORMAT": "json"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
@@ -134,7 +134,7 @@ async def test_with_a_database_url_no_embedded_server_is_started(live_url: str, 
 
 
 def test_refuses_to_start_without_a_database_when_embedded_is_off(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env = helpers.clean_env()
     env |= {"CLAIMDESK_EMBEDDED": "false", "CLAIMDESK_DATA_DIR": str(tmp_path / "data")}
     result = subprocess.run(
         [sys.executable, "-m", "service.cli", "serve", "--port", "1"],
@@ -154,7 +154,7 @@ def test_serve_with_workers_on_either_server(server: str, database_url: str, aut
     serve the API from that many worker processes, each with the database URL the parent
     resolved; SIGTERM stops them all and the command exits 0."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env = helpers.clean_env()
     env |= {"CLAIMDESK_DATABASE_URL": database_url, "CLAIMDESK_LOG_LEVEL": "warning"}
     proc = subprocess.Popen(
         [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from service import db
 from service.app import create_app
 from service.settings import Settings
-from tests.helpers import problem
+from tests.helpers import clean_env, problem
 
 COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 
@@ -177,7 +176,7 @@ def test_ready_imports_nothing_after_start_up(database_url):
     """What /ready needs is imported before the production app freezes start-up's objects
     (``service.asgi``): a module imported later stays in the collector's oldest generation,
     and alembic with SQLAlchemy made each full collection 20-48 ms instead of a few."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env = clean_env()
     env["CLAIMDESK_DATABASE_URL"] = database_url
     env["CLAIMDESK_WEBHOOK_WORKER"] = "false"  # its first poll's imports are not /ready's
     env["CLAIMDESK_LOG_LEVEL"] = "warning"

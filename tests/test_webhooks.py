@@ -11,7 +11,6 @@ import hmac
 import ipaddress
 import itertools
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -862,7 +861,7 @@ async def test_a_webhook_deleted_while_its_delivery_is_in_flight(
 
 
 def _env(database_url: str, **more: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+    env = helpers.clean_env()
     return env | {
         "CLAIMDESK_DATABASE_URL": database_url,
         "CLAIMDESK_LOG_LEVEL": "warning",
