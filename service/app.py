@@ -24,7 +24,7 @@ from service.disputes.routes import DisputeController, list_contradictions
 from service.embed.routes import get_claim_review_embed, get_dispute_card, get_oembed
 from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
 from service.idempotency import idempotency_middleware
-from service.input_guard import check_request
+from service.input_guard import check_request, learn_parameters
 from service.keys.routes import ApiKeyController
 from service.logging import request_id_middleware
 from service.methods import head_and_options
@@ -287,4 +287,5 @@ def create_app(
         # Responses no route middleware saw (no route, 405) are counted too.
         app.asgi_handler = limiter.wrap(app.asgi_handler)
     head_and_options(app)
+    learn_parameters(app)  # the input guard's table, before any request
     return app

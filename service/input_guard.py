@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request
 
 from service import db, deps, etag
 from service.errors import (
@@ -129,25 +129,31 @@ def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> lis
 _QUERY: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
 
+def learn_parameters(app: Litestar) -> None:
+    """Fill the table of every operation's query parameters from ``app``'s OpenAPI document,
+    once a process, as the app is made (``service.app``): turning the document into its dict
+    took about 100 ms, paid by each worker's first request with a query string when it was
+    done then."""
+    if _QUERY:
+        return
+    document = app.openapi_schema.to_schema()
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+            _QUERY[operation["operationId"]] = (
+                frozenset(p["name"] for p in query),
+                frozenset(p["name"] for p in query if p.get("schema", {}).get("type") == "array"),
+            )
+
+
 def _query_parameters(
     request: Request[Any, Any, Any],
 ) -> tuple[frozenset[str], frozenset[str]] | None:
     operation_id = request.route_handler.operation_id
     if not isinstance(operation_id, str):
         return None
-    if not _QUERY:
-        document = request.app.openapi_schema.to_schema()
-        for item in document.get("paths", {}).values():
-            for operation in item.values():
-                if not isinstance(operation, dict) or "operationId" not in operation:
-                    continue
-                query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
-                _QUERY[operation["operationId"]] = (
-                    frozenset(p["name"] for p in query),
-                    frozenset(
-                        p["name"] for p in query if p.get("schema", {}).get("type") == "array"
-                    ),
-                )
     return _QUERY.get(operation_id)
 
 
