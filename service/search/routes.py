@@ -8,7 +8,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response, get
-from litestar.datastructures import State
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
 
@@ -59,7 +58,6 @@ _ONLY = {
 )
 async def search(
     request: Request,
-    state: State,
     q: Annotated[
         str,
         QueryParameter(
@@ -135,7 +133,7 @@ async def search(
     words = without_stop_words(q)
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
-            conn, words, normalised, filters, limit + 1, after, state.common_lexemes
+            conn, words, normalised, filters, limit + 1, after, request.app.state.common_lexemes
         )
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
     terms = terms_of(words) or terms_of(q)  # not every من in a snippet
