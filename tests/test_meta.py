@@ -172,17 +172,13 @@ with TestClient(app=app_factory()) as client:  # start-up runs: the freeze
 """
 
 
-def test_ready_imports_nothing_after_start_up(database_url):
-    """What /ready needs is imported before the production app freezes start-up's objects
-    (``service.asgi``): a module imported later stays in the collector's oldest generation,
-    and alembic with SQLAlchemy made each full collection 20-48 ms instead of a few."""
-    env = clean_env()
-    env["CLAIMDESK_DATABASE_URL"] = database_url
-    env["CLAIMDESK_WEBHOOK_WORKER"] = "false"  # its first poll's imports are not /ready's
-    env["CLAIMDESK_LOG_LEVEL"] = "warning"
+def _fresh_interpreter(script: str, **settings: str) -> dict[str, str]:
+    """What ``script`` prints as ``name=value`` lines, run in a fresh interpreter with these
+    ``CLAIMDESK_`` settings (and none of this process's)."""
+    env = clean_env() | {f"CLAIMDESK_{k.upper()}": v for k, v in settings.items()}
     out = subprocess.run(
-        [sys.executable, "-c", _READY_AFTER_STARTUP],
-        env=env,
+        [sys.executable, "-c", script],
+        env=env | {"CLAIMDESK_LOG_LEVEL": "warning"},
         cwd=Path(__file__).parent.parent,
         capture_output=True,
         text=True,
@@ -190,7 +186,18 @@ def test_ready_imports_nothing_after_start_up(database_url):
         check=False,
     )
     assert out.returncode == 0, out.stderr + out.stdout[-2000:]
-    said = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line[:9])
+    return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line[:11])
+
+
+def test_ready_imports_nothing_after_start_up(database_url):
+    """What /ready needs is imported before the production app freezes start-up's objects
+    (``service.asgi``): a module imported later stays in the collector's oldest generation,
+    and alembic with SQLAlchemy made each full collection 20-48 ms instead of a few."""
+    said = _fresh_interpreter(
+        _READY_AFTER_STARTUP,
+        database_url=database_url,
+        webhook_worker="false",  # its first poll's imports are not /ready's
+    )
     assert said["imported"] == "", said["imported"][:500]
     assert int(said["oldest"]) < 10_000
 
@@ -209,32 +216,8 @@ def test_input_guard_knows_query_parameters_before_the_first_request():
     """The input guard's table of each operation's query parameters is made with the app, not
     by the first request with a query string (about 100 ms of each worker's first such
     request). In a fresh interpreter: the table is shared by the apps of one process."""
-    env = clean_env()
-    env["CLAIMDESK_LOG_LEVEL"] = "warning"
-    out = subprocess.run(
-        [sys.executable, "-c", _QUERY_TABLE_BEFORE_REQUESTS],
-        env=env,
-        cwd=Path(__file__).parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr + out.stdout[-2000:]
-    said = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+    said = _fresh_interpreter(_QUERY_TABLE_BEFORE_REQUESTS)
     assert int(said["operations"]) > 30
     assert said["search"].split(",") == sorted(
-        [
-            "q",
-            "type",
-            "lang",
-            "speaker_id",
-            "target_id",
-            "topic",
-            "stated_from",
-            "stated_to",
-            "status",
-            "limit",
-            "cursor",
-        ]
+        "q type lang speaker_id target_id topic stated_from stated_to status limit cursor".split()
     )
