@@ -58,7 +58,10 @@ def head_and_options(app: Litestar) -> None:
             return
         method = scope["method"]
         if method == "HEAD":
-            scope["method"] = "GET"
+            # A copy: the server reads its own scope's method to send a HEAD's headers
+            # without the content they describe (uvicorn, told GET, waited for the body
+            # and dropped the connection).
+            scope = {**scope, "method": "GET"}
             scope.setdefault("state", {})[REQUEST_METHOD] = "HEAD"
 
         async def send_fixed(message: Message) -> None:

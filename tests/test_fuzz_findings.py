@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import example, given, settings
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from service import etag
 from service.errors import Invalid
+from tests.conftest import serving
 from tests.helpers import create, problem
 
 COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
@@ -73,6 +76,29 @@ async def test_head_errors_are_problems_without_content(client):
     assert refused.status_code == 405
     assert refused.headers["allow"] == "OPTIONS, POST"
     assert refused.content == b""
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_head_keeps_the_connection_for_the_next_request(database_url, server):
+    """Found by a new user, not the fuzzer: a HEAD was routed as a GET by rewriting the
+    server's own scope, and uvicorn, told GET, waited for the content its Content-Length
+    announced, logged an error and dropped the connection; the client's next request on it
+    failed. Both servers, one keep-alive connection."""
+    with serving(database_url, {"CLAIMDESK_SERVER": server}) as url:
+        where = urlsplit(url)
+        conn = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+        try:
+            for path in ("/health", f"/v1/actors/{SOME_ID}", "/health"):
+                conn.request("HEAD", path)
+                head = conn.getresponse()
+                assert head.read() == b""
+                conn.request("GET", path)
+                got = conn.getresponse()
+                body = got.read()
+                assert head.status == got.status, path
+                assert head.getheader("content-length") == str(len(body)), path
+        finally:
+            conn.close()
 
 
 @pytest.mark.parametrize("value", ["0.5", "1700000000", "-1", "1e9"])
