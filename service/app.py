@@ -261,12 +261,11 @@ def create_app(
         ],
         request_class=Request,  # handlers read the pool and conditions from it (service.deps)
         exception_handlers=exception_handlers,
-        # Outermost first: the connection's balance over workers, the request id, who is
-        # asking (scope["state"]["api_key_id"]), their rate limit, then idempotency keys (kept
-        # per API key).
+        # Outermost first: the connection's balance over workers, who is asking
+        # (scope["state"]["api_key_id"]), their rate limit, then idempotency keys (kept per
+        # API key). The request id is given before routing (below).
         middleware=[
             *([balance.balance_middleware(balancer)] if balancer is not None else []),
-            request_id_middleware,
             auth.auth_middleware(settings.public_read, key_cache),
             *([limiter.middleware] if limiter is not None else []),
             idempotency_middleware(settings),
@@ -286,6 +285,10 @@ def create_app(
     if limiter is not None:
         # Responses no route middleware saw (no route, 405) are counted too.
         app.asgi_handler = limiter.wrap(app.asgi_handler)
+    # Around the router, not a route's middleware: a request no route takes (a 404, a 405,
+    # a 429 on such a path) has its id, in its problem and its X-Request-ID, and its access
+    # line too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
     head_and_options(app)
     learn_parameters(app)  # the input guard's table, before any request
     return app

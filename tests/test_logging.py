@@ -46,6 +46,30 @@ async def test_an_access_line_in_json(anonymous, admin_key, capsys):
         assert datetime.fromisoformat(line["timestamp"]).utcoffset().total_seconds() == 0
 
 
+async def test_a_request_no_route_takes_has_its_id_and_access_line(anonymous, capsys):
+    """A 404 for a path no route has, a 405 for a method none takes: answered by the router
+    before any route's middleware, they carry the request id too (problem and header) and
+    are logged (the id was a route's middleware until a new user found them without)."""
+    configure("info", "json")
+    try:
+        capsys.readouterr()
+        missing = await anonymous.get("/v1/nowhere", headers={"X-Request-ID": "r-404"})
+        refused = await anonymous.request("TRACE", "/v1/claims", headers={"X-Request-ID": "r-405"})
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    finally:
+        unconfigure()
+    for response, status, request_id in ((missing, 404, "r-404"), (refused, 405, "r-405")):
+        assert response.status_code == status
+        assert response.headers["x-request-id"] == request_id
+        assert response.json()["request_id"] == request_id
+    logged = [
+        (line["method"], line["path"], line["status"], line["request_id"])
+        for line in lines
+        if line["event"] == "request"
+    ]
+    assert logged == [("GET", "/v1/nowhere", 404, "r-404"), ("TRACE", "/v1/claims", 405, "r-405")]
+
+
 async def test_no_access_line_above_info_and_a_console_one_in_the_console_format(anonymous, capsys):
     configure("warning", "json")
     try:
