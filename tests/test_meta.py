@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -221,3 +222,17 @@ def test_input_guard_knows_query_parameters_before_the_first_request():
     assert said["search"].split(",") == sorted(
         "q type lang speaker_id target_id topic stated_from stated_to status limit cursor".split()
     )
+
+
+def test_the_readme_lists_every_problem_type_with_its_status():
+    """The README's table of problem types, against the service's (``service.errors``): a
+    type added without its row went unnoticed once (415). ``DomainError``'s own slug is only
+    the base of the others, never answered as itself."""
+    from service.errors import PROBLEMS, DomainError
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("`type` resolves on the service itself", 1)[1].split("\n\n#", 1)[0]
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (\d{3}) \|", table, flags=re.MULTILINE))
+    expected = {slug: str(status) for slug, (status, _) in PROBLEMS.items()}
+    del expected[DomainError.slug]
+    assert rows == expected
