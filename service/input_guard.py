@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -120,9 +121,25 @@ def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> lis
             f"The request body is not valid UTF-8 (byte {exc.start}): send JSON encoded as UTF-8."
         ) from None
     except (msgspec.DecodeError, RecursionError):
+        half = _LONE_SURROGATE.search(body)
+        if half is not None:  # msgspec calls it truncated input
+            escape = half.group(1).decode()
+            raise Malformed(
+                f"The request body is not valid JSON: {escape} (byte {half.start(1)}) is half "
+                "of a UTF-16 surrogate pair, without its other half."
+            ) from None
         return []  # not JSON: the handler's own parse answers 400
     request._json = request._connection_state.json = value
     return []
+
+
+# A \uXXXX escape of a high surrogate not followed by one of a low surrogate, or of a low
+# one not preceded by a high one; not an escaped backslash followed by "u".
+_LONE_SURROGATE = re.compile(
+    rb"(?<!\\)(?:\\\\)*"
+    rb"(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<![dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
 
 
 # operation id -> (its query parameters, those that may repeat), from the OpenAPI document.
