@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
 from typing import Any, NamedTuple, cast
@@ -120,26 +121,36 @@ def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> lis
         raise Malformed(
             f"The request body is not valid UTF-8 (byte {exc.start}): send JSON encoded as UTF-8."
         ) from None
-    except (msgspec.DecodeError, RecursionError):
-        half = _LONE_SURROGATE.search(body)
-        if half is not None:  # msgspec calls it truncated input
-            escape = half.group(1).decode()
+    except (msgspec.DecodeError, RecursionError) as exc:
+        at = _lone_high_surrogate(body) if "truncated" in str(exc) else None
+        if at is not None:  # msgspec calls it truncated input
             raise Malformed(
-                f"The request body is not valid JSON: {escape} (byte {half.start(1)}) is half "
-                "of a UTF-16 surrogate pair, without its other half."
+                f"The request body is not valid JSON: {body[at : at + 6].decode()} (byte {at}) "
+                "is half of a UTF-16 surrogate pair, without its other half."
             ) from None
         return []  # not JSON: the handler's own parse answers 400
     request._json = request._connection_state.json = value
     return []
 
 
-# A \uXXXX escape of a high surrogate not followed by one of a low surrogate, or of a low
-# one not preceded by a high one; not an escaped backslash followed by "u".
-_LONE_SURROGATE = re.compile(
-    rb"(?<!\\)(?:\\\\)*"
-    rb"(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    rb"|(?<![dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-)
+# A \uXXXX escape of a high surrogate not followed by one of a low surrogate (msgspec names
+# a lone low one itself). Found from its literal \u, so that a large body is not tried at
+# every byte.
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _lone_high_surrogate(body: bytes) -> int | None:
+    """Where the first lone high surrogate escape of ``body`` starts, if it has one: not an
+    escaped backslash followed by ``ud800`` (an odd run of backslashes ends in the escape's).
+    Only the first few candidates, and runs of a few dozen backslashes, are looked at: this
+    names an error better, and a crafted body must not make it walk a megabyte in Python."""
+    for found in itertools.islice(_HIGH_SURROGATE.finditer(body), 16):
+        start = run = found.start()
+        while run > 0 and body[run - 1] == 0x5C and start - run < 64:  # the escapes before
+            run -= 1
+        if (start - run) % 2 == 0 and (run == 0 or body[run - 1] != 0x5C):
+            return start
+    return None
 
 
 # operation id -> (its query parameters, those that may repeat), from the OpenAPI document.

@@ -55,6 +55,7 @@ async def test_a_request_no_route_takes_has_its_id_and_access_line(anonymous, ca
         capsys.readouterr()
         missing = await anonymous.get("/v1/nowhere", headers={"X-Request-ID": "r-404"})
         refused = await anonymous.request("TRACE", "/v1/claims", headers={"X-Request-ID": "r-405"})
+        head = await anonymous.head("/health", headers={"X-Request-ID": "r-head"})
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     finally:
         unconfigure()
@@ -67,7 +68,13 @@ async def test_a_request_no_route_takes_has_its_id_and_access_line(anonymous, ca
         for line in lines
         if line["event"] == "request"
     ]
-    assert logged == [("GET", "/v1/nowhere", 404, "r-404"), ("TRACE", "/v1/claims", 405, "r-405")]
+    # a HEAD is routed as GET (service.methods) and logged as what the client sent
+    assert head.status_code == 200 and head.headers["x-request-id"] == "r-head"
+    assert logged == [
+        ("GET", "/v1/nowhere", 404, "r-404"),
+        ("TRACE", "/v1/claims", 405, "r-405"),
+        ("HEAD", "/health", 200, "r-head"),
+    ]
 
 
 async def test_no_access_line_above_info_and_a_console_one_in_the_console_format(anonymous, capsys):
