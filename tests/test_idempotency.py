@@ -418,7 +418,9 @@ async def test_two_key_headers_are_refused(live_url, conn, auth):
     assert await count(conn, "actors") == 0
 
 
-@pytest.mark.parametrize("value", ["x", "x" * 255, "a b", '"quoted"', str(uuid.uuid4())])
+@pytest.mark.parametrize(
+    "value", ["x", "x" * 255, "a b", '"quoted"', "96a0fb05-8c33-4cbf-8f58-c54698ff4970"]
+)
 async def test_well_formed_keys(client, value):
     response = await client.post(
         "/v1/actors", json={"kind": "state", "name": "Turkey"}, headers={KEY: value}
