@@ -30,7 +30,28 @@ from service.ratelimit import EXEMPT_PATHS
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
     """Stable, reviewable bytes: indented, keys in generation order, a final newline."""
-    return msgspec.json.format(msgspec.json.encode(schema), indent=2) + b"\n"
+    return msgspec.json.format(msgspec.json.encode(_ecma_patterns(schema)), indent=2) + b"\n"
+
+
+def _ecma_patterns(node: Any) -> Any:
+    """``node`` with each ``pattern``'s final ``\\Z`` written ``$``.
+
+    The service's patterns are Python's (msgspec checks them with ``re``), where ``$`` also
+    matches before a final newline, so ``^[a-z0-9]+$`` took ``"safe-zone\\n"`` for a topic;
+    they end in ``\\Z``, the end of the value. JSON Schema's patterns are ECMA-262's, which
+    has no ``\\Z`` and whose ``$`` is the end of the value: the same pattern, written so."""
+    if isinstance(node, dict):
+        return {
+            key: (
+                value[:-2] + "$"
+                if key == "pattern" and isinstance(value, str) and value.endswith("\\Z")
+                else _ecma_patterns(value)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_ecma_patterns(item) for item in node]
+    return node
 
 
 def document(app: Litestar) -> bytes:

@@ -20,14 +20,15 @@ LangTag = Annotated[
     msgspec.Meta(
         pattern=LANG_PATTERN,
         max_length=35,
-        description="BCP 47 language tag, e.g. `ar`, `en`, `ar-SY`; stored in canonical case.",
+        description="BCP 47 language tag, well-formed as RFC 5646 has it, e.g. `ar`, `en`, "
+        "`ar-SY`, `zh-Hant-TW`; stored in canonical case.",
         examples=["ar"],
     ),
 ]
 Topic = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z",
         max_length=64,
         description="A short lowercase slug.",
         examples=["safe-zone"],
@@ -36,7 +37,7 @@ Topic = Annotated[
 HttpUrl = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+[^\s]*$",
+        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+[^\s]*\Z",
         max_length=2048,
         description="An absolute http(s) URL.",
     ),

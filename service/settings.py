@@ -75,7 +75,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     public_url: (
         Annotated[
             str,
-            msgspec.Meta(pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+(/[^\s?#]*)?$"),
+            msgspec.Meta(pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+(/[^\s?#]*)?\Z"),
         ]
         | None
     ) = None

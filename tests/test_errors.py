@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
 import pytest
 
+from service import openapi
+from service.app import create_app
+from service.settings import Settings
+from service.text.lang import LANG_PATTERN, canonical_lang
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
@@ -149,6 +159,7 @@ async def test_bad_query_values_are_422(client):
         ({"stated_from": "2019-11-24", "stated_to": "2019-11-01"}, "stated_to"),
         ({"cursor": "garbage"}, "cursor"),
         ({"lang": "not a tag"}, "lang"),
+        ({"lang": "arabic-language-long"}, "lang"),  # subtags out of RFC 5646's order
     ]:
         body = problem(await client.get("/v1/claims", params=params), 422)
         assert field in fields(body), (params, body)
@@ -380,3 +391,212 @@ async def test_unknown_and_repeated_query_parameters_are_422(client, world):
     twice = await client.get("/v1/changes?types=claim,dispute&types=actor")
     assert problem(twice, 422)["errors"][0]["field"] == "types"
     assert (await client.get("/v1/claims", params={"topic": "safe-zone"})).status_code == 200
+
+
+async def test_a_value_with_a_newline_after_it_is_not_the_value(client, conn, world):
+    """A pattern anchored at the end (``^[A-Z]{2}$``) is the whole value: in Python's regular
+    expressions, which check them, ``$`` also matches before a final newline, so ``"TR\\n"``
+    passed for a country and was stored. The OpenAPI document's patterns (ECMA-262, where
+    ``$`` is the end) said otherwise."""
+    before = await snapshot(conn)
+    akar, src = world["actor"], world["source"]
+    for path, body, field in (
+        ("/v1/actors", {"kind": "person", "name": "X", "country": "TR\n"}, "country"),
+        ("/v1/actors", {"kind": "person", "name": "X", "wikidata_id": "Q43\n"}, "wikidata_id"),
+        (
+            "/v1/sources",
+            {"kind": "article", "title": "t", "published_at": "2019-10-13\n"},
+            "published_at",
+        ),
+        ("/v1/sources", {"kind": "article", "title": "t", "url": "https://a.org/b\n"}, "url"),
+        (
+            "/v1/claims",
+            {
+                "speaker_id": akar["id"],
+                "text": "نص",
+                "lang": "ar\n",
+                "appearances": [{"source_id": src["id"]}],
+            },
+            "lang",
+        ),
+        (
+            "/v1/claims",
+            {
+                "speaker_id": akar["id"],
+                "text": "نص",
+                "lang": "ar",
+                "topics": ["safe-zone\n"],
+                "appearances": [{"source_id": src["id"]}],
+            },
+            "topics[0]",
+        ),
+    ):
+        response = await client.post(path, json=body)
+        assert fields(problem(response, 422)) == {field}, (path, body)
+    for query, field in (
+        ("/v1/claims?topic=safe-zone%0A", "topic"),
+        ("/v1/claims?lang=ar%0A", "lang"),
+        ("/v1/actors?country=TR%0A", "country"),
+        ("/v1/search?q=akar&types=actor%0A", "types"),
+        ("/v1/changes?types=claim.created%0A", "types"),
+    ):
+        response = await client.get(query)
+        assert fields(problem(response, 422)) == {field}, query
+    assert await snapshot(conn) == before
+
+
+def test_patterns_anchored_at_the_end_say_so_as_python_reads_them():
+    """Every pattern the service validates with (msgspec's, for bodies and parameters) ends
+    in ``\\Z`` where it means the end, and the OpenAPI document writes it ``$``, ECMA-262's
+    end (the served document: the same bytes as openapi/openapi.json)."""
+    found = [
+        m.group(1)
+        for path in sorted((Path(__file__).parents[1] / "service").rglob("*.py"))
+        for m in re.finditer(r'pattern=r?f?"([^"]*)"', path.read_text())
+    ]
+    assert len(found) >= 10
+    assert [p for p in found if p.endswith("$")] == []
+    assert sum(p.endswith("\\Z") for p in found) >= 10
+    document = json.loads(openapi.document(create_app(Settings())))
+    patterns = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            patterns.extend(v for k, v in node.items() if k == "pattern" and isinstance(v, str))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(document)
+    assert [p for p in patterns if "\\Z" in p] == []
+    assert "^[a-z0-9]+(-[a-z0-9]+)*$" in patterns
+
+
+WELL_FORMED = {
+    "ar": "ar",
+    "AR-sy": "ar-SY",
+    "zh-hant-tw": "zh-Hant-TW",
+    "sr-Latn-RS": "sr-Latn-RS",
+    "es-419": "es-419",
+    "de-CH-1996": "de-CH-1996",
+    "zh-yue-HK": "zh-yue-HK",
+    "en-US-u-ca-gregory": "en-US-u-ca-gregory",
+    "en-a-bbb-x-A-CCC": "en-a-bbb-x-a-ccc",
+    "X-Whatever-AB": "x-whatever-ab",
+    "art-lojban": "art-lojban",
+}
+ILL_FORMED = [
+    "arabic-language-long",  # a 4-letter subtag after a variant
+    "ar-SY-SY",  # two regions
+    "a",
+    "abcdefghi",
+    "en-",
+    "en--US",
+    "en_US",
+    "en-a",  # an extension without its subtags
+    "en-US-x",  # private use without its subtags
+    "ar-12",
+    "i-klingon",  # grandfathered, irregular
+    "en\n",
+]
+
+
+def test_language_tags_are_well_formed_as_rfc_5646_has_them():
+    for tag, canonical in WELL_FORMED.items():
+        assert re.search(LANG_PATTERN, tag), tag
+        assert canonical_lang(tag) == canonical
+    for tag in ILL_FORMED:
+        assert not re.search(LANG_PATTERN, tag), tag
+
+
+async def test_an_ill_formed_language_tag_is_422_wherever_it_is_sent(client, conn, world):
+    before = await snapshot(conn)
+    akar, src, claim = world["actor"], world["source"], world["claim"]
+    bad = "arabic-language-long"
+    for method, path, body, field in (
+        (
+            "POST",
+            "/v1/actors",
+            {"kind": "person", "name": "X", "names": [{"value": "X", "lang": bad}]},
+            "names[0].lang",
+        ),
+        (
+            "PATCH",
+            f"/v1/actors/{akar['id']}",
+            {"names": [{"value": "X", "lang": bad}]},
+            "names[0].lang",
+        ),
+        ("POST", "/v1/sources", {"kind": "article", "title": "t", "lang": bad}, "lang"),
+        ("PATCH", f"/v1/sources/{src['id']}", {"lang": bad}, "lang"),
+        (
+            "POST",
+            "/v1/claims",
+            {
+                "speaker_id": akar["id"],
+                "text": "نص",
+                "lang": bad,
+                "appearances": [{"source_id": src["id"]}],
+            },
+            "lang",
+        ),
+        (
+            "PATCH",
+            f"/v1/claims/{claim['id']}",
+            {"translations": [{"lang": bad, "text": "t"}]},
+            "translations[0].lang",
+        ),
+        (
+            "POST",
+            "/v1/reviews",
+            {
+                "claim_id": claim["id"],
+                "reviewer_id": akar["id"],
+                "rating": {"label": "False", "value": 1, "best": 5, "worst": 1},
+                "lang": bad,
+            },
+            "lang",
+        ),
+    ):
+        response = await client.request(method, path, json=body)
+        assert fields(problem(response, 422)) == {field}, (method, path)
+    assert await snapshot(conn) == before
+
+
+async def test_a_tag_stored_under_the_looser_pattern_stays_readable_and_writable(
+    client, conn, world
+):
+    """Before the RFC 5646 pattern, any letters-then-subtags were taken: such a stored tag is
+    read back as it is (a 500 if reads checked it), and a write that keeps it keeps it."""
+    akar, claim = world["actor"], world["claim"]
+    old = "arabic-language-long"
+    await conn.execute(
+        "UPDATE claims SET translations = $2::jsonb WHERE id = $1",
+        UUID(claim["id"]),
+        json.dumps([{"lang": old, "text": "Some elements of the SDF militias"}]),
+    )
+    await conn.execute(
+        "INSERT INTO actor_names (actor_id, position, value, lang, kind) "
+        "VALUES ($1, 100, 'Akar', $2, 'common')",
+        UUID(akar["id"]),
+        old,
+    )
+    got = (await client.get(f"/v1/claims/{claim['id']}")).json()
+    assert got["translations"] == [{"lang": old, "text": "Some elements of the SDF militias"}]
+    patched = await client.patch(
+        f"/v1/claims/{claim['id']}",
+        json={"kind": "denial"},
+        headers={"If-Match": (await client.get(f"/v1/claims/{claim['id']}")).headers["etag"]},
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["translations"][0]["lang"] == old
+    # search reads the claim's document to mark the words in its text and translations
+    found = (await client.get("/v1/search", params={"q": "militias"})).json()
+    assert [h["id"] for h in found["data"] if h["type"] == "claim"] == [claim["id"]]
+    actor = await client.get(f"/v1/actors/{akar['id']}")
+    assert actor.status_code == 200, actor.text
+    assert old in [n["lang"] for n in actor.json()["names"]]
+    patched = await client.patch(f"/v1/actors/{akar['id']}", json={"description": "Minister"})
+    assert patched.status_code == 200, patched.text
+    assert old in [n["lang"] for n in patched.json()["names"]]

@@ -105,7 +105,8 @@ def test_request_bodies_refuse_unknown_fields_in_the_document_too():
         "ClaimUpdate",
         "TargetInput",
         "AppearanceInput",
-        "Translation",
+        "TranslationInput",
+        "ActorNameInput",
         "MembershipInput",
     ):
         assert schemas[name]["additionalProperties"] is False, name

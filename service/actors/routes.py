@@ -51,9 +51,9 @@ class ActorController(Controller):
         cursor: Cursor = None,
         kind: Annotated[ActorKind | None, QueryParameter(description="Only this kind.")] = None,
         country: Annotated[
-            str | None, QueryParameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
+            str | None, QueryParameter(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2.")
         ] = None,
-        wikidata_id: Annotated[str | None, QueryParameter(pattern=r"^Q[1-9][0-9]{0,11}$")] = None,
+        wikidata_id: Annotated[str | None, QueryParameter(pattern=r"^Q[1-9][0-9]{0,11}\Z")] = None,
         member_of: Annotated[
             UUID | None,
             QueryParameter(description="Only members of this organization (an actor id)."),

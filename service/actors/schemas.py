@@ -19,9 +19,9 @@ ActorNameText = Annotated[
 ]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 Country = Annotated[
-    str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.", examples=["TR"])
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2.", examples=["TR"])
 ]
-WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]{0,11}$", examples=["Q43"])]
+WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]{0,11}\Z", examples=["Q43"])]
 Role = Annotated[
     str,
     msgspec.Meta(
@@ -33,7 +33,7 @@ MAX_NAMES = 50
 MAX_MEMBERSHIPS = 50
 
 
-class ActorName(Input, kw_only=True):
+class ActorNameInput(Input, kw_only=True):
     """One name of an actor, in one language: قسد, SDF and Syrian Democratic Forces are one actor."""
 
     value: ActorNameText
@@ -56,7 +56,7 @@ class Membership(msgspec.Struct, kw_only=True):
     end_date: date | None
 
 
-Names = Annotated[list[ActorName], msgspec.Meta(max_length=MAX_NAMES)]
+Names = Annotated[list[ActorNameInput], msgspec.Meta(max_length=MAX_NAMES)]
 Memberships = Annotated[list[MembershipInput], msgspec.Meta(max_length=MAX_MEMBERSHIPS)]
 
 
@@ -92,6 +92,18 @@ class ActorMerge(Input, kw_only=True):
             "memberships, members, sources and reviews."
         ),
     ]
+
+
+# A name as stored, read back without checking its tag again: a tag an older, looser pattern
+# let in stays readable (checked on every read, it made its actor a 500); a tag sent now is
+# checked by ``LangTag``'s pattern (``ActorNameInput``).
+class ActorName(msgspec.Struct, kw_only=True):
+    """One name of an actor, in one language. `lang` is as stored: a tag stored before tags
+    were held to RFC 5646 may be looser than one accepted now."""
+
+    value: str
+    lang: str
+    kind: NameKind
 
 
 class Actor(Stamped, kw_only=True):

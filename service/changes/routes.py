@@ -86,7 +86,7 @@ async def list_changes(
     types: Annotated[
         str | None,
         QueryParameter(
-            pattern=rf"^({_TYPE})(,({_TYPE}))*$",
+            pattern=rf"^({_TYPE})(,({_TYPE}))*\Z",
             description="Comma-separated resource types to list (default: all): "
             + ", ".join(f"`{t}`" for t in TYPES)
             + ".",

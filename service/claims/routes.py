@@ -65,7 +65,7 @@ class ClaimController(Controller):
         topic: Annotated[
             str | None,
             QueryParameter(
-                pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z",
                 max_length=64,
                 examples=[Example(summary="The safe zone", value="safe-zone")],
             ),

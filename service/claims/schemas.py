@@ -25,7 +25,7 @@ ClaimText = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
-class Translation(Input, kw_only=True):
+class TranslationInput(Input, kw_only=True):
     lang: LangTag
     text: ClaimText
 
@@ -40,7 +40,7 @@ class TargetInput(Input, kw_only=True):
     role: TargetRole = "mentioned"
 
 
-Translations = Annotated[list[Translation], msgspec.Meta(max_length=20)]
+Translations = Annotated[list[TranslationInput], msgspec.Meta(max_length=20)]
 Appearances = Annotated[
     list[AppearanceInput],
     msgspec.Meta(
@@ -135,6 +135,15 @@ class ClaimDispute(msgspec.Struct, kw_only=True):
     title: str
     status: DisputeStatus
     stance: Stance
+
+
+# Read back as stored, its tag not checked again (``ActorName``).
+class Translation(msgspec.Struct, kw_only=True):
+    """The claim's text in another language. `lang` is as stored: a tag stored before tags
+    were held to RFC 5646 may be looser than one accepted now."""
+
+    lang: str
+    text: str
 
 
 class Claim(Stamped, kw_only=True):

@@ -74,7 +74,7 @@ async def search(
     type: Annotated[
         str | None,
         QueryParameter(
-            pattern=r"^(actor|claim|dispute)(,(actor|claim|dispute))*$",
+            pattern=r"^(actor|claim|dispute)(,(actor|claim|dispute))*\Z",
             description="Comma-separated types to search (default: all).",
             examples=[Example(summary="Claims and disputes", value="claim,dispute")],
         ),
@@ -85,7 +85,7 @@ async def search(
         UUID | None, QueryParameter(description="Claims about this actor.")
     ] = None,
     topic: Annotated[
-        str | None, QueryParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)
+        str | None, QueryParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=64)
     ] = None,
     stated_from: Annotated[
         date | None, QueryParameter(description="Claims whose stated period ends on or after.")

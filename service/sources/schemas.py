@@ -25,7 +25,7 @@ Title = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=1000
 PublishedAt = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$",
+        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?\Z",
         description="A date (`2019-11-24`) or an RFC 3339 date-time with offset "
         "(`2019-11-24T09:30:00+03:00`); read back as given, date-times in UTC.",
         examples=["2019-11-24"],
