@@ -38,6 +38,24 @@ class EncodedJson(Response[Any]):
     ``Content-Type`` or ``Content-Length``, gets Litestar's way.
     """
 
+    def __init__(
+        self,
+        content: bytes,
+        *,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        # What Response.__init__ sets for these arguments, without its checks of cookies and
+        # headers against typing's Mapping (two slow isinstance calls a response).
+        self.content = content
+        self.background = None
+        self.cookies = []
+        self.encoding = "utf-8"
+        self.headers = dict(headers) if headers else {}
+        self.media_type = None
+        self.status_code = status_code
+        self.response_type_encoders = dict(self.type_encoders or {})
+
     def to_asgi_response(
         self,
         app: Any,
