@@ -119,6 +119,10 @@ async def test_filters_keep_the_search_to_the_types_they_concern(client, demo):
         "dispute",
     }
     assert await hits(client, "قسد", lang="en") == []
+    # a tag in any case, as the claims' own lang filter takes it (stored canonical: ar)
+    arabic = await hits(client, "قسد", lang="ar")
+    assert arabic and {h["type"] for h in arabic} == {"claim"}
+    assert await hits(client, "قسد", lang="AR") == arabic
 
 
 async def test_search_pages_see_every_hit_once(client, demo):

@@ -15,6 +15,7 @@ from service.claims.queries import DOCUMENT
 from service.claims.schemas import Claim
 from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
+from service.text.lang import canonical_lang
 from service.text.normalize import normalize
 
 # Claims are ranked among a bounded set of candidates, so that no query makes a search rank,
@@ -218,7 +219,7 @@ def search_args(
         "actor" in f.types,
         "claim" in f.types and bool(words),
         "dispute" in f.types and bool(words),
-        f.lang,
+        canonical_lang(f.lang) if f.lang else None,  # stored canonical, as the claims list
         f.speaker_id,
         f.target_id,
         f.topic,
