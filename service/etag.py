@@ -187,7 +187,7 @@ _TAG_FORMAT = '`"<version>-<16 hex digits of the SHA-256 of the body>"`'
 # entity tags (empty list elements and spaces or tabs around them allowed).
 _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7E\x80-\xFF]*"'
 CONDITION_PATTERN = (
-    rf"^(?:[ \t]*\*[ \t]*|[ \t,]*{_ENTITY_TAG}(?:[ \t]*,[ \t,]*{_ENTITY_TAG})*[ \t,]*)$"
+    rf"^(?:[ \t]*\*[ \t]*|[ \t,]*{_ENTITY_TAG}(?:[ \t]*,[ \t,]*{_ENTITY_TAG})*[ \t,]*)\Z"
 )
 
 # The ETag header on the success response of an operation that answers a resource.

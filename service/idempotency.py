@@ -76,7 +76,7 @@ CLEANUP_BATCH = 100
 ANONYMOUS = "anonymous"
 
 # Printable ASCII, no space at either end (HTTP strips those from a header value anyway).
-KEY_PATTERN = "^[!-~]([ -~]{0,253}[!-~])?$"
+KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?\Z"
 _KEY = re.compile(KEY_PATTERN)
 _HEADER_NAME = HEADER.lower().encode()
 

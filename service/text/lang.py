@@ -8,8 +8,8 @@ from __future__ import annotations
 # 3 more), extensions (a singleton other than x, then subtags of 2-8) and private use (x,
 # then subtags of 1-8); or private use alone. Subtags in that order only: "ar-SY",
 # "zh-Hant-TW", "sr-Latn-RS", "de-CH-1996", "en-US-u-ca-gregory", "x-whatever". The
-# grandfathered irregular tags (i-klingon, en-GB-oed...), deprecated for the preferred tags
-# that replace them, are refused. Whether a subtag is registered is not checked. The end is
+# irregular grandfathered tags (i-klingon, en-GB-oed, i-default...), which the grammar only
+# lists by name, are refused. Whether a subtag is registered is not checked. The end is
 # ``\Z``: Python's ``$`` also matches before a final newline (the OpenAPI document writes
 # ``$``, ECMA-262's end: ``service.openapi``).
 _LANGTAG = (

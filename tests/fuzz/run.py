@@ -159,13 +159,24 @@ def demo_ids(url: str, headers: dict[str, str]) -> dict[str, list[str]]:
 def config_file(checks: str, folder: Path) -> Path:
     """schemathesis.toml with the checks chosen, the others off. Chosen in the file, not by
     ``--checks``: the command line's choice is schemathesis's last word, above any operation's
-    own (a check the file turns off for some operations would run on them too)."""
+    own (a check the file turns off for some operations would run on them too). A name
+    schemathesis does not know is an error here, as ``--checks`` made it: in the file it would
+    run nothing."""
     chosen = [name for name in checks.split(",") if name]
-    text = "[checks]\nenabled = false\n" + "".join(
+    sys.path.insert(0, str(Path(__file__).parent))
+    import hooks  # noqa: F401  (registers problem_json_errors)
+    import schemathesis.specs.openapi.checks  # noqa: F401  (registers the OpenAPI checks)
+    from schemathesis.checks import CHECKS as REGISTERED
+
+    unknown = sorted(set(chosen) - set(REGISTERED.get_all_names()))
+    if unknown or not chosen:
+        raise SystemExit(f"fuzz: unknown checks {unknown}" if unknown else "fuzz: no checks")
+    # after the file's own settings, which stay where they are: tables end at the next header
+    text = "\n[checks]\nenabled = false\n" + "".join(
         f"\n[checks.{name}]\nenabled = true\n" for name in chosen
     )
     path = folder / "schemathesis.toml"
-    path.write_text(text + "\n" + CONFIG.read_text())
+    path.write_text(CONFIG.read_text() + text)
     return path
 
 
