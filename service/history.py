@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 
 from service.errors import NotFound
-from service.pagination import decode_cursor, page
+from service.pagination import Int4, decode_cursor, page
 
 # ``merge``: the last revision of an actor merged into another (see service/actors/merge.py).
 Action = Literal["create", "update", "delete", "merge"]
@@ -151,7 +151,7 @@ async def revision_page(
 ) -> RevisionPage:
     """``GET /v1/<collection>/{id}/revisions``: a 404 only if the id never existed."""
     kind = f"{resource}-revisions"
-    before = decode_cursor(cursor, kind, int)[0] if cursor else None
+    before = decode_cursor(cursor, kind, Int4)[0] if cursor else None
     async with pool.acquire() as conn:
         rows = await revisions(conn, resource, resource_id, limit + 1, before)
     if not rows and before is None:

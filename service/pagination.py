@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import math
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -52,6 +53,35 @@ def encode_cursor(kind: str, *key: Any) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+class Int4(int):
+    """A cursor's key that PostgreSQL holds as ``integer`` (a revision's version): for
+    :func:`decode_cursor`, which then refuses a value out of its range."""
+
+
+# What a cursor's key may be, by the type a list asks for: (the JSON types it may have been
+# written as, the range of a number). A key of another type or out of range is a 422 (a
+# tampered cursor), never a conversion that fails deeper (UUID(1)) or a value PostgreSQL
+# refuses (2**31 for an integer column).
+_KEYS: dict[type, tuple[tuple[type, ...], tuple[float, float] | None]] = {
+    UUID: ((str,), None),
+    str: ((str,), None),
+    int: ((int,), (-(2**63), 2**63 - 1)),  # bigint
+    Int4: ((int,), (-(2**31), 2**31 - 1)),
+    float: ((int, float), (-math.inf, math.inf)),  # finite
+}
+
+
+def _key(t: type, value: Any) -> Any:
+    kinds, bounds = _KEYS[t]
+    if type(value) not in kinds:  # type(): True is an int to isinstance
+        raise TypeError(value)
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise ValueError(value)
+    if t is float and not math.isfinite(value):
+        raise ValueError(value)
+    return int(value) if t is Int4 else t(value)
+
+
 def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
     """The key inside ``cursor``; a 422 naming ``cursor`` if it is not one of this list's."""
     try:
@@ -59,7 +89,7 @@ def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
         value = msgspec.json.decode(raw)
         if not isinstance(value, list) or len(value) != len(types) + 1 or value[0] != kind:
             raise ValueError(cursor)
-        return tuple(t(v) for t, v in zip(types, value[1:], strict=True))
+        return tuple(_key(t, v) for t, v in zip(types, value[1:], strict=True))
     except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
         raise invalid(
             "cursor", "Not a cursor of this list; pass back a next_cursor unchanged.", "query"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from uuid import UUID
 
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.errors import Invalid
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import Int4, decode_cursor, encode_cursor
 from tests import helpers
 from tests.helpers import problem
 
@@ -96,3 +98,76 @@ async def test_cursor_from_another_list_is_422(client):
     cursor = (await client.get("/v1/actors", params={"limit": 1})).json()["next_cursor"]
     body = problem(await client.get("/v1/sources", params={"cursor": cursor}), 422)
     assert body["errors"][0]["field"] == "cursor"
+
+
+def _cursor(*key):
+    return encode_cursor(*key)
+
+
+@pytest.mark.parametrize(
+    ("key", "types"),
+    [
+        (("claims", 1), (UUID,)),  # UUID(1) raised AttributeError: a 500
+        (("claims", {}), (UUID,)),
+        (("claims", True), (UUID,)),
+        (("claims", "not-a-uuid"), (UUID,)),
+        (("actor-revisions", 2**31), (Int4,)),  # out of PostgreSQL's integer: a 500
+        (("actor-revisions", 1e100), (Int4,)),
+        (("actor-revisions", True), (Int4,)),
+        (("actor-revisions", "7"), (Int4,)),
+        (("changes", 785.5, 3), (int, int)),
+        (("changes", 2**63, 3), (int, int)),
+        (("search", "0.5", "claim", str(UUID(int=1))), (float, str, UUID)),
+        (("search", 0.5, 7, str(UUID(int=1))), (float, str, UUID)),
+    ],
+)
+def test_a_key_of_the_wrong_type_or_out_of_range_is_refused(key, types):
+    with pytest.raises(Invalid):
+        decode_cursor(_cursor(*key), key[0], *types)
+
+
+def test_keys_of_the_right_type_and_range_are_taken():
+    assert decode_cursor(_cursor("actor-revisions", 2**31 - 1), "actor-revisions", Int4) == (
+        2**31 - 1,
+    )
+    assert decode_cursor(_cursor("changes", 2**63 - 1, 3), "changes", int, int) == (2**63 - 1, 3)
+    uuid = UUID(int=1)
+    assert decode_cursor(_cursor("search", 1, "claim", uuid), "search", float, str, UUID) == (
+        1.0,
+        "claim",
+        uuid,
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/claims",
+        "/v1/actors",
+        "/v1/sources",
+        "/v1/disputes",
+        "/v1/reviews",
+        "/v1/webhooks",
+        "/v1/api-keys",
+        "/v1/changes",
+        "/v1/search?q=akar",
+        "/v1/actors?name=ak",
+    ],
+)
+async def test_a_tampered_cursor_is_422_on_every_list(client, path):
+    kind = path.split("?")[0].rsplit("/", 1)[1]
+    for key in ([kind, 1], [kind, {}], [kind, True, 1, 2], ["x", 1]):
+        raw = base64.urlsafe_b64encode(json.dumps(key).encode()).rstrip(b"=").decode()
+        name = "after" if path == "/v1/changes" else "cursor"
+        base, _, query = path.partition("?")
+        extra = dict([query.split("=")]) if query else {}
+        response = await client.get(base, params={**extra, name: raw})
+        assert problem(response, 422)["errors"][0]["field"] == name, (path, key)
+
+
+async def test_a_revisions_cursor_past_postgresqls_integer_is_422(client):
+    actor = await helpers.actor(client)
+    for version in (2**31, 1e100, -(2**31) - 1):
+        raw = encode_cursor("actor-revisions", version)
+        response = await client.get(f"/v1/actors/{actor['id']}/revisions", params={"cursor": raw})
+        assert problem(response, 422)["errors"][0]["field"] == "cursor", version
