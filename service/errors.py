@@ -23,6 +23,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Reference
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.text.lang import LANG_PATTERN
+
 log = structlog.get_logger("claimdesk.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -323,6 +325,18 @@ _MISSING_FIELD = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
 
 
+def _readable(message: str) -> str:
+    """msgspec's message as the OpenAPI document reads: a pattern's end written ``$`` (the
+    service's patterns end in Python's ``\\Z``, see ``service.openapi``), and a language tag
+    said in words, not as its grammar's 300-character pattern."""
+    # msgspec's message doubles each backslash of the pattern it quotes
+    message = message.replace(
+        "Expected `str` matching regex '" + LANG_PATTERN.replace("\\", "\\\\") + "'",
+        "Expected a language tag well-formed as RFC 5646 has it, e.g. `ar`, `ar-SY`, `zh-Hant-TW`",
+    )
+    return message.replace("\\\\Z'", "$'")
+
+
 def _named_field(path: str, message: str) -> str:
     """``path`` (a JSON path inside the body), extended by the field a message names: an
     unknown or a missing field is reported at the object that holds it."""
@@ -337,7 +351,7 @@ def msgspec_field_error(error: msgspec.ValidationError) -> FieldError:
     """A body field error from msgspec's own message (``... - at `$.names[0].lang```)."""
     text = str(error)
     match = _MSGSPEC_PATH.search(text)
-    message = text[: match.start()] if match else text
+    message = _readable(text[: match.start()] if match else text)
     path = match.group("path").lstrip(".") if match else ""
     return FieldError(field=_named_field(path, message) or "body", message=message)
 
@@ -352,7 +366,7 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
     for item in extras:
         if not isinstance(item, dict):
             continue
-        message = str(item.get("message", "Invalid value"))
+        message = _readable(str(item.get("message", "Invalid value")))
         source = item.get("source", "body")
         location: Location = source if source in ("body", "query", "path", "header") else "body"
         field = str(item.get("key") or "")

@@ -594,3 +594,31 @@ async def test_a_tag_stored_under_the_looser_pattern_stays_readable_and_writable
     patched = await client.patch(f"/v1/actors/{akar['id']}", json={"description": "Minister"})
     assert patched.status_code == 200, patched.text
     assert old in [n["lang"] for n in patched.json()["names"]]
+
+
+async def test_a_pattern_in_a_problem_reads_as_the_document_writes_it(client, world):
+    """The patterns end in Python's ``\\Z`` (above); a problem quotes them as the OpenAPI
+    document does, ``$``, and a language tag's grammar is named rather than quoted."""
+    akar, src = world["actor"], world["source"]
+    claim = {"speaker_id": akar["id"], "text": "نص", "appearances": [{"source_id": src["id"]}]}
+    for response, field in (
+        (
+            await client.post("/v1/claims", json={**claim, "lang": "ar", "topics": ["X"]}),
+            "topics[0]",
+        ),
+        (await client.get("/v1/claims", params={"topic": "X"}), "topic"),
+    ):
+        body = problem(response, 422)
+        assert body["errors"][0]["field"] == field
+        assert "'^[a-z0-9]+(-[a-z0-9]+)*$'" in body["errors"][0]["message"], body
+        assert "\\Z" not in response.text
+    for response in (
+        await client.post("/v1/claims", json={**claim, "lang": "arabic-language-long"}),
+        await client.get("/v1/claims", params={"lang": "arabic-language-long"}),
+    ):
+        body = problem(response, 422)
+        assert body["errors"][0]["field"] == "lang"
+        assert body["errors"][0]["message"].startswith(
+            "Expected a language tag well-formed as RFC 5646 has it"
+        ), body
+        assert "regex" not in response.text
