@@ -70,7 +70,8 @@ Scope = dict[str, Any]
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # The response headers a replay repeats; the others belong to the exchange (length, request id).
-KEPT_HEADERS = (b"content-type", b"location", b"etag")
+# Cache-Control: an answer holding a secret (a webhook's) says no-store, and so does its replay.
+KEPT_HEADERS = (b"content-type", b"location", b"etag", b"cache-control")
 # Expired rows deleted before each keyed POST, at most.
 CLEANUP_BATCH = 100
 ANONYMOUS = "anonymous"

@@ -340,6 +340,8 @@ async def test_an_idempotency_key_replays_a_webhook_write(client, conn, worker) 
     assert first.status_code == again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
+    # the replay holds the secret too: not to be kept by a cache, as the first answer
+    assert again.headers["cache-control"] == first.headers["cache-control"] == "no-store"
     assert await conn.fetchval("SELECT count(*) FROM webhooks") == 1
     hook = first.json()
 
@@ -349,6 +351,7 @@ async def test_an_idempotency_key_replays_a_webhook_write(client, conn, worker) 
     again = await client.post(rotate, headers=headers)
     assert first.status_code == again.status_code == 200
     assert again.json()["secret"] == first.json()["secret"] != hook["secret"]
+    assert again.headers["cache-control"] == "no-store"
     assert await conn.fetchval("SELECT secret FROM webhooks") == first.json()["secret"]
 
     await helpers.actor(client)
