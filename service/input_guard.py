@@ -111,6 +111,15 @@ def _date_time_errors(request: Request[Any, Any, Any], names: tuple[str, ...]) -
     return errors
 
 
+def _bad_utf8_at(body: bytes) -> int:
+    """The offset of the first byte of ``body`` that is not UTF-8."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0  # not reached: msgspec found one
+
+
 def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> list[FieldError]:
     """Decode the body strictly, once: a value of the wrong type is a 422; a good body is
     handed to the handler as decoded here (Litestar takes the decoded JSON it finds on the
@@ -119,9 +128,12 @@ def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> lis
         value = msgspec.json.decode(body, type=body_type, strict=True)
     except msgspec.ValidationError as exc:
         return [msgspec_field_error(exc)]
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
+        # msgspec's offset is inside the string it was reading; the body's own decoding says
+        # where in the body (on this error path only)
         raise Malformed(
-            f"The request body is not valid UTF-8 (byte {exc.start}): send JSON encoded as UTF-8."
+            f"The request body is not valid UTF-8 (byte {_bad_utf8_at(body)}): send JSON "
+            "encoded as UTF-8."
         ) from None
     except (msgspec.DecodeError, RecursionError) as exc:
         at = _lone_high_surrogate(body) if "truncated" in str(exc) else None

@@ -567,9 +567,14 @@ async def test_oembed_format_and_parameters(client, anonymous):
     xml = await anonymous.get("/oembed", params={"url": url, "format": "xml"})
     assert xml.status_code == 501  # oEmbed 1.0, section 2.3.4: format not supported
     assert xml.json()["type"] == "/problems/not-implemented"
-    for params in ({"url": url, "format": "yaml"}, {"url": url, "maxwidth": "0"}, {}):
+    for params, field in (
+        ({"url": url, "format": "yaml"}, "format"),  # named as sent, not as the handler's
+        ({"url": url, "maxwidth": "0"}, "maxwidth"),
+        ({}, "url"),
+    ):
         response = await anonymous.get("/oembed", params=params)
         assert response.status_code == 422, params
+        assert [e["field"] for e in response.json()["errors"]] == [field], params
     # hostile titles stay text in the snippet
     body = (await anonymous.get("/oembed", params={"url": url})).json()
     assert body["title"] == f"Title {HOSTILE}"

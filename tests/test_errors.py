@@ -622,3 +622,18 @@ async def test_a_pattern_in_a_problem_reads_as_the_document_writes_it(client, wo
             "Expected a language tag well-formed as RFC 5646 has it"
         ), body
         assert "regex" not in response.text
+
+
+async def test_a_body_not_utf8_names_the_byte_of_the_body(client, conn):
+    """msgspec reports the offset inside the string it was reading; the problem names the
+    byte of the body."""
+    before = await snapshot(conn)
+    body = b'{"kind": "person", "name": "ab\xff"}'
+    response = await client.post(
+        "/v1/actors", content=body, headers={"content-type": "application/json"}
+    )
+    at = body.index(b"\xff")  # msgspec said 2: its offset inside "ab\xff"
+    assert problem(response, 400)["detail"] == (
+        f"The request body is not valid UTF-8 (byte {at}): send JSON encoded as UTF-8."
+    )
+    assert await snapshot(conn) == before

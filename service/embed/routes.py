@@ -278,9 +278,9 @@ async def get_oembed(
             description="The card's URL (or the dispute's URL in the API).",
         ),
     ],
-    format_: Annotated[
+    format: Annotated[
         Literal["json", "xml"],
-        QueryParameter(name="format", description="`json`; `xml` is a 501."),
+        QueryParameter(description="`json`; `xml` is a 501."),
     ] = "json",
     maxwidth: Annotated[
         int | None, QueryParameter(ge=1, le=100_000, description="Widest iframe, in pixels.")
@@ -290,7 +290,7 @@ async def get_oembed(
     ] = None,
 ) -> Response[OEmbed]:
     settings = _settings(request)
-    if format_ != "json":
+    if format != "json":
         raise NotImplementedHere("Only format=json is served.")
     base = base_url(request, settings)
     dispute_id, lang = _ours(url, base)
