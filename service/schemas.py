@@ -75,7 +75,26 @@ class ActorRef(msgspec.Struct, kw_only=True):
 def unchanged(current: msgspec.Struct, changes: dict[str, Any]) -> bool:
     """Whether a PATCH would change nothing: every field it sent equals what is stored (an
     empty PATCH too). Then no version, revision or change event is written: the feed and
-    webhooks carry only real changes, and other clients' ETags stay valid. A value sent in
-    another form than it is stored (a list of names, a language tag in other case) counts
-    as a change."""
-    return all(getattr(current, name, None) == value for name, value in changes.items())
+    webhooks carry only real changes, and other clients' ETags stay valid. A list sent is
+    compared item by item, in order, each item by the fields it was sent with (a claim's
+    appearances as sent are the stored ones without their embedded source). A value sent in
+    another form than it is stored (a language tag in other case) counts as a change."""
+    return all(_same(getattr(current, name, None), value) for name, value in changes.items())
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    if isinstance(sent, msgspec.Struct):
+        return all(
+            _same(getattr(stored, field, _ABSENT), getattr(sent, field))
+            for field in sent.__struct_fields__
+        )
+    if isinstance(sent, list):
+        return (
+            isinstance(stored, list)
+            and len(stored) == len(sent)
+            and all(_same(a, b) for a, b in zip(stored, sent, strict=True))
+        )
+    return bool(stored == sent)
+
+
+_ABSENT = object()  # a field the stored item lacks: never equal to one sent

@@ -131,3 +131,63 @@ async def test_a_patch_that_changes_nothing_writes_nothing(client, conn):
     # a real change still is one
     changed = await client.patch(f"/v1/actors/{akar['id']}", json={"country": "TR"})
     assert changed.json()["version"] == akar["version"] + 1
+
+
+async def test_a_list_sent_again_as_it_is_changes_nothing(client, conn):
+    """A list sent back as it is stored (a claim's translations, appearances, targets and
+    topics; an actor's names and memberships) changes nothing, like a field sent back; a list
+    in another order, or with an item changed, is a change. Each of these lists bumped the
+    version when sent back unchanged (found by a helper trying the API as a new user)."""
+    org = await helpers.actor(client, "SDF", kind="organization")
+    akar = await helpers.actor(
+        client,
+        names=[{"value": "آكار", "lang": "ar"}, {"value": "Akar", "lang": "en", "kind": "common"}],
+        memberships=[{"organization_id": org["id"], "role": "Spokesman"}],
+    )
+    src = await helpers.source(client)
+    other = await helpers.source(client, title="Second")
+    claim = await helpers.claim(
+        client,
+        akar["id"],
+        src["id"],
+        translations=[{"lang": "en", "text": "Some SDF elements"}, {"lang": "tr", "text": "Bazı"}],
+        appearances=[{"source_id": src["id"], "note": "p. 2"}, {"source_id": other["id"]}],
+        targets=[{"actor_id": org["id"], "role": "accused"}],
+        topics=["safe-zone", "sdf"],
+    )
+    claim_path, actor_path = f"/v1/claims/{claim['id']}", f"/v1/actors/{akar['id']}"
+    before = await helpers.snapshot(conn)
+    sent_back = [
+        (claim_path, {"translations": claim["translations"]}),
+        (
+            claim_path,
+            {
+                "appearances": [
+                    {"source_id": src["id"], "note": "p. 2"},
+                    {"source_id": other["id"], "note": None},
+                ]
+            },
+        ),
+        (claim_path, {"targets": [{"actor_id": org["id"], "role": "accused"}]}),
+        (claim_path, {"topics": ["safe-zone", "sdf"]}),
+        (actor_path, {"names": [{"value": "آكار", "lang": "ar"}, {"value": "Akar", "lang": "en"}]}),
+        (actor_path, {"memberships": [{"organization_id": org["id"], "role": "Spokesman"}]}),
+    ]
+    for path, body in sent_back:
+        tag = (await client.get(path)).headers["etag"]
+        response = await client.patch(path, json=body, headers={"If-Match": tag})
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == tag, body
+    assert await helpers.snapshot(conn) == before
+    for path, body in (
+        (claim_path, {"translations": claim["translations"][::-1]}),
+        (
+            claim_path,
+            {"appearances": [{"source_id": src["id"], "note": "p. 3"}, {"source_id": other["id"]}]},
+        ),
+        (claim_path, {"targets": [{"actor_id": org["id"], "role": "criticized"}]}),
+        (actor_path, {"names": [{"value": "آكار", "lang": "ar"}]}),
+    ):
+        version = (await client.get(path)).json()["version"]
+        response = await client.patch(path, json=body)
+        assert response.json()["version"] == version + 1, body
