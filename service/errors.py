@@ -216,6 +216,20 @@ class PreconditionFailed(DomainError):
         )
 
 
+class NoEntityTag(DomainError):
+    """An ``If-Match`` listing tags, sent to an operation whose resource has none (a webhook,
+    an API key, a collection a POST adds to): RFC 9110 section 13.1.1 has the server evaluate
+    it, and no tag can match, so the condition is false."""
+
+    slug = "precondition-failed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This operation's resource has no entity tags, so no If-Match can match it. Nothing "
+            "was written; send it without If-Match (or with `If-Match: *`)."
+        )
+
+
 class Invalid(DomainError):
     slug = "validation-error"
 

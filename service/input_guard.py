@@ -36,6 +36,7 @@ from service.errors import (
     FieldError,
     Invalid,
     Malformed,
+    NoEntityTag,
     UnsupportedMediaType,
     msgspec_field_error,
 )
@@ -287,3 +288,19 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         raise Invalid(errors)
     if plan.condition is not None:  # a malformed one is a 422 before the handler does anything
         cast(deps.Request, request).condition(plan.condition)  # the app's request class
+    if plan.condition != "If-Match" and request.method in _WRITES:
+        _no_tag_matches(request)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _no_tag_matches(request: Request[Any, Any, Any]) -> None:
+    """A write whose route takes no ``If-Match`` (its resource has no entity tag) sent one
+    anyway: a malformed one is a 422 and a list of tags a 412 (none can match), as RFC 9110
+    has a server evaluate it; ``*`` (any current representation) lets it through."""
+    name = etag.HEADER_NAMES["If-Match"]
+    values = [value.decode("latin-1") for key, value in request.scope["headers"] if key == name]
+    condition = etag.parse("If-Match", values)
+    if condition is not None and not condition.any:
+        raise NoEntityTag()

@@ -687,3 +687,36 @@ def test_the_document_states_the_conditions():
     # only these take the conditions
     assert "If-Match" not in headers_in(operations["list_claims"])
     assert "If-None-Match" not in headers_in(operations["list_claim_revisions"])
+
+
+async def test_if_match_on_a_resource_without_entity_tags_is_412(client, conn):
+    """Webhooks, API keys and the collections a POST adds to have no ETag: an If-Match listing
+    tags cannot match, so it is a 412 (RFC 9110 section 13.1.1: the server evaluates it),
+    a malformed one a 422, and `*` lets the write through. They were ignored: a DELETE with
+    If-Match: "x" deleted the webhook."""
+    hook = (
+        await client.post(
+            "/v1/webhooks", json={"url": "https://93.184.216.34/hook", "event_types": ["*"]}
+        )
+    ).json()
+    made = await client.post("/v1/api-keys", json={"name": "cms", "scopes": ["read"]})
+    key = made.json()
+    before = await helpers.snapshot(conn)
+    writes = [
+        ("PATCH", f"/v1/webhooks/{hook['id']}", {"description": "x"}),
+        ("DELETE", f"/v1/webhooks/{hook['id']}", None),
+        ("POST", f"/v1/webhooks/{hook['id']}/rotate-secret", None),
+        ("DELETE", f"/v1/api-keys/{key['id']}", None),
+        ("POST", "/v1/actors", {"kind": "person", "name": "X"}),
+    ]
+    for method, path, body in writes:
+        for value, status in (('"1-0123456789abcdef"', 412), ("garbage", 422)):
+            response = await client.request(method, path, json=body, headers={"If-Match": value})
+            assert response.status_code == status, (method, path, value, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+    assert await helpers.snapshot(conn) == before
+    assert (await client.get(f"/v1/webhooks/{hook['id']}")).status_code == 200
+    response = await client.patch(
+        f"/v1/webhooks/{hook['id']}", json={"description": "x"}, headers={"If-Match": "*"}
+    )
+    assert response.status_code == 200, response.text
