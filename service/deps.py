@@ -80,8 +80,4 @@ class Request(litestar.Request[Any, Any, Any]):
                 f"{self.route_handler.handler_name} reads {header} but its route does not "
                 f"declare it (etag.TAKES_{header.upper().replace('-', '_')})"
             )
-        # Every field line of the header: a client may send the list on several lines. ASGI
-        # servers give header names in lower case.
-        name = etag.HEADER_NAMES[header]
-        values = [value.decode("latin-1") for key, value in self.scope["headers"] if key == name]
-        return etag.parse(header, values)
+        return etag.read(header, self.scope["headers"])

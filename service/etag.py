@@ -18,6 +18,7 @@ and the bytes of a resource read inside a write are those a ``GET`` would send.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import msgspec
@@ -76,6 +77,14 @@ def _malformed(header: Header, why: str) -> Invalid:
             )
         ]
     )
+
+
+def read(header: Header, headers: Iterable[tuple[bytes, bytes]]) -> Condition | None:
+    """``header`` as a request's ASGI headers carry it, parsed (see :func:`parse`): every field
+    line of it, since a client may send the list on several lines. ASGI servers give header
+    names in lower case."""
+    name = HEADER_NAMES[header]
+    return parse(header, [value.decode("latin-1") for key, value in headers if key == name])
 
 
 def parse(header: Header, values: list[str]) -> Condition | None:

@@ -299,8 +299,6 @@ def _no_tag_matches(request: Request[Any, Any, Any]) -> None:
     """A write whose route takes no ``If-Match`` (its resource has no entity tag) sent one
     anyway: a malformed one is a 422 and a list of tags a 412 (none can match), as RFC 9110
     has a server evaluate it; ``*`` (any current representation) lets it through."""
-    name = etag.HEADER_NAMES["If-Match"]
-    values = [value.decode("latin-1") for key, value in request.scope["headers"] if key == name]
-    condition = etag.parse("If-Match", values)
+    condition = etag.read("If-Match", request.scope["headers"])
     if condition is not None and not condition.any:
         raise NoEntityTag()
