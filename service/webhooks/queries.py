@@ -181,7 +181,7 @@ async def rotate_secret(conn: asyncpg.Connection, webhook_id: UUID) -> WebhookCr
 _DELIVERY = f"""
 SELECT d.id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts AS attempt_count,
        d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.created_at, d.finished_at,
-       d.payload::jsonb AS payload,
+       d.payload,
        coalesce((
            SELECT json_agg(a ORDER BY a.attempt DESC)
            FROM (
@@ -199,6 +199,9 @@ FROM webhook_deliveries AS d
 def _delivery(row: asyncpg.Record) -> WebhookDelivery:
     values: dict[str, Any] = dict(row)
     values["message_id"] = outbox.message_id(row["id"])
+    # the text sent, decoded here so that its keys keep the order they were signed in
+    # (through jsonb they came back reordered, and re-encoded it was not the body sent)
+    values["payload"] = msgspec.json.decode(row["payload"])
     return msgspec.convert(values, WebhookDelivery)  # the attempts' times arrive as JSON text
 
 

@@ -184,7 +184,13 @@ class WebhookDelivery(msgspec.Struct, kw_only=True):
     last_status_code: int | None
     created_at: Timestamp
     finished_at: Timestamp | None
-    payload: Annotated[dict[str, Any], msgspec.Meta(description="The body sent.")]
+    payload: Annotated[
+        dict[str, Any],
+        msgspec.Meta(
+            description="The body sent: in this response, the very bytes that were signed "
+            "(keys in their order, no spaces added)."
+        ),
+    ]
     attempts: list[WebhookAttempt]
 
 
