@@ -17,8 +17,8 @@ from service import db, errors, etag
 from service.actors import queries as actors
 from service.actors.schemas import ActorUpdate
 from service.claims import queries
-from service.claims.queries import rfc3339
 from service.claims.schemas import Claim, ClaimCreate, ClaimUpdate
+from service.db import rfc3339
 from service.history import Who
 from service.pagination import compact_json
 from tests import helpers

@@ -84,7 +84,11 @@ async def test_published_at_is_a_date_or_a_datetime(client, conn):
     day = await helpers.source(client, published_at="2019-11-24")
     assert day["published_at"] == "2019-11-24"
     moment = await helpers.source(client, published_at="2019-11-24T09:30:00+03:00")
-    assert moment["published_at"] == "2019-11-24T06:30:00+00:00"
+    # in UTC, written as every other timestamp is (Z, microseconds only when there are any)
+    assert moment["published_at"] == "2019-11-24T06:30:00Z"
+    precise = await helpers.source(client, published_at="2019-11-24T09:30:00.25+03:00")
+    assert precise["published_at"] == "2019-11-24T06:30:00.250000Z"
+    assert precise["created_at"].endswith("Z")
     before = await snapshot(conn)
     for bad in ("2019-02-30", "24/11/2019", "2019-11-24T09:30:00"):  # last: no offset
         body = problem(

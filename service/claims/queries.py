@@ -12,7 +12,7 @@ import msgspec
 
 from service import etag, history, references
 from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
-from service.db import new_id
+from service.db import new_id, rfc3339
 from service.errors import FieldError, Invalid, NotFound, held_back
 from service.history import Who
 from service.pagination import compact_json, keyset_pages, page_size
@@ -21,18 +21,6 @@ from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
 from service.text.stopwords import without_stop_words
-
-
-def rfc3339(column: str) -> str:
-    """SQL writing the timestamptz ``column`` as msgspec writes an aware datetime (UTC, ``Z``,
-    microseconds only when there are any): JSON built here and stored as a revision is then
-    the exact text a ``GET`` answers."""
-    # one to_char (the colons quoted: pgbench, which replays this SQL as the benchmark's
-    # ceiling, reads a colon before a name as a variable)
-    return (
-        f"replace(to_char({column} AT TIME ZONE 'UTC', "
-        '\'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"\'), \'.000000Z\', \'Z\')'
-    )
 
 
 def claim_json() -> str:

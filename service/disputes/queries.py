@@ -10,8 +10,8 @@ import asyncpg
 import msgspec
 
 from service import etag, history, references
-from service.claims.queries import document, rfc3339
-from service.db import new_id
+from service.claims.queries import document
+from service.db import new_id, rfc3339
 from service.disputes.schemas import (
     Contradiction,
     Dispute,

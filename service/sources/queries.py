@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from service import etag, history, references
-from service.db import new_id
+from service.db import new_id, rfc3339
 from service.errors import Duplicate, NotFound, invalid
 from service.history import Who
 from service.schemas import sent, unchanged
@@ -18,14 +18,14 @@ from service.sources.schemas import Source, SourceCreate, SourceFilters, SourceU
 from service.sources.urls import url_key
 from service.text.lang import canonical_lang
 
-SOURCE_JSON = """json_build_object(
+SOURCE_JSON = f"""json_build_object(
     'id', s.id, 'kind', s.kind, 'title', s.title, 'url', s.url,
     'publisher_id', s.publisher_id,
     'publisher', (SELECT json_build_object('id', p.id, 'name', p.name, 'kind', p.kind)
                   FROM actors p WHERE p.id = s.publisher_id),
     'published_at', CASE s.published_at_precision
         WHEN 'day' THEN to_char(s.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-        ELSE to_json(s.published_at) #>> '{}' END,
+        ELSE {rfc3339("s.published_at")} END,
     'lang', s.lang, 'archive_url', s.archive_url,
     'version', s.version, 'created_at', s.created_at, 'updated_at', s.updated_at)::text"""
 
