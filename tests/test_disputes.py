@@ -340,3 +340,55 @@ async def test_get_and_list_send_the_dispute_as_its_struct_encodes(client, world
     assert got.headers["etag"] == etag.tag_of(decoded)
     listed = await client.get("/v1/disputes")
     assert listed.content == b'{"data":[' + got.content + b'],"next_cursor":null}'
+
+
+async def test_a_dispute_sent_back_as_it_is_changes_nothing(client, conn, world):
+    """A status, resolution, dismissal or stance sent again as it stands changes nothing: no
+    version, revision or change event, the ETag still current (a stance sent again made a
+    new version, found in a new user's walkthrough)."""
+    dispute = await canonical(client, world)
+    url = f"/v1/disputes/{dispute['id']}"
+    stance = f"{url}/positions/{world['left']['id']}"
+    resolution = {"verdict": "denied", "note": "SDF members were seen inside."}
+    resolved = await client.patch(url, json={"status": "resolved", "resolution": resolution})
+    assert resolved.status_code == 200, resolved.text
+    dismissed = await helpers.create(
+        client,
+        "disputes",
+        {
+            "title": "t",
+            "question": "q?",
+            "positions": [
+                {"claim_id": world["left"]["id"], "stance": "affirms"},
+                {"claim_id": world["doubt"]["id"], "stance": "questions"},
+            ],
+        },
+    )
+    other = f"/v1/disputes/{dismissed['id']}"
+    assert (
+        await client.patch(other, json={"status": "dismissed", "dismissal": {"note": "Off topic."}})
+    ).status_code == 200
+
+    before = await snapshot(conn)
+    for path, method, body in (
+        (url, "PATCH", {"status": "resolved", "resolution": resolution}),
+        (url, "PATCH", {"resolution": resolution}),
+        (url, "PATCH", {"status": "resolved", "topics": ["safe-zone"]}),
+        (stance, "PATCH", {"stance": "affirms"}),
+        (other, "PATCH", {"status": "dismissed", "dismissal": {"note": "Off topic."}}),
+    ):
+        dispute_path = path.split("/positions")[0]
+        tag = (await client.get(dispute_path)).headers["etag"]
+        response = await client.request(method, path, json=body, headers={"If-Match": tag})
+        assert response.status_code == 200, (body, response.text)
+        assert response.headers["etag"] == tag, body
+    assert await snapshot(conn) == before
+
+    # a real change still is one
+    version = (await client.get(url)).json()["version"]
+    changed = await client.patch(stance, json={"stance": "questions"})
+    assert changed.json()["version"] == version + 1
+    note = {"verdict": "denied", "note": "Seen inside by two reporters."}
+    renoted = await client.patch(url, json={"resolution": note})
+    assert renoted.json()["version"] == version + 2
+    assert renoted.json()["resolution"]["note"] == note["note"]

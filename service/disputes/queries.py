@@ -291,6 +291,8 @@ async def _change_position(
     stances = _stances(current)
     if claim_id not in stances:
         raise NotFound("position of claim", claim_id)
+    if stance == stances[claim_id]:
+        return current  # sent again as it stands: nothing to write (see schemas.unchanged)
     if stance is None:
         del stances[claim_id]
     else:
