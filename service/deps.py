@@ -14,10 +14,10 @@ request parsed into a case-insensitive multidict to find it: of a GET claim's 75
 instructions (callgrind, in process), the pool's dependency cost about 21,000 and
 ``If-None-Match``'s about 42,000. What these read is at hand in the ASGI scope.
 
-A handler that reads a condition header says so on its route (``**etag.TAKES_IF_MATCH`` or
-``**etag.TAKES_IF_NONE_MATCH``, kept in the handler's ``opt``): the OpenAPI document lists the
-header on those operations (``service.openapi``), and reading one the route does not declare
-is a programming error, raised on the first request that does. The input guard checks a
+A handler that reads condition headers says so on its route (``**etag.TAKES_PRECONDITIONS``,
+a write's ``If-Match`` and ``If-None-Match``, or ``**etag.TAKES_IF_NONE_MATCH``, a read's; kept
+in the handler's ``opt``): the OpenAPI document lists the headers on those operations
+(``service.openapi``), and reading one the route does not declare is a programming error, raised on the first request that does. The input guard checks a
 declared header before the handler runs (``service.input_guard``).
 """
 
@@ -63,21 +63,25 @@ class Request(litestar.Request[Any, Any, Any]):
             request_id=state.get("request_id"),
         )
 
-    def if_match(self) -> etag.Condition | None:
-        """The request's ``If-Match``, parsed (a 422 when malformed); None when absent."""
-        return self.condition("If-Match")
+    def preconditions(self) -> etag.Preconditions | None:
+        """A write's ``If-Match`` and ``If-None-Match``, parsed (a 422 when malformed); None
+        when neither is sent."""
+        if_match, if_none_match = self.condition("If-Match"), self.condition("If-None-Match")
+        if if_match is None and if_none_match is None:
+            return None
+        return etag.Preconditions(if_match=if_match, if_none_match=if_none_match)
 
     def if_none_match(self) -> etag.Condition | None:
-        """The request's ``If-None-Match``, parsed (a 422 when malformed); None when absent."""
+        """A read's ``If-None-Match``, parsed (a 422 when malformed); None when absent."""
         return self.condition("If-None-Match")
 
     def condition(self, header: etag.Header) -> etag.Condition | None:
         """``header``, parsed, for a route that declares it. The input guard calls this before
         the handler runs (``service.input_guard``), so a malformed one is a 422 before any
         work, as a Litestar parameter's would be; the handler's call parses it again."""
-        if self.route_handler.opt.get(etag.CONDITION) != header:
+        if header not in self.route_handler.opt.get(etag.CONDITION, ()):
             raise RuntimeError(
                 f"{self.route_handler.handler_name} reads {header} but its route does not "
-                f"declare it (etag.TAKES_{header.upper().replace('-', '_')})"
+                "declare it (etag.TAKES_PRECONDITIONS, etag.TAKES_IF_NONE_MATCH)"
             )
         return etag.read(header, self.scope["headers"])

@@ -209,25 +209,41 @@ class InUse(DomainError):
 class PreconditionFailed(DomainError):
     slug = "precondition-failed"
 
-    def __init__(self, resource: str) -> None:
-        super().__init__(
-            f"If-Match lists no current ETag of this {resource}: it changed since it was read. "
-            f"Nothing was written; GET it again, reapply your change, and send its new ETag."
-        )
+    def __init__(self, resource: str, header: str = "If-Match") -> None:
+        if header == "If-Match":
+            detail = (
+                f"If-Match lists no current ETag of this {resource}: it changed since it was "
+                "read. Nothing was written; GET it again, reapply your change, and send its "
+                "new ETag."
+            )
+        else:
+            detail = (
+                f"If-None-Match is `*` or lists the current ETag of this {resource}, and it "
+                "asks for the write only if neither is so. Nothing was written."
+            )
+        super().__init__(detail)
 
 
 class NoEntityTag(DomainError):
-    """An ``If-Match`` listing tags, sent to an operation whose resource has none (a webhook,
-    an API key, a collection a POST adds to): RFC 9110 section 13.1.1 has the server evaluate
-    it, and no tag can match, so the condition is false."""
+    """A condition sent to an operation whose resource has no entity tag (a webhook, an API
+    key, a collection a POST adds to) that is false there: RFC 9110 section 13.1 has the
+    server evaluate it. No tag an ``If-Match`` lists can match; ``If-None-Match: *`` fails
+    because the resource exists."""
 
     slug = "precondition-failed"
 
-    def __init__(self) -> None:
-        super().__init__(
-            "This operation's resource has no entity tags, so no If-Match can match it. Nothing "
-            "was written; send it without If-Match (or with `If-Match: *`)."
-        )
+    def __init__(self, header: str = "If-Match") -> None:
+        if header == "If-Match":
+            detail = (
+                "This operation's resource has no entity tags, so no If-Match can match it. "
+                "Nothing was written; send it without If-Match (or with `If-Match: *`)."
+            )
+        else:
+            detail = (
+                "If-None-Match: * asks for the write only if the resource does not exist, and "
+                "it does (a collection a POST adds to always does). Nothing was written."
+            )
+        super().__init__(detail)
 
 
 class Invalid(DomainError):

@@ -6,10 +6,12 @@ representation embeds other resources (a claim its speaker's name, a dispute its
 those change without the resource's own ``version`` moving.
 
 - ``If-None-Match`` on a read: 304 when any listed tag matches (weak comparison) or ``*``.
-- ``If-Match`` on a write: the slice calls :func:`require` inside the write's transaction,
-  right after it has locked the row and read the current resource, so two writers holding the
-  same tag cannot both pass; 412 when no listed tag matches (strong comparison: a weak tag
-  never does), ``*`` matches any existing resource.
+- ``If-Match`` and ``If-None-Match`` on a write (:class:`Preconditions`): the slice calls
+  :func:`require` inside the write's transaction, right after it has locked the row and read
+  the current resource, so two writers holding the same tag cannot both pass. 412 when
+  ``If-Match`` lists no current tag (strong comparison: a weak tag never matches; ``*``
+  matches any existing resource), or when ``If-None-Match`` lists the current tag (weak
+  comparison) or is ``*`` (the resource exists), in RFC 9110 section 13.2.2's order.
 
 The tag is computed from the same bytes the response sends (:func:`respond` encodes once),
 and the bytes of a resource read inside a write are those a ``GET`` would send.
@@ -132,23 +134,42 @@ def parse(header: Header, values: list[str]) -> Condition | None:
     return Condition(strong=frozenset(strong), weak=frozenset(weak))
 
 
-def require(if_match: Condition | None, current: Stamped) -> None:
-    """412 unless ``If-Match`` lists ``current``'s tag (or is ``*``).
+class Preconditions(msgspec.Struct, frozen=True, kw_only=True):
+    """A write's conditions on its resource, as sent (at least one of them)."""
+
+    if_match: Condition | None = None
+    if_none_match: Condition | None = None
+
+    def failed(self, tag: str) -> Header | None:
+        """The header whose condition is false for a resource whose current tag is ``tag``
+        (RFC 9110 section 13.2.2: ``If-Match`` is evaluated first), or None."""
+        if self.if_match is not None and not self.if_match.matches_strongly(tag):
+            return "If-Match"
+        if self.if_none_match is not None and self.if_none_match.matches_weakly(tag):
+            return "If-None-Match"
+        return None
+
+
+def require(preconditions: Preconditions | None, current: Stamped) -> None:
+    """412 unless ``If-Match`` lists ``current``'s tag (or is ``*``) and ``If-None-Match``
+    neither lists it nor is ``*``.
 
     Call it inside the write's transaction, after the row is locked (``get(..., lock=True)``)
     and before anything is changed: a writer that waited for the lock sees the version the
     other writer committed, whose tag it cannot hold.
     """
-    if if_match is None or if_match.matches_strongly(tag_of(current)):
-        return
-    raise PreconditionFailed(type(current).__name__.lower())
+    if preconditions is not None:
+        failed = preconditions.failed(tag_of(current))
+        if failed is not None:
+            raise PreconditionFailed(type(current).__name__.lower(), failed)
 
 
-def require_json(if_match: Condition | None, version: int, body: bytes, noun: str) -> None:
+def require_json(preconditions: Preconditions | None, version: int, body: bytes, noun: str) -> None:
     """:func:`require` for a resource read as the bytes a GET sends (``body``, at ``version``)."""
-    if if_match is None or if_match.matches_strongly(tag_for(version, body)):
-        return
-    raise PreconditionFailed(noun)
+    if preconditions is not None:
+        failed = preconditions.failed(tag_for(version, body))
+        if failed is not None:
+            raise PreconditionFailed(noun, failed)
 
 
 def respond(
@@ -226,19 +247,23 @@ NOT_MODIFIED: dict[int, ResponseSpec] = {
     )
 }
 
-# A handler that reads a condition header declares it on its route (``**TAKES_IF_MATCH``, kept
-# in the handler's ``opt``): service.openapi documents the header on that operation, and
-# ``service.deps.Request`` reads only the header its route declares.
+# A handler that reads condition headers declares them on its route (``**TAKES_PRECONDITIONS``
+# on a write to a resource with entity tags, ``**TAKES_IF_NONE_MATCH`` on a read, kept in the
+# handler's ``opt``): service.openapi documents the headers on that operation, and
+# ``service.deps.Request`` reads only the headers its route declares.
 CONDITION = "condition"
-TAKES_IF_MATCH: dict[str, Any] = {CONDITION: "If-Match"}
-TAKES_IF_NONE_MATCH: dict[str, Any] = {CONDITION: "If-None-Match"}
+TAKES_PRECONDITIONS: dict[str, Any] = {CONDITION: ("If-Match", "If-None-Match")}
+TAKES_IF_NONE_MATCH: dict[str, Any] = {CONDITION: ("If-None-Match",)}
 HEADER_NAMES: dict[Header, bytes] = {"If-Match": b"if-match", "If-None-Match": b"if-none-match"}
 
-# What the document says of each, on the operations that take it.
-DESCRIPTIONS: dict[Header, str] = {
-    "If-Match": "Optional. Apply the write only if the resource's current `ETag` is one of "
-    "these comma-separated tags (or `*`: it exists); otherwise 412, nothing changed. Weak "
-    "tags (`W/...`) never match.",
-    "If-None-Match": "Optional. Comma-separated tags from earlier `ETag` headers (or `*`): "
-    "when one is still current, the answer is a bodiless 304.",
+# What the document says of each, on the operations that take it: on a read, on a write.
+DESCRIPTIONS: dict[tuple[Header, bool], str] = {
+    ("If-Match", True): "Optional. Apply the write only if the resource's current `ETag` is "
+    "one of these comma-separated tags (or `*`: it exists); otherwise 412, nothing changed. "
+    "Weak tags (`W/...`) never match.",
+    ("If-None-Match", True): "Optional. Apply the write only if the resource's current `ETag` "
+    "is none of these comma-separated tags (compared weakly); `*` refuses the write to any "
+    "existing resource. Otherwise 412, nothing changed.",
+    ("If-None-Match", False): "Optional. Comma-separated tags from earlier `ETag` headers "
+    "(or `*`): when one is still current, the answer is a bodiless 304.",
 }

@@ -68,7 +68,7 @@ class _Plan(NamedTuple):
 
     body_type: Any  # the type of ``data``, or None
     date_times: tuple[str, ...]  # query parameters that take a date-time
-    condition: etag.Header | None  # the condition header the handler reads (service.deps)
+    conditions: tuple[etag.Header, ...]  # the condition headers the handler reads (deps)
 
 
 _plans: dict[int, tuple[Any, _Plan]] = {}
@@ -89,7 +89,7 @@ def _plan(request: Request[Any, Any, Any]) -> _Plan:
     plan = _Plan(
         data.annotation if data is not None else None,
         date_times,
-        handler.opt.get(etag.CONDITION),
+        handler.opt.get(etag.CONDITION, ()),
     )
     _plans[id(handler)] = (handler, plan)
     return plan
@@ -286,19 +286,32 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
             errors = _strict(request, body, plan.body_type)
     if errors:
         raise Invalid(errors)
-    if plan.condition is not None:  # a malformed one is a 422 before the handler does anything
-        cast(deps.Request, request).condition(plan.condition)  # the app's request class
-    if plan.condition != "If-Match" and request.method in _WRITES:
-        _no_tag_matches(request)
+    for header in plan.conditions:  # a malformed one is a 422 before the handler does anything
+        cast(deps.Request, request).condition(header)  # the app's request class
+    unmet = None
+    if not plan.conditions and request.method in _WRITES:
+        unmet = _untagged_condition(request)
+        if unmet is not None and not request.path_params:
+            raise NoEntityTag(unmet)  # a POST to a collection, which always exists
+    # a write to one resource finds it first (a 404 when it is not there), then is undone
+    # with the 412 (service.db.transaction); set on every request, so none inherits it
+    db.unmet_condition.set(unmet)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _no_tag_matches(request: Request[Any, Any, Any]) -> None:
-    """A write whose route takes no ``If-Match`` (its resource has no entity tag) sent one
-    anyway: a malformed one is a 422 and a list of tags a 412 (none can match), as RFC 9110
-    has a server evaluate it; ``*`` (any current representation) lets it through."""
-    condition = etag.read("If-Match", request.scope["headers"])
-    if condition is not None and not condition.any:
-        raise NoEntityTag()
+def _untagged_condition(request: Request[Any, Any, Any]) -> etag.Header | None:
+    """A write whose route takes no conditions (its resource has no entity tag) sent one
+    anyway, and RFC 9110 has a server evaluate it: the header whose condition is false for
+    any existing resource, or None. A malformed one is a 422. An ``If-Match`` listing tags
+    cannot match (``*``, any current representation, can); ``If-None-Match: *`` fails on
+    an existing resource (a list of tags cannot match, so it passes)."""
+    headers = request.scope["headers"]
+    if_match = etag.read("If-Match", headers)
+    if_none_match = etag.read("If-None-Match", headers)
+    if if_match is not None and not if_match.any:
+        return "If-Match"
+    if if_none_match is not None and if_none_match.any:
+        return "If-None-Match"
+    return None

@@ -152,14 +152,14 @@ def tidy_openapi(app: Litestar) -> None:
                     "The body is not sent as JSON (`Content-Type: application/json`)."
                 )
                 operation.responses = dict(sorted(operation.responses.items()))
-            condition = conditions.get(operation.operation_id or "")
-            if condition is not None:  # read from the request, not a Litestar parameter
+            # read from the request, not Litestar parameters
+            for condition in conditions.get(operation.operation_id or "", ()):
                 operation.parameters = [
                     *(operation.parameters or []),
                     OpenAPIParameter(
                         name=condition,
                         param_in="header",
-                        description=etag.DESCRIPTIONS[condition],
+                        description=etag.DESCRIPTIONS[condition, method != "get"],
                         required=False,
                         deprecated=False,
                     ),
@@ -270,7 +270,7 @@ def document_rate_limits(document: OpenAPI) -> None:
 
 def _declared(app: Litestar, key: str) -> dict[str, Any]:
     """operation id -> what its handler declares as ``key`` in its ``opt``, where it does
-    (``scope``: the scope it needs; ``etag.CONDITION``: the condition header it reads)."""
+    (``scope``: the scope it needs; ``etag.CONDITION``: the condition headers it reads)."""
     declared: dict[str, Any] = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):

@@ -876,7 +876,7 @@ async def test_a_patch_of_the_claims_own_fields_is_one_read_and_one_statement(co
         Who(changed_by="test"),
         UUID(made["id"]),
         ClaimUpdate(kind="denial", topics=["ceasefire"]),
-        precondition=etag.Condition(strong=frozenset({tag})),
+        precondition=etag.Preconditions(if_match=etag.Condition(strong=frozenset({tag}))),
     )
     assert counted.statements == 2 and not conn.is_in_transaction()
     shown = await client.get(f"/v1/claims/{made['id']}")
@@ -932,7 +932,11 @@ async def test_a_claim_changed_between_a_patchs_read_and_write_is_patched_the_lo
         Who(changed_by="test"),
         UUID(made["id"]),
         ClaimUpdate(kind="denial"),
-        precondition=etag.Condition(strong=frozenset({tag})) if if_match else None,
+        precondition=(
+            etag.Preconditions(if_match=etag.Condition(strong=frozenset({tag})))
+            if if_match
+            else None
+        ),
     )
     if if_match:
         with pytest.raises(errors.PreconditionFailed):

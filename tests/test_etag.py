@@ -283,6 +283,74 @@ async def test_if_match_star_matches_any_existing_resource(client, conn, world):
     problem(await client.delete(path, headers={"If-Match": "*"}), 404)
 
 
+@pytest.mark.parametrize("collection", COLLECTIONS)
+async def test_if_none_match_on_a_write_refuses_the_current_resource(
+    client, conn, world, collection
+):
+    """If-None-Match on a write is evaluated (RFC 9110 section 13.1.2): `*`, or a list holding
+    the current tag (compared weakly), is a 412 and changes nothing; a stale tag lets the
+    write through. It was ignored."""
+    resource_id = world[collection]["id"]
+    path = f"/v1/{collection}/{resource_id}"
+    stale = await tag_of(client, collection, resource_id)
+    assert (await client.patch(path, json=CHANGES[collection][0])).status_code == 200
+    current = await tag_of(client, collection, resource_id)
+
+    before = await snapshot(conn)
+    for value in ("*", current, f"W/{current}", f'"1-0000000000000000", {current}'):
+        for method, body in (("PATCH", CHANGES[collection][1]), ("DELETE", None)):
+            refused = await client.request(
+                method, path, json=body, headers={"If-None-Match": value}
+            )
+            detail = problem(refused, 412)["detail"]
+            assert "If-None-Match" in detail and collection.rstrip("s") in detail, detail
+    # both sent: If-Match is evaluated first, and names itself
+    both = await client.patch(
+        path, json=CHANGES[collection][1], headers={"If-Match": stale, "If-None-Match": "*"}
+    )
+    assert problem(both, 412)["detail"].startswith("If-Match")
+    malformed = await client.patch(
+        path, json=CHANGES[collection][1], headers={"If-None-Match": "garbage"}
+    )
+    assert fields(problem(malformed, 422)) == {"If-None-Match"}
+    assert await snapshot(conn) == before
+
+    patched = await client.patch(
+        path,
+        json=CHANGES[collection][1],
+        headers={"If-None-Match": stale, "If-Match": current},
+    )
+    assert patched.status_code == 200, patched.text
+    assert check_tag(patched) != current
+
+
+async def test_if_none_match_star_on_a_missing_resource_is_its_404(client, conn, world):
+    path = f"/v1/reviews/{world['reviews']['id']}"
+    assert (await client.delete(path)).status_code == 204
+    before = await snapshot(conn)
+    problem(await client.patch(path, json={"summary": "y"}, headers={"If-None-Match": "*"}), 404)
+    problem(await client.delete(path, headers={"If-None-Match": "*"}), 404)
+    assert await snapshot(conn) == before
+
+
+async def test_if_none_match_on_a_dispute_s_positions(client, conn, world):
+    dispute = world["disputes"]
+    url = f"/v1/disputes/{dispute['id']}/positions"
+    current = await tag_of(client, "disputes", dispute["id"])
+    before = await snapshot(conn)
+    for method, path, body in (
+        ("POST", url, {"claim_id": world["third"]["id"], "stance": "questions"}),
+        ("PATCH", f"{url}/{world['left']['id']}", {"stance": "questions"}),
+        ("DELETE", f"{url}/{world['left']['id']}", None),
+    ):
+        for value in ("*", current):
+            refused = await client.request(
+                method, path, json=body, headers={"If-None-Match": value}
+            )
+            problem(refused, 412)
+    assert await snapshot(conn) == before
+
+
 async def test_a_weak_tag_never_matches_if_match(client, conn, world):
     path = f"/v1/sources/{world['sources']['id']}"
     current = await tag_of(client, "sources", world["sources"]["id"])
@@ -619,7 +687,7 @@ def test_a_handler_reads_only_the_condition_its_route_declares():
 
     @get("/undeclared")
     async def undeclared(request: deps.Request) -> dict[str, Any]:
-        request.if_match()
+        request.preconditions()
         return {}
 
     app = Litestar([declared, undeclared], request_class=deps.Request, debug=True)
@@ -635,20 +703,24 @@ def test_the_documented_conditions_are_those_the_handlers_declare(settings):
     # the document lists If-Match / If-None-Match where a handler declares it (it reads them
     # from the request, not as a Litestar parameter), and nowhere else
     document = json.loads(COMMITTED.read_text())
-    documented = {
-        op["operationId"]: p["name"]
-        for item in document["paths"].values()
-        for op in item.values()
-        for p in op.get("parameters", [])
-        if p["in"] == "header" and p["name"] in ("If-Match", "If-None-Match")
-    }
+    documented: dict[str, set[str]] = {}
+    for item in document["paths"].values():
+        for op in item.values():
+            for p in op.get("parameters", []):
+                if p["in"] == "header" and p["name"] in ("If-Match", "If-None-Match"):
+                    documented.setdefault(op["operationId"], set()).add(p["name"])
     declared = {
-        handler.operation_id: handler.opt[etag.CONDITION]
+        handler.operation_id: set(handler.opt[etag.CONDITION])
         for route in create_app(settings).routes
         for handler in getattr(route, "route_handlers", [])
         if etag.CONDITION in handler.opt
     }
     assert documented == declared
+    # a write takes both, a read If-None-Match
+    assert {frozenset(headers) for headers in declared.values()} == {
+        frozenset({"If-Match", "If-None-Match"}),
+        frozenset({"If-None-Match"}),
+    }
     assert len(declared) == 21
 
 
@@ -675,12 +747,15 @@ def test_the_document_states_the_conditions():
         assert "ETag" in operations[f"create_{name}"]["responses"]["201"]["headers"]
         for write in (f"update_{name}", f"delete_{name}"):
             assert headers_in(operations[write])["If-Match"]["required"] is False, write
+            none_match = headers_in(operations[write])["If-None-Match"]
+            assert none_match["required"] is False, write
+            assert "412" in none_match["description"], write  # a write's, not a read's 304
             assert "412" in operations[write]["responses"], write
             assert "422" in operations[write]["responses"], write
         assert "ETag" in operations[f"update_{name}"]["responses"]["200"]["headers"]
     for write in ("add_dispute_position", "update_dispute_position", "remove_dispute_position"):
         op = operations[write]
-        assert "If-Match" in headers_in(op), write
+        assert {"If-Match", "If-None-Match"} <= set(headers_in(op)), write
         assert "412" in op["responses"], write
         success = "201" if write.startswith("add") else "200"
         assert "ETag" in op["responses"][success]["headers"], write
@@ -689,11 +764,27 @@ def test_the_document_states_the_conditions():
     assert "If-None-Match" not in headers_in(operations["list_claim_revisions"])
 
 
-async def test_if_match_on_a_resource_without_entity_tags_is_412(client, conn):
-    """Webhooks, API keys and the collections a POST adds to have no ETag: an If-Match listing
-    tags cannot match, so it is a 412 (RFC 9110 section 13.1.1: the server evaluates it),
-    a malformed one a 422, and `*` lets the write through. They were ignored: a DELETE with
-    If-Match: "x" deleted the webhook."""
+async def _untagged_state(conn: asyncpg.Connection) -> dict[str, Any]:
+    """What the writes to resources without entity tags change: every table
+    :func:`helpers.snapshot` reads, webhooks and their deliveries, API keys (not their use)."""
+    state = await snapshot(conn)
+    for table, columns in (
+        ("webhooks", "*"),
+        ("webhook_deliveries", "*"),
+        ("api_keys", "id, name, scopes, revoked_at"),
+    ):
+        rows = await conn.fetch(f"SELECT {columns} FROM {table} ORDER BY id")
+        state[table] = [tuple(r.values()) for r in rows]
+    return state
+
+
+async def test_conditions_on_a_resource_without_entity_tags(client, conn, settings):
+    """Webhooks, API keys and the collections a POST adds to have no ETag, and RFC 9110
+    section 13.1 has the server evaluate a condition sent to them: an If-Match listing tags
+    cannot match and If-None-Match: * fails on what exists, so both are a 412 and change
+    nothing; a malformed one is a 422; If-Match: * and an If-None-Match listing tags pass.
+    Both headers were ignored (a DELETE with If-Match: "x" deleted the webhook), then
+    If-None-Match was. A resource that does not exist is a 404 whatever the condition."""
     hook = (
         await client.post(
             "/v1/webhooks", json={"url": "https://93.184.216.34/hook", "event_types": ["*"]}
@@ -701,22 +792,86 @@ async def test_if_match_on_a_resource_without_entity_tags_is_412(client, conn):
     ).json()
     made = await client.post("/v1/api-keys", json={"name": "cms", "scopes": ["read"]})
     key = made.json()
-    before = await helpers.snapshot(conn)
-    writes = [
-        ("PATCH", f"/v1/webhooks/{hook['id']}", {"description": "x"}),
-        ("DELETE", f"/v1/webhooks/{hook['id']}", None),
-        ("POST", f"/v1/webhooks/{hook['id']}/rotate-secret", None),
-        ("DELETE", f"/v1/api-keys/{key['id']}", None),
-        ("POST", "/v1/actors", {"kind": "person", "name": "X"}),
-    ]
-    for method, path, body in writes:
-        for value, status in (('"1-0123456789abcdef"', 412), ("garbage", 422)):
-            response = await client.request(method, path, json=body, headers={"If-Match": value})
-            assert response.status_code == status, (method, path, value, response.text)
-            assert response.headers["content-type"] == "application/problem+json"
-    assert await helpers.snapshot(conn) == before
-    assert (await client.get(f"/v1/webhooks/{hook['id']}")).status_code == 200
-    response = await client.patch(
-        f"/v1/webhooks/{hook['id']}", json={"description": "x"}, headers={"If-Match": "*"}
+    await helpers.actor(client)  # a change event for a delivery to carry
+    delivery = await conn.fetchval(
+        """
+        INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, payload, status,
+                                        created_at, finished_at)
+        SELECT gen_random_uuid(), $1::uuid, max(id), 'actor.create', '{}', 'succeeded', now(),
+               now()
+        FROM change_events
+        RETURNING id
+        """,
+        hook["id"],
     )
-    assert response.status_code == 200, response.text
+    missing = "01937a5e-0000-7000-8000-0000000000ff"
+    by_id = {
+        "update_webhook": ("PATCH", "/v1/webhooks/{}", {"description": "x"}),
+        "delete_webhook": ("DELETE", "/v1/webhooks/{}", None),
+        "rotate_webhook_secret": ("POST", "/v1/webhooks/{}/rotate-secret", None),
+        "redeliver_webhook_delivery": (
+            "POST",
+            f"/v1/webhooks/{hook['id']}/deliveries/{{}}/redeliver",
+            None,
+        ),
+        "revoke_api_key": ("DELETE", "/v1/api-keys/{}", None),
+    }
+    ids = {name: hook["id"] for name in by_id} | {
+        "redeliver_webhook_delivery": str(delivery),
+        "revoke_api_key": key["id"],
+    }
+    # every write to one resource without conditions of its own is here
+    writes_by_id = {
+        handler.operation_id
+        for route in create_app(settings).routes
+        for handler in getattr(route, "route_handlers", [])
+        if etag.CONDITION not in handler.opt
+        and handler.http_methods & {"POST", "PATCH", "PUT", "DELETE"}
+        and "{" in route.path
+    }
+    assert writes_by_id == set(by_id)
+    writes = [
+        (method, path.format(ids[name]), body) for name, (method, path, body) in by_id.items()
+    ]
+    writes.append(("POST", "/v1/actors", {"kind": "person", "name": "X"}))
+
+    before = await _untagged_state(conn)
+    refused = (
+        ("If-Match", '"1-0123456789abcdef"', 412),
+        ("If-None-Match", "*", 412),
+        ("If-Match", "garbage", 422),
+        ("If-None-Match", "garbage", 422),
+    )
+    for method, path, body in writes:
+        for header, value, status in refused:
+            for retry in ({}, {"Idempotency-Key": f"k-{method}-{path}-{header}-{value}"}):
+                response = await client.request(
+                    method, path, json=body, headers={header: value, **retry}
+                )
+                assert response.status_code == status, (method, path, header, response.text)
+                assert response.headers["content-type"] == "application/problem+json"
+                if status == 412:
+                    assert header in response.json()["detail"], response.text
+    assert await _untagged_state(conn) == before
+
+    # what does not exist is a 404 first (RFC 9110 13.2.1), the condition unread
+    for name, (method, path, body) in by_id.items():
+        for header, value in (("If-Match", '"1-0123456789abcdef"'), ("If-None-Match", "*")):
+            response = await client.request(
+                method, path.format(missing), json=body, headers={header: value}
+            )
+            assert response.status_code == 404, (name, header, response.text)
+    assert await _untagged_state(conn) == before
+
+    # conditions true there let the write through
+    path = f"/v1/webhooks/{hook['id']}"
+    for header, value in (("If-Match", "*"), ("If-None-Match", '"1-0123456789abcdef"')):
+        response = await client.patch(path, json={"description": header}, headers={header: value})
+        assert response.status_code == 200, response.text
+        assert response.json()["description"] == header
+    created = await client.post(
+        "/v1/actors",
+        json={"kind": "person", "name": "Y"},
+        headers={"If-None-Match": '"1-0123456789abcdef"'},
+    )
+    assert created.status_code == 201, created.text

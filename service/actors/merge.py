@@ -233,7 +233,7 @@ async def merge(
     merged_id: UUID,
     into_id: UUID,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Actor:
     """Merge actor ``merged_id`` into ``into_id``; the survivor as it now is.
 

@@ -333,7 +333,7 @@ async def update(
     actor_id: UUID,
     data: ActorUpdate,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Actor:
     changes = sent(data)
     invalid = None
@@ -394,7 +394,7 @@ async def delete(
     who: Who,
     actor_id: UUID,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> None:
     try:
         actor = await get(conn, actor_id, lock=True)

@@ -132,7 +132,7 @@ class ActorController(Controller):
         "An actor merged into another answers 308 to the survivor's URL.",
         responses=responses(308, 400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def update_actor(
         self,
@@ -142,7 +142,7 @@ class ActorController(Controller):
     ) -> Response[Actor]:
         async with db.transaction(request.pool) as conn:
             actor = await queries.update(
-                conn, request.who, actor_id, data, precondition=request.if_match()
+                conn, request.who, actor_id, data, precondition=request.preconditions()
             )
         return etag.respond(actor)
 
@@ -154,11 +154,11 @@ class ActorController(Controller):
         "its revisions stay readable. An actor merged into another is not redirected: 409 "
         "`already-merged` names the survivor.",
         responses=responses(404, 409, 412, 422),
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def delete_actor(self, request: Request, actor_id: ActorId) -> None:
         async with db.transaction(request.pool) as conn:
-            await queries.delete(conn, request.who, actor_id, precondition=request.if_match())
+            await queries.delete(conn, request.who, actor_id, precondition=request.preconditions())
 
     @post(
         "/{actor_id:str}/merge",
@@ -178,7 +178,7 @@ class ActorController(Controller):
         "409 `already-merged`: this actor was merged before (`merged_into_id` says where).",
         responses=responses(400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def merge_actor(
         self,
@@ -190,7 +190,11 @@ class ActorController(Controller):
             try:
                 async with db.transaction(request.pool) as conn:
                     actor = await merge.merge(
-                        conn, request.who, actor_id, data.into_id, precondition=request.if_match()
+                        conn,
+                        request.who,
+                        actor_id,
+                        data.into_id,
+                        precondition=request.preconditions(),
                     )
                 break
             except asyncpg.DeadlockDetectedError:

@@ -452,7 +452,7 @@ async def create_json(conn: asyncpg.Connection, who: Who, data: ClaimCreate) -> 
 
 
 async def _locked(
-    conn: asyncpg.Connection, claim_id: UUID, precondition: etag.Condition | None
+    conn: asyncpg.Connection, claim_id: UUID, precondition: etag.Preconditions | None
 ) -> tuple[int, bytes, Claim]:
     """What a PATCH or DELETE starts with: the claim locked and read (version, JSON, decoded),
     and ``If-Match`` compared with the tag of the bytes GET sends (412 otherwise)."""
@@ -467,7 +467,7 @@ async def update(
     claim_id: UUID,
     data: ClaimUpdate,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Claim:
     return _decode((await update_json(conn, who, claim_id, data, precondition=precondition))[2])
 
@@ -482,7 +482,7 @@ async def update_json(
     claim_id: UUID,
     data: ClaimUpdate,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Written:
     """A PATCH. Outside a transaction, when it changes only the claim's own fields (not the
     rows it names): the claim read, then one statement (``_update_as_read``). Otherwise, or
@@ -519,7 +519,7 @@ async def _update_as_read(
     who: Who,
     claim_id: UUID,
     changes: dict[str, Any],
-    precondition: etag.Condition | None,
+    precondition: etag.Preconditions | None,
 ) -> Written | None:
     """Two round trips, no transaction: the claim read (If-Match compared with it), then one
     statement that writes it only as it was read (migration 0017). None when it was not: the
@@ -555,7 +555,7 @@ async def _update_locked(
     who: Who,
     claim_id: UUID,
     changes: dict[str, Any],
-    precondition: etag.Condition | None,
+    precondition: etag.Preconditions | None,
 ) -> Written:
     """A PATCH in the caller's transaction: the claim locked and read, then one statement."""
     # The rows it will name are key-share locked before the claim is: a rename of one of them
@@ -595,7 +595,7 @@ async def delete(
     who: Who,
     claim_id: UUID,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> None:
     _, _, claim = await _locked(conn, claim_id, precondition)
     await references.refuse_if_held(conn, "claim", claim_id, HOLDERS)

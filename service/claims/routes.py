@@ -159,7 +159,7 @@ class ClaimController(Controller):
         "Sending `stated_on` without a precision means a day.",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def update_claim(
         self,
@@ -170,7 +170,7 @@ class ClaimController(Controller):
         # two round trips without a transaction, or the transaction it opens (queries)
         async with db.acquire(request.pool) as conn:
             _, version, text = await queries.update_json(
-                conn, request.who, claim_id, data, precondition=request.if_match()
+                conn, request.who, claim_id, data, precondition=request.preconditions()
             )
         return etag.respond_json(version, compact_json(text))
 
@@ -181,11 +181,11 @@ class ClaimController(Controller):
         description="Refused (409) while a dispute holds it or reviews rate it; its revisions "
         "stay readable.",
         responses=responses(404, 409, 412, 422),
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def delete_claim(self, request: Request, claim_id: ClaimId) -> None:
         async with db.transaction(request.pool) as conn:
-            await queries.delete(conn, request.who, claim_id, precondition=request.if_match())
+            await queries.delete(conn, request.who, claim_id, precondition=request.preconditions())
 
     @get(
         "/{claim_id:str}/revisions",

@@ -196,7 +196,7 @@ async def update(
     dispute_id: UUID,
     data: DisputeUpdate,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Dispute:
     current = await get(conn, dispute_id, lock=True)
     etag.require(precondition, current)
@@ -259,7 +259,7 @@ async def add_position(
     dispute_id: UUID,
     data: PositionInput,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Dispute:
     current = await get(conn, dispute_id, lock=True)
     etag.require(precondition, current)
@@ -283,7 +283,7 @@ async def _change_position(
     dispute_id: UUID,
     claim_id: UUID,
     stance: str | None,
-    precondition: etag.Condition | None,
+    precondition: etag.Preconditions | None,
 ) -> Dispute:
     """Set the stance of ``claim_id`` (``None``: remove it), keeping an open dispute disputed."""
     current = await get(conn, dispute_id, lock=True)
@@ -322,7 +322,7 @@ async def set_stance(
     claim_id: UUID,
     stance: str,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Dispute:
     return await _change_position(conn, who, dispute_id, claim_id, stance, precondition)
 
@@ -333,7 +333,7 @@ async def remove_position(
     dispute_id: UUID,
     claim_id: UUID,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Dispute:
     return await _change_position(conn, who, dispute_id, claim_id, None, precondition)
 
@@ -343,7 +343,7 @@ async def delete(
     who: Who,
     dispute_id: UUID,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> None:
     dispute = await get(conn, dispute_id, lock=True)
     etag.require(precondition, dispute)

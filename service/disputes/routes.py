@@ -135,7 +135,7 @@ class DisputeController(Controller):
         "`dismissal` note; reopening clears them (revisions keep them).",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def update_dispute(
         self,
@@ -145,7 +145,7 @@ class DisputeController(Controller):
     ) -> Response[Dispute]:
         async with db.transaction(request.pool) as conn:
             dispute = await queries.update(
-                conn, request.who, dispute_id, data, precondition=request.if_match()
+                conn, request.who, dispute_id, data, precondition=request.preconditions()
             )
         return etag.respond(dispute)
 
@@ -155,11 +155,13 @@ class DisputeController(Controller):
         summary="Delete a dispute",
         description="Its claims stay; its revisions stay readable.",
         responses=responses(404, 412, 422),
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def delete_dispute(self, request: Request, dispute_id: DisputeId) -> None:
         async with db.transaction(request.pool) as conn:
-            await queries.delete(conn, request.who, dispute_id, precondition=request.if_match())
+            await queries.delete(
+                conn, request.who, dispute_id, precondition=request.preconditions()
+            )
 
     @post(
         "/{dispute_id:str}/positions",
@@ -169,7 +171,7 @@ class DisputeController(Controller):
         "`If-Match` compares the dispute's tag.",
         responses=responses(400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def add_position(
         self,
@@ -179,7 +181,7 @@ class DisputeController(Controller):
     ) -> Response[Dispute]:
         async with db.transaction(request.pool) as conn:
             dispute = await queries.add_position(
-                conn, request.who, dispute_id, data, precondition=request.if_match()
+                conn, request.who, dispute_id, data, precondition=request.preconditions()
             )
         return etag.respond(dispute)
 
@@ -191,7 +193,7 @@ class DisputeController(Controller):
         "the dispute as it now stands; `If-Match` compares the dispute's tag.",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def update_position(
         self,
@@ -207,7 +209,7 @@ class DisputeController(Controller):
                 dispute_id,
                 claim_id,
                 data.stance,
-                precondition=request.if_match(),
+                precondition=request.preconditions(),
             )
         return etag.respond(dispute)
 
@@ -221,14 +223,14 @@ class DisputeController(Controller):
         "dispute's tag.",
         responses=responses(404, 412, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def remove_position(
         self, request: Request, dispute_id: DisputeId, claim_id: ClaimId
     ) -> Response[Dispute]:
         async with db.transaction(request.pool) as conn:
             dispute = await queries.remove_position(
-                conn, request.who, dispute_id, claim_id, precondition=request.if_match()
+                conn, request.who, dispute_id, claim_id, precondition=request.preconditions()
             )
         return etag.respond(dispute)
 

@@ -130,7 +130,7 @@ async def update(
     review_id: UUID,
     data: ReviewUpdate,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Review:
     current = await get(conn, review_id, lock=True)
     etag.require(precondition, current)
@@ -148,7 +148,7 @@ async def delete(
     who: Who,
     review_id: UUID,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> None:
     review = await get(conn, review_id, lock=True)
     etag.require(precondition, review)

@@ -86,7 +86,7 @@ class ReviewController(Controller):
         description="Send only the fields to change; the claim reviewed does not change.",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def update_review(
         self,
@@ -96,7 +96,7 @@ class ReviewController(Controller):
     ) -> Response[Review]:
         async with db.transaction(request.pool) as conn:
             review = await queries.update(
-                conn, request.who, review_id, data, precondition=request.if_match()
+                conn, request.who, review_id, data, precondition=request.preconditions()
             )
         return etag.respond(review)
 
@@ -106,11 +106,11 @@ class ReviewController(Controller):
         summary="Delete a review",
         description="Its revisions stay readable.",
         responses=responses(404, 412, 422),
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def delete_review(self, request: Request, review_id: ReviewId) -> None:
         async with db.transaction(request.pool) as conn:
-            await queries.delete(conn, request.who, review_id, precondition=request.if_match())
+            await queries.delete(conn, request.who, review_id, precondition=request.preconditions())
 
     @get(
         "/{review_id:str}/revisions",

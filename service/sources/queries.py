@@ -162,7 +162,7 @@ async def update(
     source_id: UUID,
     data: SourceUpdate,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> Source:
     current = await get(conn, source_id, lock=True)
     etag.require(precondition, current)
@@ -189,7 +189,7 @@ async def delete(
     who: Who,
     source_id: UUID,
     *,
-    precondition: etag.Condition | None = None,
+    precondition: etag.Preconditions | None = None,
 ) -> None:
     source = await get(conn, source_id, lock=True)
     etag.require(precondition, source)

@@ -119,7 +119,7 @@ class SourceController(Controller):
         description="Send only the fields to change.",
         responses=responses(400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def update_source(
         self,
@@ -129,7 +129,7 @@ class SourceController(Controller):
     ) -> Response[Source]:
         async with db.transaction(request.pool) as conn:
             source = await queries.update(
-                conn, request.who, source_id, data, precondition=request.if_match()
+                conn, request.who, source_id, data, precondition=request.preconditions()
             )
         return etag.respond(source)
 
@@ -139,11 +139,11 @@ class SourceController(Controller):
         summary="Delete a source",
         description="Refused (409) while claims appear in it; its revisions stay readable.",
         responses=responses(404, 409, 412, 422),
-        **etag.TAKES_IF_MATCH,
+        **etag.TAKES_PRECONDITIONS,
     )
     async def delete_source(self, request: Request, source_id: SourceId) -> None:
         async with db.transaction(request.pool) as conn:
-            await queries.delete(conn, request.who, source_id, precondition=request.if_match())
+            await queries.delete(conn, request.who, source_id, precondition=request.preconditions())
 
     @get(
         "/{source_id:str}/revisions",
