@@ -42,3 +42,61 @@ def test_up_down_up(admin_url):
 
 def test_one_head():
     assert migrate.head()  # raises when the migrations have more than one head
+
+
+async def _keys(url: str) -> dict[str, str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT title, url_key FROM sources")
+        return {r["title"]: r["url_key"] for r in rows}
+    finally:
+        await conn.close()
+
+
+async def _insert_sources(url: str, rows: list[tuple[str, str, str]]) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for title, source_url, key in rows:
+            await conn.execute(
+                "INSERT INTO sources (id, kind, title, url, url_key) "
+                "VALUES (gen_random_uuid(), 'article', $1, $2, $3)",
+                title,
+                source_url,
+                key,
+            )
+    finally:
+        await conn.close()
+
+
+def test_0019_keys_unicode_hosts_in_ascii_and_back(admin_url):
+    """Keys stored before 0019 hold a Unicode host as given; 0019 writes it in its xn-- form
+    (a key whose xn-- form another source holds stays, and both sources with it), and its
+    downgrade gives each key its host back as its own URL spells it."""
+    name = "claimdesk_migration_0019_test"
+    asyncio.run(db.drop_database(admin_url, name))
+    asyncio.run(db.ensure_database(admin_url, name))
+    url = db.with_database(admin_url, name)
+    try:
+        migrate.upgrade(url, "0018")
+        before = [  # as url_key wrote them before 0019
+            ("unicode", "https://www.مثال.إختبار/خبر/", "مثال.إختبار/%D8%AE%D8%A8%D8%B1"),
+            ("port", "https://عربي.example.com:8443/a", "عربي.example.com:8443/a"),
+            ("twin", "https://straße.de/a", "straße.de/a"),
+            ("ascii twin", "https://xn--strae-oqa.de/a", "xn--strae-oqa.de/a"),
+            ("ascii", "https://awtanpost.com/a", "awtanpost.com/a"),
+            ("refused", "https://é..example/p", "é..example/p"),
+        ]
+        asyncio.run(_insert_sources(url, before))
+        migrate.upgrade(url)
+        assert asyncio.run(_keys(url)) == {
+            "unicode": "xn--mgbh0fb.xn--kgbechtv/%D8%AE%D8%A8%D8%B1",
+            "port": "xn--ngbrx4e.example.com:8443/a",
+            "twin": "straße.de/a",  # its ASCII form is taken: both sources stay as they were
+            "ascii twin": "xn--strae-oqa.de/a",
+            "ascii": "awtanpost.com/a",
+            "refused": "é..example/p",
+        }
+        migrate.downgrade(url, "0018")
+        assert asyncio.run(_keys(url)) == {title: key for title, _, key in before}
+    finally:
+        asyncio.run(db.drop_database(admin_url, name))

@@ -71,6 +71,37 @@ async def test_a_create_racing_another_on_one_page_gets_the_same_409(
     assert await conn.fetchval("SELECT count(*) FROM revisions") == 0  # the loser left none
 
 
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("https://مثال.إختبار/خبر", "https://xn--mgbh0fb.xn--kgbechtv/%D8%AE%D8%A8%D8%B1"),
+        ("https://xn--mgbh0fb.xn--kgbechtv/a", "http://www.مثال.إختبار/a/"),
+        ("https://Straße.de/a", "https://xn--strae-oqa.de/a"),
+        ("https://عربي.example.com:8443/a", "https://xn--ngbrx4e.example.com:8443/a"),
+    ],
+)
+async def test_a_host_in_unicode_or_in_ascii_is_one_page(client, conn, first, again):
+    """An internationalised domain name in Unicode and in its xn-- form is one host (IDNA
+    2008, as browsers): they were two sources, against the uniqueness the README states."""
+    made = await helpers.source(client, url=first)
+    assert made["url"] == first  # kept as given
+    before = await snapshot(conn)
+    body = problem(
+        await client.post("/v1/sources", json={"kind": "article", "title": "again", "url": again}),
+        409,
+    )
+    assert body["existing_id"] == made["id"]
+    assert await snapshot(conn) == before
+
+
+def test_url_key_of_a_unicode_host():
+    assert url_key("https://مثال.إختبار/") == "xn--mgbh0fb.xn--kgbechtv/"
+    # IDNA 2008 keeps ß (IDNA 2003, Python's own codec, made it "ss": another domain)
+    assert url_key("https://straße.de/") != url_key("https://strasse.de/")
+    # a name IDNA refuses is still a key, as given
+    assert url_key("https://é..example/p") == "é..example/p"
+
+
 def test_url_key_keeps_what_changes_the_page():
     assert url_key("https://a.org/p?id=1") != url_key("https://a.org/p?id=2")
     assert url_key("https://a.org/p?b=2&a=1") == url_key("https://a.org/p?a=1&b=2")

@@ -2,13 +2,18 @@
 
 The key drops what does not change the page: the scheme (http/https), a leading ``www.``,
 default ports, the fragment, a trailing slash, tracking parameters (``utm_*``, ``fbclid``,
-``gclid``...), the order of query parameters and percent-encoding differences.
+``gclid``...), the order of query parameters and percent-encoding differences. A host name
+in Unicode (an internationalised domain name) is keyed in its ASCII form, as browsers send
+it (IDNA 2008 with UTS #46's mapping, by the ``idna`` package): ``مثال.إختبار`` and
+``xn--mgbh0fb.xn--kgbechtv`` are one host.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+import idna
 
 _TRACKING = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src)$")
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
@@ -19,7 +24,7 @@ def url_key(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError("not an absolute http(s) URL")
-    host = parts.hostname.rstrip(".")
+    host = ascii_host(parts.hostname).rstrip(".")
     if host.startswith("www."):
         host = host[4:]
     port = parts.port  # ValueError when out of range
@@ -34,3 +39,16 @@ def url_key(url: str) -> str:
         if not _TRACKING.match(k.lower())
     )
     return host + path + ("?" + urlencode(query) if query else "")
+
+
+def ascii_host(host: str) -> str:
+    """``host`` (lower case, as ``urlsplit`` gives it) in its ASCII form: an internationalised
+    name as its A-labels (``xn--...``). An ASCII host is kept as it is, and so is a name IDNA
+    refuses (an empty label, a label too long, a disallowed character): it is still a key,
+    only not one its other spellings share."""
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return host
