@@ -23,6 +23,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Reference
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.text import visible
 from service.text.lang import LANG_PATTERN
 
 log = structlog.get_logger("claimdesk.errors")
@@ -358,13 +359,22 @@ _MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<
 def _readable(message: str) -> str:
     """msgspec's message as the OpenAPI document reads: a pattern's end written ``$`` (the
     service's patterns end in Python's ``\\Z``, see ``service.openapi``), and a language tag
-    said in words, not as its grammar's 300-character pattern."""
+    or visible text said in words, not as their patterns."""
     # msgspec's message doubles each backslash of the pattern it quotes
-    message = message.replace(
-        "Expected `str` matching regex '" + LANG_PATTERN.replace("\\", "\\\\") + "'",
-        "Expected a language tag well-formed as RFC 5646 has it, e.g. `ar`, `ar-SY`, `zh-Hant-TW`",
-    )
+    for pattern, words in _IN_WORDS.items():
+        message = message.replace(
+            "Expected `str` matching regex '" + pattern.replace("\\", "\\\\") + "'", words
+        )
     return message.replace("\\\\Z'", "$'")
+
+
+# Patterns a problem names in words rather than quotes: a language tag's grammar is 300
+# characters, and the visible-text ones are lists of code points.
+_IN_WORDS = {
+    LANG_PATTERN: "Expected a language tag well-formed as RFC 5646 has it, e.g. `ar`, `ar-SY`, "
+    "`zh-Hant-TW`",
+    **visible.IN_WORDS,
+}
 
 
 def _named_field(path: str, message: str) -> str:

@@ -324,6 +324,60 @@ async def test_blank_text_is_422(client, conn, world, blank):
     assert await snapshot(conn) == before
 
 
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200f\u200e", "\u00ad", " \ufeff ", "\u2060"])
+async def test_text_of_only_invisible_characters_is_422(client, conn, world, invisible):
+    """Text of only zero-width or other invisible characters shows as nothing: it was
+    accepted as a name (``\\S`` matches them); now a 422 that says so in words."""
+    before = await snapshot(conn)
+    body = problem(await client.post("/v1/actors", json={"kind": "person", "name": invisible}), 422)
+    assert fields(body) == {"name"}
+    assert "visible character" in body["errors"][0]["message"]
+    assert "\\u200B" not in json.dumps(body)  # the pattern is not quoted
+    body = problem(
+        await client.patch(f"/v1/claims/{world['claim']['id']}", json={"text": invisible}), 422
+    )
+    assert fields(body) == {"text"}
+    assert await snapshot(conn) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/actors", {"kind": "person", "name": "Hulusi\nAkar"}, "name"),
+        (
+            "/v1/actors",
+            {"kind": "person", "name": "A", "names": [{"value": "x\u2028y", "lang": "en"}]},
+            "names[0].value",
+        ),
+        ("/v1/api-keys", {"name": "cms\x1b[31m", "scopes": ["read"]}, "name"),
+        ("/v1/api-keys", {"name": "cms\x85", "scopes": ["read"]}, "name"),
+        ("/v1/sources", {"kind": "article", "title": "a\tb"}, "title"),
+    ],
+)
+async def test_a_name_is_one_line_without_control_characters(client, conn, path, body, field):
+    """Names, titles, roles, labels and questions are one line: a control character (a
+    terminal escape in an API key's name broke `claimdesk keys list`'s table) or a line break
+    is a 422. Claim text and notes keep their line breaks."""
+    before = await snapshot(conn)
+    response = problem(await client.post(path, json=body), 422)
+    assert fields(response) == {field}
+    assert "one line of text" in response["errors"][0]["message"]
+    assert await snapshot(conn) == before
+
+
+async def test_line_breaks_and_joiners_stay_where_text_takes_them(client, world):
+    # a zero-width non-joiner inside a Persian word, a bidi mark beside visible text
+    actor = await helpers.create(
+        client, "actors", {"kind": "person", "name": "\u200fمی\u200cخواهم"}
+    )
+    assert actor["name"] == "\u200fمی\u200cخواهم"
+    patched = await client.patch(
+        f"/v1/claims/{world['claim']['id']}", json={"text": "سطر أول\nسطر ثانٍ"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["text"] == "سطر أول\nسطر ثانٍ"
+
+
 # Found trying the service as a new user: each was a 500, a silent misreading, or a riddle.
 
 

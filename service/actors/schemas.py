@@ -10,12 +10,13 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.schemas import Input, LangTag, Stamped
+from service.text.visible import LINE_PATTERN
 
 ActorKind = Literal["person", "organization", "state", "armed_group", "media", "group"]
 NameKind = Literal["official", "common", "abbreviation", "transliteration", "translation"]
 
 ActorNameText = Annotated[
-    str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=300, examples=["خلوصي آكار"])
+    str, msgspec.Meta(min_length=1, pattern=LINE_PATTERN, max_length=300, examples=["خلوصي آكار"])
 ]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 Country = Annotated[
@@ -25,7 +26,10 @@ WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]{0,11}\Z", exampl
 Role = Annotated[
     str,
     msgspec.Meta(
-        min_length=1, pattern=r"\S", max_length=300, examples=["Minister of National Defence"]
+        min_length=1,
+        pattern=LINE_PATTERN,
+        max_length=300,
+        examples=["Minister of National Defence"],
     ),
 ]
 

@@ -11,6 +11,7 @@ from msgspec import UNSET, UnsetType
 
 from service.reviews.schemas import ReviewSummary
 from service.schemas import ActorRef, Input, LangTag, Stamped, Topic
+from service.text.visible import TEXT_PATTERN
 
 ClaimKind = Literal[
     "assertion", "denial", "accusation", "doubt", "demand", "prediction", "promise", "other"
@@ -21,7 +22,7 @@ Stance = Literal["affirms", "denies", "questions"]
 DisputeStatus = Literal["open", "resolved", "dismissed"]
 
 MAX_TEXT = 20_000
-ClaimText = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=MAX_TEXT)]
+ClaimText = Annotated[str, msgspec.Meta(min_length=1, pattern=TEXT_PATTERN, max_length=MAX_TEXT)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 
 

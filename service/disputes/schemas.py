@@ -11,24 +11,28 @@ from msgspec import UNSET, UnsetType
 
 from service.claims.schemas import Claim, DisputeStatus, Stance, Topics
 from service.schemas import Input, Stamped, Timestamp
+from service.text.visible import LINE_PATTERN, TEXT_PATTERN
 
 Verdict = Literal["affirmed", "denied", "mixed", "unproven"]
 Title = Annotated[
     str,
     msgspec.Meta(
-        min_length=1, pattern=r"\S", max_length=300, examples=["SDF withdrawal from the safe zone"]
+        min_length=1,
+        pattern=LINE_PATTERN,
+        max_length=300,
+        examples=["SDF withdrawal from the safe zone"],
     ),
 ]
 Question = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        pattern=r"\S",
+        pattern=LINE_PATTERN,
         max_length=1000,
         examples=["Has the SDF fully withdrawn from the safe zone?"],
     ),
 ]
-StatusNote = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=5000)]
+StatusNote = Annotated[str, msgspec.Meta(min_length=1, pattern=TEXT_PATTERN, max_length=5000)]
 MAX_POSITIONS = 200
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from service.schemas import Input, Timestamp
+from service.text.visible import LINE_PATTERN
 
 Scope = Literal["read", "write", "admin"]
 KeyName = Annotated[
@@ -15,7 +16,7 @@ KeyName = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=200,
-        pattern=r"\S",
+        pattern=LINE_PATTERN,
         description="What the key is for, e.g. the client that holds it.",
         examples=["newsroom-cms"],
     ),

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.schemas import ActorRef, HttpUrl, Input, LangTag, Stamped
+from service.text.visible import LINE_PATTERN
 
 RatingNumber = Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
 Summary = Annotated[str, msgspec.Meta(max_length=5000)]
@@ -19,7 +20,7 @@ class Rating(Input, kw_only=True):
     """``worst <= value <= best`` and ``worst < best``: "Disputed", 2 on a scale of 1 to 5."""
 
     label: Annotated[
-        str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=100, examples=["Disputed"])
+        str, msgspec.Meta(min_length=1, pattern=LINE_PATTERN, max_length=100, examples=["Disputed"])
     ]
     value: RatingNumber
     best: RatingNumber

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.schemas import HttpUrl, Input, LangTag, Stamped
+from service.text.visible import LINE_PATTERN
 
 SourceKind = Literal[
     "article",
@@ -21,7 +22,7 @@ SourceKind = Literal[
     "interview",
     "document",
 ]
-Title = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\S", max_length=1000)]
+Title = Annotated[str, msgspec.Meta(min_length=1, pattern=LINE_PATTERN, max_length=1000)]
 PublishedAt = Annotated[
     str,
     msgspec.Meta(
