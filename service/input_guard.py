@@ -288,14 +288,14 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         raise Invalid(errors)
     for header in plan.conditions:  # a malformed one is a 422 before the handler does anything
         cast(deps.Request, request).condition(header)  # the app's request class
-    unmet = None
-    if not plan.conditions and request.method in _WRITES:
-        unmet = _untagged_condition(request)
+    if request.method in _WRITES:
+        unmet = None if plan.conditions else _untagged_condition(request)
         if unmet is not None and not request.path_params:
             raise NoEntityTag(unmet)  # a POST to a collection, which always exists
-    # a write to one resource finds it first (a 404 when it is not there), then is undone
-    # with the 412 (service.db.transaction); set on every request, so none inherits it
-    db.unmet_condition.set(unmet)
+        # a write to one resource finds it first (a 404 when it is not there), then is
+        # undone with the 412 (service.db.transaction); set on every write, so that none
+        # inherits another's (reads open no write transaction)
+        db.unmet_condition.set(unmet)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

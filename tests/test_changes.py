@@ -228,6 +228,25 @@ async def test_bad_cursors_are_refused(reader):
         assert fields(body) == {"after"}, cursor
 
 
+async def test_a_cursor_ahead_of_the_feed_is_refused(writer, reader, conn):
+    """A cursor past any transaction this database has had (from another database, or kept
+    across a restore from an older backup) read nothing, until the server's transaction ids
+    caught up, then skipped every change made meanwhile. Now a 422 saying what to do."""
+    await helpers.actor(writer)
+    head = int(await conn.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text"))
+    for cursor in (encode_cursor("changes", head + 1000, 0), encode_cursor("changes", 2**62, 5)):
+        body = problem(await reader.get("/v1/changes", params={"after": cursor}), 422)
+        assert fields(body) == {"after"}
+        assert "ahead of this feed" in body["errors"][0]["message"]
+    # every cursor the feed hands out is taken, the last one at the head included
+    body = await poll(reader, "now")
+    assert (
+        await reader.get("/v1/changes", params={"after": body["next_cursor"]})
+    ).status_code == 200
+    events, last = await drain(reader, None)
+    assert events and (await reader.get("/v1/changes", params={"after": last})).status_code == 200
+
+
 async def test_a_cursor_walk_sees_each_event_once_in_order(writer, reader, conn):
     actors = [await helpers.actor(writer, name=f"Actor {i}") for i in range(7)]
     for a in actors[:4]:

@@ -29,8 +29,9 @@ Position = tuple[int, int]  # (txid, id): the feed's order; a cursor is the last
 # each reading at most $4 rows, merged in (txid, id) order: a page costs the same at the head
 # of the feed and a million events behind it. With no event, the horizon still comes back.
 _FEED = """
-SELECT h.horizon::text AS horizon, e.*
-FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon) AS h
+SELECT h.horizon::text AS horizon, h.head::text AS head, e.*
+FROM (SELECT pg_snapshot_xmin(s) AS horizon, pg_snapshot_xmax(s) AS head
+      FROM pg_current_snapshot() AS s) AS h
 LEFT JOIN LATERAL (
     SELECT c.*
     FROM unnest($1::text[]) AS t(resource)
@@ -58,10 +59,12 @@ FEED_OF_ONE = _FEED.format(resource_id="AND resource_id = $5")
 
 class Slice(NamedTuple):
     """Events after a position, up to ``limit`` of them, and the horizon they were read at:
-    every event not among them that will ever exist is after ``(horizon, 0)``."""
+    every event not among them that will ever exist is after ``(horizon, 0)``. ``head``: the
+    next transaction id the server will hand out; no position this feed gives is past it."""
 
     events: list[tuple[ChangeEvent, Position]]
     horizon: int
+    head: int
 
 
 async def read(
@@ -94,4 +97,4 @@ async def read(
         for r in rows
         if r["id"] is not None
     ]
-    return Slice(events, horizon)
+    return Slice(events, horizon, int(rows[0]["head"]))

@@ -104,6 +104,17 @@ async def list_changes(
     async with request.pool.acquire() as conn:
         # `now`: no type read, only the horizon, which is where the next poll starts
         found = await queries.read(conn, () if now else wanted, position, resource_id, limit + 1)
+    if position[0] > found.head:
+        # A position this database has not reached: a cursor from another database, or one
+        # restored from a backup older than the cursor. Kept, it would read nothing until the
+        # server's transaction ids caught up, then skip every change made meanwhile.
+        raise invalid(
+            "after",
+            "This cursor is ahead of this feed: it comes from another database, or this one "
+            "was restored from a backup older than the cursor. Start again: omit `after` to "
+            "read every change, or send `now` to follow new ones.",
+            "query",
+        )
     has_more = len(found.events) > limit
     events = found.events[:limit]
     if has_more:
@@ -111,7 +122,7 @@ async def list_changes(
     else:
         # Every matching event before the horizon has been returned, and every event still
         # to come is after (horizon, 0): skip there, so that the next poll does not walk past
-        # other types' events again. Never backwards (a cursor from elsewhere stays as it is).
+        # other types' events again. Never backwards.
         next_position = max(position, (found.horizon, 0))
     next_cursor = encode_cursor(CURSOR_KIND, *next_position)
     query = {"after": next_cursor}

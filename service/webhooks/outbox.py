@@ -110,8 +110,11 @@ async def fan_out(conn: asyncpg.Connection, now: datetime, limit: int = BATCH) -
             found = await feed.read(conn, feed.TYPES, position, None, limit)
         else:
             # Nobody listens: skip to the horizon without reading the events.
-            horizon = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-            found = feed.Slice([], int(horizon))
+            horizon, head = await conn.fetchrow(
+                "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text "
+                "FROM pg_current_snapshot() AS s"
+            )
+            found = feed.Slice([], int(horizon), int(head))
         columns: tuple[list[Any], ...] = ([], [], [], [], [])
         for event, at in found.events:
             for sub in subscriptions:
