@@ -352,17 +352,13 @@ async def test_a_dispute_sent_back_as_it_is_changes_nothing(client, conn, world)
     resolution = {"verdict": "denied", "note": "SDF members were seen inside."}
     resolved = await client.patch(url, json={"status": "resolved", "resolution": resolution})
     assert resolved.status_code == 200, resolved.text
-    dismissed = await helpers.create(
+    dismissed = await canonical(
         client,
-        "disputes",
-        {
-            "title": "t",
-            "question": "q?",
-            "positions": [
-                {"claim_id": world["left"]["id"], "stance": "affirms"},
-                {"claim_id": world["doubt"]["id"], "stance": "questions"},
-            ],
-        },
+        world,
+        positions=[
+            {"claim_id": world["left"]["id"], "stance": "affirms"},
+            {"claim_id": world["doubt"]["id"], "stance": "questions"},
+        ],
     )
     other = f"/v1/disputes/{dismissed['id']}"
     assert (

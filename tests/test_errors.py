@@ -324,6 +324,58 @@ async def test_blank_text_is_422(client, conn, world, blank):
     assert await snapshot(conn) == before
 
 
+def _patterns_checked(t: Any, path: str, seen: set[type]) -> list[str]:
+    """Paths under the msgspec type ``t`` at which a string is checked against a pattern."""
+    import msgspec.inspect as mi
+
+    if isinstance(t, mi.Metadata):  # a description or examples around the type
+        return _patterns_checked(t.type, path, seen)
+    found = [path] if isinstance(t, mi.StrType) and t.pattern else []
+    if isinstance(t, mi.UnionType):
+        for member in t.types:
+            found += _patterns_checked(member, path, seen)
+    for attr in ("item_type", "key_type", "value_type"):
+        if hasattr(t, attr):
+            found += _patterns_checked(getattr(t, attr), path + "[]", seen)
+    for item in getattr(t, "item_types", ()):
+        found += _patterns_checked(item, path + "[]", seen)
+    if isinstance(t, mi.StructType) and t.cls not in seen:
+        seen.add(t.cls)
+        for field in t.fields:
+            found += _patterns_checked(field.type, f"{path}.{field.name}", seen)
+    return found
+
+
+def test_no_read_struct_checks_a_pattern():
+    """What is read back from storage is decoded without the input rules' patterns: a rule
+    tightened later (a language tag, a name's visible character) must not make what an older
+    rule let in unreadable (a 500 on every read and write of it; a review's rating label was
+    such a case). Every struct that is not a request body's (``Input``) is walked."""
+    import importlib
+    import pkgutil
+
+    import msgspec
+    import msgspec.inspect
+
+    import service
+    from service.schemas import Input
+
+    checked: list[str] = []
+    for module_info in pkgutil.walk_packages(service.__path__, "service."):
+        module = importlib.import_module(module_info.name)
+        for name, obj in vars(module).items():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, msgspec.Struct)
+                and not issubclass(obj, Input)
+                and obj.__module__ == module.__name__
+                and obj is not Settings  # settings are read from the environment, not stored
+            ):
+                info = msgspec.inspect.type_info(obj)
+                checked += _patterns_checked(info, f"{module.__name__}.{name}", set())
+    assert checked == []
+
+
 @pytest.mark.parametrize("invisible", ["\u200b", "\u200f\u200e", "\u00ad", " \ufeff ", "\u2060"])
 async def test_text_of_only_invisible_characters_is_422(client, conn, world, invisible):
     """Text of only zero-width or other invisible characters shows as nothing: it was
@@ -648,6 +700,50 @@ async def test_a_tag_stored_under_the_looser_pattern_stays_readable_and_writable
     patched = await client.patch(f"/v1/actors/{akar['id']}", json={"description": "Minister"})
     assert patched.status_code == 200, patched.text
     assert old in [n["lang"] for n in patched.json()["names"]]
+
+
+async def test_names_stored_before_the_one_line_rule_stay_readable_and_writable(
+    client, conn, world
+):
+    """A review's rating label, an actor's name or a source's title with a line break was
+    taken before names had to be one line: the review, the claim that embeds it and the
+    others stay readable, and a write that keeps the value keeps it (a rating label read
+    through the input's pattern made them a 500, found in review)."""
+    akar, src, claim = world["actor"], world["source"], world["claim"]
+    checker = await helpers.actor(client, "Demo Fact-Check", kind="organization")
+    review = await helpers.create(
+        client,
+        "reviews",
+        {
+            "claim_id": claim["id"],
+            "reviewer_id": checker["id"],
+            "rating": {"label": "Mostly false", "value": 2, "best": 5, "worst": 1},
+        },
+    )
+    await conn.execute(
+        "UPDATE reviews SET rating_label = 'Mostly\nfalse' WHERE id = $1", UUID(review["id"])
+    )
+    await conn.execute("UPDATE actors SET name = 'Hulusi\nAkar' WHERE id = $1", UUID(akar["id"]))
+    await conn.execute("UPDATE sources SET title = 'عين\u200b' WHERE id = $1", UUID(src["id"]))
+    for path in (
+        f"/v1/reviews/{review['id']}",
+        "/v1/reviews",
+        f"/v1/claims/{claim['id']}/claim-review",
+        f"/v1/actors/{akar['id']}",
+        f"/v1/sources/{src['id']}",
+    ):
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.text)
+    for path, body in (
+        (f"/v1/reviews/{review['id']}", {"summary": "Two reporters saw them."}),
+        (f"/v1/claims/{claim['id']}", {"kind": "denial"}),
+        (f"/v1/actors/{akar['id']}", {"description": "Minister"}),
+        (f"/v1/sources/{src['id']}", {"lang": "ar"}),
+    ):
+        response = await client.patch(path, json=body)
+        assert response.status_code == 200, (path, response.text)
+    got = (await client.get(f"/v1/reviews/{review['id']}")).json()
+    assert got["rating"]["label"] == "Mostly\nfalse"
 
 
 async def test_a_pattern_in_a_problem_reads_as_the_document_writes_it(client, world):

@@ -100,6 +100,17 @@ async def tag_of(client: Any, collection: str, resource_id: str) -> str:
     return check_tag(response)
 
 
+async def stale_and_current(
+    client: Any, world: dict[str, Any], collection: str
+) -> tuple[str, str, str]:
+    """The path of ``world``'s resource in ``collection``, its tag before a change, and after."""
+    resource_id = world[collection]["id"]
+    path = f"/v1/{collection}/{resource_id}"
+    stale = await tag_of(client, collection, resource_id)
+    assert (await client.patch(path, json=CHANGES[collection][0])).status_code == 200
+    return path, stale, await tag_of(client, collection, resource_id)
+
+
 async def revisions(conn: asyncpg.Connection, resource_id: str) -> list[int]:
     rows = await conn.fetch(
         "SELECT version FROM revisions WHERE resource_id = $1 ORDER BY version", resource_id
@@ -212,11 +223,7 @@ async def test_a_disputes_tag_changes_when_a_member_claim_changes(client, world)
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
 async def test_a_stale_if_match_is_412_and_changes_nothing(client, conn, world, collection):
-    resource_id = world[collection]["id"]
-    path = f"/v1/{collection}/{resource_id}"
-    stale = await tag_of(client, collection, resource_id)
-    assert (await client.patch(path, json=CHANGES[collection][0])).status_code == 200
-    current = await tag_of(client, collection, resource_id)
+    path, stale, current = await stale_and_current(client, world, collection)
 
     before = await snapshot(conn)
     refused = await client.patch(path, json=CHANGES[collection][1], headers={"If-Match": stale})
@@ -237,7 +244,7 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(client, conn, world, 
     refused = await client.delete(path, headers={"If-Match": stale})
     problem(refused, 412)
     assert await snapshot(conn) == before
-    assert await tag_of(client, collection, resource_id) == current
+    assert await tag_of(client, collection, world[collection]["id"]) == current
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
@@ -290,11 +297,7 @@ async def test_if_none_match_on_a_write_refuses_the_current_resource(
     """If-None-Match on a write is evaluated (RFC 9110 section 13.1.2): `*`, or a list holding
     the current tag (compared weakly), is a 412 and changes nothing; a stale tag lets the
     write through. It was ignored."""
-    resource_id = world[collection]["id"]
-    path = f"/v1/{collection}/{resource_id}"
-    stale = await tag_of(client, collection, resource_id)
-    assert (await client.patch(path, json=CHANGES[collection][0])).status_code == 200
-    current = await tag_of(client, collection, resource_id)
+    path, stale, current = await stale_and_current(client, world, collection)
 
     before = await snapshot(conn)
     for value in ("*", current, f"W/{current}", f'"1-0000000000000000", {current}'):

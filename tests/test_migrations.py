@@ -85,6 +85,7 @@ def test_0019_keys_unicode_hosts_in_ascii_and_back(admin_url):
             ("ascii twin", "https://xn--strae-oqa.de/a", "xn--strae-oqa.de/a"),
             ("ascii", "https://awtanpost.com/a", "awtanpost.com/a"),
             ("refused", "https://é..example/p", "é..example/p"),
+            ("symbol", "https://☃.net/", "☃.net/"),
         ]
         asyncio.run(_insert_sources(url, before))
         migrate.upgrade(url)
@@ -95,6 +96,7 @@ def test_0019_keys_unicode_hosts_in_ascii_and_back(admin_url):
             "ascii twin": "xn--strae-oqa.de/a",
             "ascii": "awtanpost.com/a",
             "refused": "é..example/p",
+            "symbol": "xn--n3h.net/",
         }
         migrate.downgrade(url, "0018")
         assert asyncio.run(_keys(url)) == {title: key for title, _, key in before}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from service.sources.urls import url_key
@@ -94,12 +96,39 @@ async def test_a_host_in_unicode_or_in_ascii_is_one_page(client, conn, first, ag
     assert await snapshot(conn) == before
 
 
+async def test_a_source_keyed_before_0019_beside_its_twin_stays_editable(client, conn):
+    """Migration 0019 leaves a key in its Unicode form when another source holds its xn--
+    form (the same page entered in both spellings before): a PATCH that keeps the URL keeps
+    that key, rather than a 409 naming the twin (found in review)."""
+    twin = await helpers.source(client, url="https://xn--strae-oqa.de/a")
+    kept = await helpers.source(client, title="kept", url="https://example.org/placeholder")
+    await conn.execute(
+        "UPDATE sources SET url = 'https://straße.de/a', url_key = 'straße.de/a' WHERE id = $1",
+        UUID(kept["id"]),
+    )
+    path = f"/v1/sources/{kept['id']}"
+    for body in ({"title": "renamed"}, {"url": "https://straße.de/a", "lang": "de"}):
+        response = await client.patch(path, json=body)
+        assert response.status_code == 200, response.text
+    assert (
+        await conn.fetchval("SELECT url_key FROM sources WHERE id = $1", UUID(kept["id"]))
+        == "straße.de/a"
+    )
+    # a URL changed is keyed anew, and then the twin is its duplicate
+    body = problem(await client.patch(path, json={"url": "https://straße.de/a/"}), 409)
+    assert body["existing_id"] == twin["id"]
+
+
 def test_url_key_of_a_unicode_host():
     assert url_key("https://مثال.إختبار/") == "xn--mgbh0fb.xn--kgbechtv/"
     # IDNA 2008 keeps ß (IDNA 2003, Python's own codec, made it "ss": another domain)
     assert url_key("https://straße.de/") != url_key("https://strasse.de/")
     # a name IDNA refuses is still a key, as given
     assert url_key("https://é..example/p") == "é..example/p"
+    # a symbol IDNA 2008 disallows, as browsers still take it (IDNA 2003)
+    assert url_key("https://☃.net/") == url_key("https://xn--n3h.net/") == "xn--n3h.net/"
+    # a trailing dot is dropped before the name is converted, not after
+    assert url_key("http://мир.рф../a") == url_key("http://мир.рф/a") == "xn--h1ahn.xn--p1ai/a"
 
 
 def test_url_key_keeps_what_changes_the_page():

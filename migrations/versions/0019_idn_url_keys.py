@@ -12,7 +12,8 @@ Written out here rather than imported from the service, so that this migration d
 same thing whatever ``url_key`` becomes.
 
 Down: the keys whose host is in A-labels get their host back as their own URL gives it
-(what ``url_key`` did before), which also undoes this migration's rewriting.
+(what ``url_key`` did before), which also undoes this migration's rewriting; one whose old
+key another source holds by then keeps its key, and the log says so.
 
 Revision ID: 0019
 Revises: 0018
@@ -40,16 +41,22 @@ def _split(key: str) -> tuple[str, str, str]:
     """(host, ":port" or "", the rest from the first "/") of a stored key."""
     host, slash, rest = key.partition("/")
     name, colon, port = host.rpartition(":")
-    if colon and port.isdigit() and not name.endswith("]"):  # not an IPv6 literal's colon
+    if colon and port.isdigit():  # keys hold no IPv6 literal's colons: not IDNs, not touched
         return name, ":" + port, slash + rest
     return host, "", slash + rest
 
 
 def _ascii(host: str) -> str | None:
+    """The host part of a key as ``url_key`` now makes it (IDNA 2008 with UTS #46, else IDNA
+    2003 for a symbol 2008 disallows), or None when neither takes it (kept as it is)."""
     try:
-        ascii_host = idna.encode(host, uts46=True).decode("ascii").rstrip(".")
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError:
-        return None
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    ascii_host = ascii_host.rstrip(".")
     return ascii_host[4:] if ascii_host.startswith("www.") else ascii_host
 
 
@@ -100,7 +107,21 @@ def downgrade() -> None:
     ).all()
     for source_id, url, key in rows:
         _, _, rest = _split(key)
+        old_key = _old_host(url) + rest
+        held_by = bind.execute(
+            text("SELECT id FROM sources WHERE url_key = :key AND id <> :id"),
+            {"key": old_key, "id": source_id},
+        ).scalar()
+        if held_by is not None:
+            log.warning(
+                "source %s keeps its URL key %r: source %s holds the key %r it had before",
+                source_id,
+                key,
+                held_by,
+                old_key,
+            )
+            continue
         bind.execute(
             text("UPDATE sources SET url_key = :key WHERE id = :id"),
-            {"key": _old_host(url) + rest, "id": source_id},
+            {"key": old_key, "id": source_id},
         )

@@ -12,7 +12,7 @@ from service import etag, history, references
 from service.db import new_id
 from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
-from service.reviews.schemas import Rating, Review, ReviewCreate, ReviewUpdate
+from service.reviews.schemas import Rating, RatingInput, Review, ReviewCreate, ReviewUpdate
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
 
@@ -64,7 +64,7 @@ async def list_reviews(
     return [_decode(r[0]) for r in rows]
 
 
-def _check_rating(rating: Rating) -> None:
+def _check_rating(rating: Rating | RatingInput) -> None:
     errors = []
     if rating.worst >= rating.best:
         errors.append(FieldError(field="rating.best", message="best must be above worst."))
@@ -100,7 +100,7 @@ async def _write(conn: asyncpg.Connection, review_id: UUID, r: dict[str, Any]) -
     errors += await references.missing(conn, "actors", [("reviewer_id", r["reviewer_id"])])
     if errors:
         raise Invalid(errors)
-    rating: Rating = r["rating"]
+    rating: Rating | RatingInput = r["rating"]
     await conn.execute(
         _WRITE,
         review_id,

@@ -16,7 +16,7 @@ RatingNumber = Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
 Summary = Annotated[str, msgspec.Meta(max_length=5000)]
 
 
-class Rating(Input, kw_only=True):
+class RatingInput(Input, kw_only=True):
     """``worst <= value <= best`` and ``worst < best``: "Disputed", 2 on a scale of 1 to 5."""
 
     label: Annotated[
@@ -27,10 +27,21 @@ class Rating(Input, kw_only=True):
     worst: RatingNumber
 
 
+class Rating(msgspec.Struct, kw_only=True):
+    """A rating as stored, read back without checking its label again: a label an older,
+    looser rule let in (a line break) stays readable, and so do the claim and the disputes
+    that embed its review."""
+
+    label: str
+    value: int
+    best: int
+    worst: int
+
+
 class ReviewCreate(Input, kw_only=True):
     claim_id: UUID
     reviewer_id: Annotated[UUID, msgspec.Meta(description="The fact-checking actor.")]
-    rating: Rating
+    rating: RatingInput
     summary: Summary | None = None
     url: HttpUrl | None = None
     published_at: date | None = None
@@ -41,7 +52,7 @@ class ReviewUpdate(Input, kw_only=True):
     """Fields not sent stay as they are; `null` clears; `rating` is replaced whole."""
 
     reviewer_id: UUID | UnsetType = UNSET
-    rating: Rating | UnsetType = UNSET
+    rating: RatingInput | UnsetType = UNSET
     summary: Summary | UnsetType | None = UNSET
     url: HttpUrl | UnsetType | None = UNSET
     published_at: date | UnsetType | None = UNSET

@@ -123,17 +123,23 @@ INSERT INTO sources (id, kind, title, url, url_key, publisher_id, published_at,
                      published_at_precision, lang, archive_url)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (id) DO UPDATE SET
-    kind = EXCLUDED.kind, title = EXCLUDED.title, url = EXCLUDED.url, url_key = EXCLUDED.url_key,
+    kind = EXCLUDED.kind, title = EXCLUDED.title, url = EXCLUDED.url,
+    url_key = CASE WHEN $11 THEN sources.url_key ELSE EXCLUDED.url_key END,
     publisher_id = EXCLUDED.publisher_id, published_at = EXCLUDED.published_at,
     published_at_precision = EXCLUDED.published_at_precision, lang = EXCLUDED.lang,
     archive_url = EXCLUDED.archive_url, version = sources.version + 1, updated_at = now()
 """
 
 
-async def _write(conn: asyncpg.Connection, source_id: UUID, fields: dict[str, Any]) -> Source:
+async def _write(
+    conn: asyncpg.Connection, source_id: UUID, fields: dict[str, Any], *, keep_key: bool = False
+) -> Source:
+    """Insert or update. ``keep_key``: an update that keeps the URL keeps its stored key, as
+    it was made (migration 0019 left some keys in an older form, beside a source holding the
+    new one: such a source stays editable)."""
     key = _url_key(fields["url"])
     published_at, precision = _published(fields["published_at"])
-    await _check(conn, source_id, key, fields["publisher_id"])
+    await _check(conn, source_id, None if keep_key else key, fields["publisher_id"])
     await conn.execute(
         _WRITE,
         source_id,
@@ -146,6 +152,7 @@ async def _write(conn: asyncpg.Connection, source_id: UUID, fields: dict[str, An
         precision,
         canonical_lang(fields["lang"]) if fields["lang"] else None,
         fields["archive_url"],
+        keep_key,
     )
     return await get(conn, source_id)
 
@@ -170,7 +177,7 @@ async def update(
         return current
     fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
     fields.update(sent(data))
-    source = await _write(conn, source_id, fields)
+    source = await _write(conn, source_id, fields, keep_key=fields["url"] == current.url)
     await history.record(conn, who, "source", source_id, source.version, "update", source)
     return source
 

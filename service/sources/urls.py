@@ -4,8 +4,7 @@ The key drops what does not change the page: the scheme (http/https), a leading 
 default ports, the fragment, a trailing slash, tracking parameters (``utm_*``, ``fbclid``,
 ``gclid``...), the order of query parameters and percent-encoding differences. A host name
 in Unicode (an internationalised domain name) is keyed in its ASCII form, as browsers send
-it (IDNA 2008 with UTS #46's mapping, by the ``idna`` package): ``مثال.إختبار`` and
-``xn--mgbh0fb.xn--kgbechtv`` are one host.
+it (:func:`ascii_host`): ``مثال.إختبار`` and ``xn--mgbh0fb.xn--kgbechtv`` are one host.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ def url_key(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError("not an absolute http(s) URL")
-    host = ascii_host(parts.hostname).rstrip(".")
+    host = ascii_host(parts.hostname.rstrip(".")).rstrip(".")
     if host.startswith("www."):
         host = host[4:]
     port = parts.port  # ValueError when out of range
@@ -43,12 +42,18 @@ def url_key(url: str) -> str:
 
 def ascii_host(host: str) -> str:
     """``host`` (lower case, as ``urlsplit`` gives it) in its ASCII form: an internationalised
-    name as its A-labels (``xn--...``). An ASCII host is kept as it is, and so is a name IDNA
-    refuses (an empty label, a label too long, a disallowed character): it is still a key,
-    only not one its other spellings share."""
+    name as its A-labels (``xn--...``), by IDNA 2008 with UTS #46's mapping; a name IDNA 2008
+    refuses for a symbol it disallows (``☃.net``), which browsers still take, by IDNA 2003
+    (Python's codec), as they reach it. An ASCII host is kept as it is, and so is a name
+    neither takes (an empty label, a label too long): it is still a key, only not one its
+    other spellings share."""
     if host.isascii():
         return host
     try:
         return idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError:
+        pass
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
         return host
