@@ -225,7 +225,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 async def _keys(args: argparse.Namespace, url: str) -> int:
     from datetime import UTC, datetime, timedelta
 
-    from service.errors import DomainError
+    from service.errors import DomainError, msgspec_field_error
     from service.keys import queries
     from service.keys.schemas import ApiKeyCreate
 
@@ -242,7 +242,10 @@ async def _keys(args: argparse.Namespace, url: str) -> int:
                 )
                 async with conn.transaction():
                     created = await queries.create(conn, data, created_by="command line")
-            except (msgspec.ValidationError, DomainError) as exc:
+            except msgspec.ValidationError as exc:
+                error = msgspec_field_error(exc)  # as the API says it: patterns in words
+                raise SystemExit(f"claimdesk: {error.field}: {error.message}") from None
+            except DomainError as exc:
                 raise SystemExit(f"claimdesk: {exc}") from None
             print(
                 f"created API key {created.id} ({created.name}; scopes "

@@ -601,8 +601,8 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
         403: "The API key lacks the scope this operation needs.",
         404: "No such resource.",
         409: "Conflicts with the current state (duplicate, or still in use).",
-        412: "`If-Match` does not list the current `ETag`: the resource changed since it was "
-        "read. Nothing was changed.",
+        412: "`If-Match` does not list the current `ETag` (the resource changed since it was "
+        "read), or `If-None-Match` is `*` or lists it. Nothing was changed.",
         413: "The request body is too large.",
         422: "A field is invalid; `errors` names each one.",
         501: "Not implemented by this service.",

@@ -152,6 +152,21 @@ def tidy_openapi(app: Litestar) -> None:
                     "The body is not sent as JSON (`Content-Type: application/json`)."
                 )
                 operation.responses = dict(sorted(operation.responses.items()))
+            if method != "get" and operation.operation_id not in conditions:
+                # a write to what has no entity tag evaluates the conditions all the same
+                # (service.input_guard): only 412s and 422s of their own, no headers listed
+                if "412" not in operation.responses:
+                    operation.responses["412"] = _problem_response(
+                        "A condition this resource cannot meet: it has no entity tag, so an "
+                        "`If-Match` listing tags never matches, and `If-None-Match: *` fails "
+                        "because it exists (a collection a `POST` adds to always does). "
+                        "Nothing was changed."
+                    )
+                if "422" not in operation.responses:
+                    operation.responses["422"] = _problem_response(
+                        "A malformed `If-Match` or `If-None-Match` header; `errors` names it."
+                    )
+                operation.responses = dict(sorted(operation.responses.items()))
             # read from the request, not Litestar parameters
             for condition in conditions.get(operation.operation_id or "", ()):
                 operation.parameters = [

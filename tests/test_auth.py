@@ -248,3 +248,7 @@ def test_keys_on_the_command_line(database_url, conn):
     assert missing.returncode != 0 and "no single API key" in missing.stderr
     bad = claimdesk("create", "--name", " ", "--scope", "read", check=False)
     assert bad.returncode != 0 and "claimdesk:" in bad.stderr
+    # as the API says it: the field, and the rule in words rather than its pattern
+    bad = claimdesk("create", "--name", "cms\x1b[31m", "--scope", "read", check=False)
+    assert bad.returncode != 0 and "claimdesk: name: Expected one line of text" in bad.stderr
+    assert "regex" not in bad.stderr
