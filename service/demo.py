@@ -12,7 +12,7 @@ import msgspec
 
 from service import db
 from service.actors import queries as actors
-from service.actors.schemas import ActorCreate
+from service.actors.schemas import ActorCreate, ActorFilters
 from service.claims import queries as claims
 from service.claims.schemas import ClaimCreate, ClaimFilters
 from service.demo_data import ACTORS, CLAIMS, DISPUTES, REVIEWS, SOURCE
@@ -80,7 +80,9 @@ async def load(settings: Settings, url: str) -> dict[str, int]:
         # One transaction: the demo loads whole or not at all.
         async with db.transaction(pool) as conn:
             for item in _members_last(ACTORS):
-                ranked = await actors.typeahead(conn, item["name"], item["kind"], 20, None)
+                ranked = await actors.typeahead(
+                    conn, item["name"], ActorFilters(kind=item["kind"]), 20, None
+                )
                 found = next((a for a, _ in ranked if a.name == item["name"]), None)
                 if found is not None:
                     ids[item["key"]] = found.id

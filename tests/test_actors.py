@@ -166,6 +166,22 @@ async def test_filters(client):
     problem(await client.get("/v1/actors", params={"kind": "alien"}), 422)
     problem(await client.get("/v1/actors", params={"country": "tur"}), 422)
 
+    # typeahead combines with every filter (it kept only `kind`: `name=Russia&country=TR`
+    # answered Russia, found in a new user's walkthrough)
+    member = await helpers.actor(
+        client, "Russell Crowe", memberships=[{"organization_id": russia["id"]}]
+    )
+    assert set(await ids(name="Rus")) == {russia["id"], member["id"]}
+    assert await ids(name="Russia", country="TR") == []
+    assert await ids(name="Russia", country="RU") == [russia["id"]]
+    assert await ids(name="Russia", wikidata_id="Q1") == []
+    assert await ids(name="Rus", member_of=russia["id"]) == [member["id"]]
+    assert await ids(name="Rus", kind="person") == [member["id"]]
+    assert await ids(name="Rusia", country="RU") == [russia["id"]]  # near misses too
+    assert await ids(name="Rusia", country="TR") == []
+    body = problem(await client.get("/v1/actors", params={"name": "Russia", "q": "x"}), 422)
+    assert fields(body) == {"q"}
+
 
 async def test_delete_refused_while_referenced(client, conn):
     turkey = await helpers.create(client, "actors", {"kind": "state", "name": "Turkey"})

@@ -176,8 +176,15 @@ async def list_actors(
 _TYPEAHEAD = """
 SELECT {actor_json}, m.score
 FROM (SELECT m.actor_id, m.score FROM ({matches}) AS m
-      WHERE ($3::text IS NULL
-             OR EXISTS (SELECT 1 FROM actors k WHERE k.id = m.actor_id AND k.kind = $3))
+      WHERE (($3::text IS NULL AND $7::text IS NULL AND $8::text IS NULL AND $9::uuid IS NULL)
+             OR EXISTS (SELECT 1 FROM actors k
+                        WHERE k.id = m.actor_id
+                          AND ($3::text IS NULL OR k.kind = $3)
+                          AND ($7::text IS NULL OR k.country = $7)
+                          AND ($8::text IS NULL OR k.wikidata_id = $8)
+                          AND ($9::uuid IS NULL OR k.id IN (
+                                SELECT actor_id FROM actor_memberships
+                                WHERE organization_id = $9))))
         AND ($4::float8 IS NULL OR (m.score, m.actor_id) < ($4, $5::uuid))
       ORDER BY m.score DESC, m.actor_id DESC
       LIMIT $6) AS m
@@ -191,22 +198,26 @@ _TYPEAHEAD_FUZZY = _TYPEAHEAD.format(actor_json=ACTOR_JSON, matches=fuzzy_matche
 async def typeahead(
     conn: asyncpg.Connection,
     name: str,
-    kind: str | None,
+    filters: ActorFilters,
     limit: int,
     after: tuple[float, UUID] | None,
 ) -> list[tuple[Actor, float]]:
-    """Actors any of whose names is ``name``, starts with it, or nearly matches it: best first.
+    """Actors any of whose names is ``name``, starts with it, or nearly matches it: best first,
+    among those ``filters`` leave (its ``q`` aside: the route refuses both).
 
     The strong tier comes from indexes in a few milliseconds. Near misses (the trigram tier,
     slower) are offered only when no name matches strongly: a name typed with a mistake."""
     q = normalize(name)
     words = prefix_tsquery(q)
     score, last = after or (None, None)
+    given = (filters.country, filters.wikidata_id, filters.member_of)
     if score is None or score >= STRONG_FLOOR:
-        rows = await conn.fetch(_TYPEAHEAD_STRONG, q, words, kind, score, last, limit)
+        rows = await conn.fetch(
+            _TYPEAHEAD_STRONG, q, words, filters.kind, score, last, limit, *given
+        )
         if rows or score is not None:
             return [(_decode(r[0]), r["score"]) for r in rows]
-    rows = await conn.fetch(_TYPEAHEAD_FUZZY, q, words, kind, score, last, limit)
+    rows = await conn.fetch(_TYPEAHEAD_FUZZY, q, words, filters.kind, score, last, limit, *given)
     return [(_decode(r[0]), r["score"]) for r in rows]
 
 

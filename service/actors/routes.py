@@ -72,23 +72,31 @@ class ActorController(Controller):
             QueryParameter(
                 max_length=300,
                 description="Typeahead: actors by how well one of their names matches — "
-                "exact, then prefix, then near misses — best first. Combines with `kind`.",
+                "exact, then prefix, then near misses — best first. Combines with the other "
+                "filters but `q`.",
                 examples=[examples.TYPEAHEAD_EXAMPLE],
             ),
         ] = None,
     ) -> ActorPage:
-        if name is not None:
-            if not normalize(name):
-                raise invalid("name", "Give at least one letter or digit.", "query")
-            after = decode_cursor(cursor, "actors-typeahead", float, UUID) if cursor else None
-            async with request.pool.acquire() as conn:
-                ranked = await queries.typeahead(conn, name, kind, limit + 1, after)
-            ranked, next_cursor = page(ranked, limit, "actors-typeahead", lambda r: (r[1], r[0].id))
-            return ActorPage(data=[actor for actor, _ in ranked], next_cursor=next_cursor)
-        before = decode_cursor(cursor, "actors", UUID)[0] if cursor else None
         filters = ActorFilters(
             kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, q=q
         )
+        if name is not None:
+            if not normalize(name):
+                raise invalid("name", "Give at least one letter or digit.", "query")
+            if q is not None:
+                raise invalid(
+                    "q",
+                    "Send `q` (filter the newest-first list) or `name` (rank by how well a name "
+                    "matches), not both.",
+                    "query",
+                )
+            after = decode_cursor(cursor, "actors-typeahead", float, UUID) if cursor else None
+            async with request.pool.acquire() as conn:
+                ranked = await queries.typeahead(conn, name, filters, limit + 1, after)
+            ranked, next_cursor = page(ranked, limit, "actors-typeahead", lambda r: (r[1], r[0].id))
+            return ActorPage(data=[actor for actor, _ in ranked], next_cursor=next_cursor)
+        before = decode_cursor(cursor, "actors", UUID)[0] if cursor else None
         async with request.pool.acquire() as conn:
             rows = await queries.list_actors(conn, filters, limit + 1, before)
         data, next_cursor = page(rows, limit, "actors", lambda a: (a.id,))
