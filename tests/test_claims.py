@@ -139,7 +139,24 @@ async def test_stated_on_defaults_to_day_precision_and_checks_alignment(client, 
     # PATCH checks the claim as it would be stored
     response = await client.patch(f"/v1/claims/{claim['id']}", json={"stated_on_precision": "year"})
     assert fields(problem(response, 422)) == {"stated_on"}
+    # clearing the precision of a date kept would make a month its 1st day: refused (it was
+    # taken as "day", found in a new user's walkthrough)
+    month = await helpers.claim(
+        client,
+        world["akar"]["id"],
+        world["source"]["id"],
+        stated_on="2019-11-01",
+        stated_on_precision="month",
+    )
+    before = await snapshot(conn)
+    response = await client.patch(f"/v1/claims/{month['id']}", json={"stated_on_precision": None})
+    assert fields(problem(response, 422)) == {"stated_on_precision"}
     assert await snapshot(conn) == before
+    both = await client.patch(
+        f"/v1/claims/{month['id']}", json={"stated_on": None, "stated_on_precision": None}
+    )
+    assert (both.json()["stated_on"], both.json()["stated_on_precision"]) == (None, None)
+    before = await snapshot(conn)
 
     year = (
         await client.patch(

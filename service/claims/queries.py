@@ -13,7 +13,7 @@ import msgspec
 from service import etag, history, references
 from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id, rfc3339
-from service.errors import FieldError, Invalid, NotFound, held_back
+from service.errors import FieldError, Invalid, NotFound, held_back, invalid
 from service.history import Who
 from service.pagination import compact_json, keyset_pages, page_size
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
@@ -503,6 +503,17 @@ def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[An
     if "stated_on" in changes and "stated_on_precision" not in changes:
         # A new date without a precision is a day, as on create; clearing the date clears both.
         changes["stated_on_precision"] = None
+    elif (
+        "stated_on" not in changes
+        and "stated_on_precision" in changes
+        and changes["stated_on_precision"] is None
+        and current.stated_on is not None
+    ):
+        # "Clear the precision" of a date kept would make November 2019 the 1st of November
+        raise invalid(
+            "stated_on_precision",
+            "A dated claim has a precision: send day, month or year, or clear stated_on too.",
+        )
     c.update(changes)
     return _parameters(claim_id, c)
 
