@@ -9,6 +9,8 @@ from service.search.queries import COMMON_MATCHES, RECENT_WINDOW
 from tests import helpers
 from tests.helpers import problem
 
+MISSING = "01937a5e-0000-7000-8000-0000000000ff"
+
 pytestmark = pytest.mark.compat
 
 
@@ -158,9 +160,18 @@ async def test_bad_search_input_is_422(client):
         ({"q": "x", "type": "person"}, "type"),
         ({}, "q"),
         ({"q": "x" * 201}, "q"),
+        # filters that leave no type to search were an empty page (a new user's walkthrough)
+        ({"q": "x", "type": "actor", "speaker_id": MISSING}, "speaker_id"),
+        ({"q": "x", "speaker_id": MISSING, "status": "open"}, "status"),
+        ({"q": "x", "stated_from": "2019-11-25", "stated_to": "2019-11-24"}, "stated_to"),
     ]:
         body = problem(await client.get("/v1/search", params=params), 422)
         assert field in {e["field"] for e in body["errors"]}, (params, body)
+    # an empty q on the lists is a filter with nothing in it, not no filter (it listed all)
+    for path in ("/v1/claims", "/v1/actors"):
+        for q in ("", " ", "ـــ"):
+            body = problem(await client.get(path, params={"q": q}), 422)
+            assert {e["field"] for e in body["errors"]} == {"q"}, (path, q)
 
 
 async def test_typeahead_by_prefix_and_fuzzily(client, demo):

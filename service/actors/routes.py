@@ -81,6 +81,8 @@ class ActorController(Controller):
         filters = ActorFilters(
             kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, q=q
         )
+        if q is not None and not normalize(q):  # an empty filter, not "no filter"
+            raise invalid("q", "Give at least one letter or digit.", "query")
         if name is not None:
             if not normalize(name):
                 raise invalid("name", "Give at least one letter or digit.", "query")

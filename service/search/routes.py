@@ -114,8 +114,19 @@ async def search(
         "topic": topic,
         "status": status,
     }
+    if stated_from and stated_to and stated_to < stated_from:
+        raise invalid("stated_to", "Before stated_from.", "query")
     for name, value in given.items():
         if value is not None:
+            if not types & _ONLY[name]:
+                # `type`, or another filter, leaves out every type this one applies to: say
+                # so, not an empty page
+                only = " and ".join(f"{t}s" for t in sorted(_ONLY[name]))
+                raise invalid(
+                    name,
+                    f"Filters {only} only, which `type` or another filter leaves out.",
+                    "query",
+                )
             types &= _ONLY[name]
     filters = SearchFilters(
         types=types,
