@@ -210,8 +210,14 @@ class InUse(DomainError):
 class PreconditionFailed(DomainError):
     slug = "precondition-failed"
 
-    def __init__(self, resource: str, header: str = "If-Match") -> None:
-        if header == "If-Match":
+    def __init__(self, resource: str, header: str = "If-Match", *, weak: bool = False) -> None:
+        if weak:
+            detail = (
+                f"If-Match lists the current ETag of this {resource} as a weak tag (W/...), and "
+                "a weak tag never matches If-Match. Nothing was written; send the tag without "
+                "W/."
+            )
+        elif header == "If-Match":
             detail = (
                 f"If-Match lists no current ETag of this {resource}: it changed since it was "
                 "read. Nothing was written; GET it again, reapply your change, and send its "

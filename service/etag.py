@@ -159,17 +159,22 @@ def require(preconditions: Preconditions | None, current: Stamped) -> None:
     other writer committed, whose tag it cannot hold.
     """
     if preconditions is not None:
-        failed = preconditions.failed(tag_of(current))
-        if failed is not None:
-            raise PreconditionFailed(type(current).__name__.lower(), failed)
+        _require(preconditions, tag_of(current), type(current).__name__.lower())
 
 
 def require_json(preconditions: Preconditions | None, version: int, body: bytes, noun: str) -> None:
     """:func:`require` for a resource read as the bytes a GET sends (``body``, at ``version``)."""
     if preconditions is not None:
-        failed = preconditions.failed(tag_for(version, body))
-        if failed is not None:
-            raise PreconditionFailed(noun, failed)
+        _require(preconditions, tag_for(version, body), noun)
+
+
+def _require(preconditions: Preconditions, tag: str, noun: str) -> None:
+    failed = preconditions.failed(tag)
+    if failed is not None:
+        # the current tag sent weak: nothing changed, and GETting it again would not help
+        if_match = preconditions.if_match
+        weak = failed == "If-Match" and if_match is not None and tag in if_match.weak
+        raise PreconditionFailed(noun, failed, weak=weak)
 
 
 def respond(
