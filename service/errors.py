@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
 import asyncpg
@@ -157,14 +158,18 @@ class Merged(DomainError):
         self.into_id = into_id
 
     def headers(self, request: Request[Any, Any, Any]) -> dict[str, str] | None:
-        # The path segment naming the merged id, in whatever spelling of a UUID it was sent
-        # (upper case, no hyphens), becomes the survivor's id.
+        # The path segment or query parameter naming the merged id, in whatever spelling of a
+        # UUID it was sent (upper case, no hyphens), becomes the survivor's id (a list
+        # filtered by the merged actor: service.references.follow_merges).
         location = "/".join(
             str(self.into_id) if _uuid(segment) == self.merged_id else segment
             for segment in request.url.path.split("/")
         )
         if request.url.query:
-            location += "?" + request.url.query
+            query = parse_qsl(request.url.query, keep_blank_values=True)
+            location += "?" + urlencode(
+                [(k, str(self.into_id) if _uuid(v) == self.merged_id else v) for k, v in query]
+            )
         return {"Location": location}
 
 
@@ -600,8 +605,9 @@ exception_handlers: dict[Any, Any] = {
 def responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI response declarations for the problems an operation can answer."""
     described = {
-        308: "The actor was merged into another: `Location` is the same URL of the actor that "
-        "holds its claims and names now, and `merged_into_id` names it.",
+        308: "The actor (in the path, or a filter's, for a list it leaves empty) was merged "
+        "into another: `Location` is the same URL with the id of the actor that holds its "
+        "claims and names now, and `merged_into_id` names it.",
         400: "The body is not valid JSON.",
         401: "No valid API key: send `Authorization: Bearer <key>`.",
         403: "The API key lacks the scope this operation needs.",

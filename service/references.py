@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from service.errors import FieldError, HeldBy, InUse, Invalid
+from service.errors import FieldError, HeldBy, InUse, Invalid, Merged
 
 Table = Literal["actors", "sources", "claims"]
 _NOUN = {"actors": "actor", "sources": "source", "claims": "claim"}
@@ -101,3 +101,19 @@ async def refuse_if_held(
         raise InUse(
             f"This {noun} is still referenced by {what}; remove those references first.", held
         )
+
+
+async def follow_merges(conn: asyncpg.Connection, *actor_ids: UUID | None) -> None:
+    """For a list filtered by actors that came back empty: a 308 (:class:`Merged`) to the same
+    list with the survivor's id when one of ``actor_ids`` names an actor merged into another,
+    as the merged actor's own URL answers. A merged actor holds nothing any more, so a list
+    filtered by it is always empty: checked only then, it costs the other lists nothing."""
+    given = [actor_id for actor_id in actor_ids if actor_id is not None]
+    if not given:
+        return
+    row = await conn.fetchrow(
+        "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[]) LIMIT 1",
+        given,
+    )
+    if row is not None:
+        raise Merged(row["merged_id"], row["into_id"])

@@ -457,6 +457,36 @@ async def test_merged_actor_redirects_to_the_survivor(client, conn, world):
     assert sdf in {a["id"] for a in listed}
 
 
+async def test_a_list_filtered_by_a_merged_actor_redirects_to_the_survivor_s(client, world):
+    """A list filtered by a merged actor's id came back empty, its claims, members and
+    disputes moved to the survivor: a client holding the old id saw them vanish (found in a
+    new user's walkthrough). Such a list answers 308 to the same list with the survivor's
+    id, as the merged actor's own URL does; a list filtered by it that has rows is served."""
+    sdf, dup = world["sdf"]["id"], world["dup"]["id"]
+    await merged_ok(client, dup, sdf)
+    for path, params in (
+        ("/v1/claims", {"speaker_id": dup}),
+        ("/v1/claims", {"target_id": dup.upper(), "limit": "5"}),
+        ("/v1/claims", {"relayed_by_id": dup.replace("-", "")}),
+        ("/v1/disputes", {"actor_id": dup}),
+        ("/v1/actors", {"member_of": dup}),
+        ("/v1/search", {"q": "انسحبنا", "speaker_id": dup}),
+    ):
+        response = await client.get(path, params=params, follow_redirects=False)
+        body = problem(response, 308)
+        assert body["merged_into_id"] == sdf, (path, params)
+        location = httpx.URL(response.headers["location"])
+        assert location.path == path
+        expected = {k: (sdf if k != "limit" and k != "q" else v) for k, v in params.items()}
+        assert dict(location.params) == expected, (path, params)
+        followed = await client.get(path, params=params)
+        assert followed.status_code == 200, followed.text
+        assert followed.json()["data"], (path, params)  # the survivor has them now
+    # a filter by an actor that was never merged still gives an empty page
+    empty = await client.get("/v1/claims", params={"relayed_by_id": world["turkey"]["id"]})
+    assert empty.status_code == 200 and empty.json()["data"] == []
+
+
 async def test_edits_are_redirected_and_destructive_requests_refused(client, conn, world):
     sdf, dup = world["sdf"]["id"], world["dup"]["id"]
     old_tag = (await client.get(f"/v1/actors/{dup}")).headers["etag"]

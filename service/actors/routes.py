@@ -9,7 +9,7 @@ import asyncpg
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, etag, history
+from service import db, etag, history, references
 from service.actors import examples, merge, queries
 from service.actors.schemas import (
     Actor,
@@ -42,7 +42,7 @@ class ActorController(Controller):
         operation_id="list_actors",
         summary="List actors",
         description="Newest first, with keyset pagination. Filters combine with AND.",
-        responses=responses(422),
+        responses=responses(308, 422),
     )
     async def list_actors(
         self,
@@ -101,6 +101,8 @@ class ActorController(Controller):
         before = decode_cursor(cursor, "actors", UUID)[0] if cursor else None
         async with request.pool.acquire() as conn:
             rows = await queries.list_actors(conn, filters, limit + 1, before)
+            if not rows:  # members of a merged organization: 308 to the survivor's list
+                await references.follow_merges(conn, member_of)
         data, next_cursor = page(rows, limit, "actors", lambda a: (a.id,))
         return ActorPage(data=data, next_cursor=next_cursor)
 

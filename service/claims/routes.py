@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, etag, history
+from service import db, etag, history, references
 from service.claims import examples, queries
 from service.claims.schemas import (
     Claim,
@@ -46,7 +46,7 @@ class ClaimController(Controller):
         summary="List claims",
         description="Newest first, with keyset pagination. Filters combine with AND. A date "
         "range matches claims whose stated period (day, month or year) overlaps it.",
-        responses=responses(422),
+        responses=responses(308, 422),
     )
     async def list_claims(
         self,
@@ -121,6 +121,8 @@ class ClaimController(Controller):
         )
         async with request.pool.acquire() as conn:
             documents, last = await queries.list_claims_json(conn, filters, limit, before)
+            if not documents:  # filtered by a merged actor: 308 to the survivor's list
+                await references.follow_merges(conn, speaker_id, target_id, relayed_by_id)
         return documents_page_response(documents, "claims", last)
 
     @post(

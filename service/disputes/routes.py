@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, etag, history
+from service import db, etag, history, references
 from service.claims.schemas import DisputeStatus
 from service.deps import Request
 from service.disputes import examples, queries
@@ -48,7 +48,7 @@ class DisputeController(Controller):
         operation_id="list_disputes",
         summary="List disputes",
         description="Newest first, with keyset pagination; each with its sides.",
-        responses=responses(422),
+        responses=responses(308, 422),
     )
     async def list_disputes(
         self,
@@ -94,6 +94,8 @@ class DisputeController(Controller):
         )
         async with request.pool.acquire() as conn:
             documents, last = await queries.list_disputes_json(conn, filters, limit, before)
+            if not documents:  # filtered by a merged actor: 308 to the survivor's list
+                await references.follow_merges(conn, actor_id)
         return documents_page_response(documents, "disputes", last)
 
     @post(

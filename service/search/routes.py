@@ -11,6 +11,7 @@ from litestar import Response, get
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
 
+from service import references
 from service.claims.schemas import DisputeStatus
 from service.deps import Request
 from service.errors import invalid, responses
@@ -54,7 +55,7 @@ _ONLY = {
     "`snippet` is HTML: escaped text with the matches in `<mark>`. Stop words "
     "(`من`, `في`, `the`, `of`…) are left out of the full text unless in a quoted phrase; a "
     "query of nothing else finds actors by name only.",
-    responses=responses(422),
+    responses=responses(308, 422),
 )
 async def search(
     request: Request,
@@ -146,6 +147,8 @@ async def search(
         rows = await queries.search(
             conn, words, normalised, filters, limit + 1, after, request.app.state.common_lexemes
         )
+        if not rows:  # filtered by a merged actor: 308 to the survivor's search
+            await references.follow_merges(conn, speaker_id, target_id)
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
     terms = terms_of(words) or terms_of(q)  # not every من in a snippet
     hits = []
