@@ -24,6 +24,9 @@ def spans_walked(text: str, terms: list[str]) -> list[tuple[int, int]]:
         start = haystack.find(term)
         while start != -1:
             end = start + len(term)
+            if not highlight.at_word(haystack, start, end):
+                start = haystack.find(term, start + 1)
+                continue
             found.append((origin[start], origin[end - 1] + 1))
             start = haystack.find(term, end)
     merged: list[tuple[int, int]] = []
@@ -120,3 +123,21 @@ def test_a_full_fold_table_is_emptied_and_marks_stay_right(monkeypatch):
         emptied += len(table) < held
         held = len(table)
     assert emptied > 5, emptied
+
+
+def test_a_term_is_marked_where_a_word_starts_not_inside_another():
+    """``من`` was marked inside ``المنطقة`` and ``in`` inside ``providing``, ``safe`` inside
+    ``unsafe`` (a new user's walkthrough): a term starts a word, or follows one proclitic
+    letter (``ومن``: and from); it may run on into the word (``forces`` for ``force``)."""
+    assert snippet("انسحبت ومن المنطقة من منبج", ["من"]) == (
+        "انسحبت و<mark>من</mark> المنطقة <mark>من</mark> منبج"
+    )
+    assert snippet("Kobani unsafe; safe havens; the forces", ["safe", "force"]) == (
+        "Kobani unsafe; <mark>safe</mark> havens; the <mark>force</mark>s"
+    )
+    assert snippet("providing, coming in", ["in"]) == "providing, coming <mark>in</mark>"
+    # after the prefixes Arabic writes onto a word, which the search's stemmer takes off
+    assert snippet("بالمنطقة وللمنطقة منطقة", terms_of("منطقة")) == (
+        "بال<mark>منطقة</mark> ولل<mark>منطقة</mark> <mark>منطقة</mark>"
+    )
+    assert snippet("واستمنطقة", terms_of("منطقة")) is None  # not a prefix Arabic has

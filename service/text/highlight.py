@@ -152,6 +152,30 @@ def _folded(text: str) -> tuple[str, _Uneven | None]:
     return haystack, _Uneven(text, _FOLD_TABLE, _FOLD_TABLE.finder())
 
 
+# What Arabic writes onto a word before it: a conjunction (و, ف), then a preposition (ب, ل, ك)
+# and the article (ال; ل with it is لل). A term after such a prefix starts a word all the same
+# (ومن: and from; بالمنطقة: in the zone), as the Arabic stemmer the search uses takes them off.
+_PREFIX = re.compile(r"[وف]?(?:[بك]?ال|لل|[بلك])?")
+# A term this short is marked only as a whole word: a longer one may run on into the word it
+# starts (``force`` in ``forces``: stems match so).
+WHOLE_WORD = 3
+
+
+def at_word(haystack: str, start: int, end: int) -> bool:
+    """Whether the match ``haystack[start:end]`` (folded text) is where the search matched a
+    word, not a piece of another (``من`` in ``المنطقة`` or ``منبج``, ``safe`` in
+    ``unsafe``): it begins a word, or follows a prefix Arabic writes onto one, and a short
+    term ends it."""
+    if end - start <= WHOLE_WORD and end < len(haystack) and haystack[end].isalnum():
+        return False
+    word = start
+    while word > 0 and haystack[word - 1].isalnum() and start - word <= 4:
+        word -= 1
+    if word > 0 and haystack[word - 1].isalnum():
+        return False  # more letters before than any prefix has
+    return _PREFIX.fullmatch(haystack, word, start) is not None
+
+
 def spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     """Where in ``text`` the terms occur, as [start, end) indexes into the original.
 
@@ -165,6 +189,9 @@ def spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
         start = haystack.find(term)
         while start != -1:
             end = start + len(term)
+            if not at_word(haystack, start, end):
+                start = haystack.find(term, start + 1)
+                continue
             if uneven is None:
                 found.append((start, end))
             else:  # the original characters that folded into haystack[start:end]
