@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import pytest
@@ -100,5 +101,64 @@ def test_0019_keys_unicode_hosts_in_ascii_and_back(admin_url):
         }
         migrate.downgrade(url, "0018")
         assert asyncio.run(_keys(url)) == {title: key for title, _, key in before}
+    finally:
+        asyncio.run(db.drop_database(admin_url, name))
+
+
+async def _role_of(url: str, claim_id: str) -> object:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(
+            "SELECT body->'speaker'->'role'->>'role' FROM claim_documents WHERE claim_id = $1",
+            uuid.UUID(claim_id),
+        )
+    finally:
+        await conn.close()
+
+
+async def _claim_of_2018(url: str) -> str:
+    """Akar, minister from 10 July 2018, and a claim of his dated only by its year, 2018."""
+    conn = await asyncpg.connect(url)
+    try:
+        turkey, akar, claim = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO actors (id, kind, name) VALUES ($1, 'state', 'Turkey'), "
+            "($2, 'person', 'Hulusi Akar')",
+            turkey,
+            akar,
+        )
+        await conn.execute(
+            "INSERT INTO actor_memberships (actor_id, position, organization_id, role, "
+            "start_date) VALUES ($1, 0, $2, 'Minister of National Defence', '2018-07-10')",
+            akar,
+            turkey,
+        )
+        await conn.execute(
+            "INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind, stated_on, "
+            "stated_on_precision) VALUES ($1, $2, 'x', 'ar', false, 'assertion', "
+            "'2018-01-01', 'year')",
+            claim,
+            akar,
+        )
+        return str(claim)
+    finally:
+        await conn.close()
+
+
+def test_0020_rebuilds_the_roles_it_changes(admin_url):
+    """A claim of 2018 stored with the role its speaker took up in July 2018 (the membership
+    overlapping the year) is rebuilt without it (none covers the year); down, with it."""
+    name = "claimdesk_migration_0020_test"
+    asyncio.run(db.drop_database(admin_url, name))
+    asyncio.run(db.ensure_database(admin_url, name))
+    url = db.with_database(admin_url, name)
+    try:
+        migrate.upgrade(url, "0019")
+        claim = asyncio.run(_claim_of_2018(url))
+        assert asyncio.run(_role_of(url, claim)) == "Minister of National Defence"
+        migrate.upgrade(url)
+        assert asyncio.run(_role_of(url, claim)) is None
+        migrate.downgrade(url, "0019")
+        assert asyncio.run(_role_of(url, claim)) == "Minister of National Defence"
     finally:
         asyncio.run(db.drop_database(admin_url, name))

@@ -42,8 +42,8 @@ def claim_json() -> str:
             FROM actor_memberships m JOIN actors o ON o.id = m.organization_id
             WHERE m.actor_id = sp.id
               AND CASE WHEN c.stated_on IS NULL THEN m.end_date IS NULL
-                       ELSE (m.start_date IS NULL OR m.start_date <= c.stated_until)
-                        AND (m.end_date IS NULL OR m.end_date >= c.stated_on) END
+                       ELSE (m.start_date IS NULL OR m.start_date <= c.stated_on)
+                        AND (m.end_date IS NULL OR m.end_date >= c.stated_until) END
             ORDER BY m.start_date DESC NULLS LAST, m.position
             LIMIT 1))
         FROM actors sp WHERE sp.id = c.speaker_id),
