@@ -116,8 +116,9 @@ async def _role_of(url: str, claim_id: str) -> object:
         await conn.close()
 
 
-async def _claim_of_2018(url: str) -> str:
-    """Akar, minister from 10 July 2018, and a claim of his dated only by its year, 2018."""
+async def _claim_of_2018(url: str, start: str | None, end: str | None) -> str:
+    """Akar, minister from ``start`` to ``end``, and a claim of his dated only by its year,
+    2018."""
     conn = await asyncpg.connect(url)
     try:
         turkey, akar, claim = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -129,9 +130,12 @@ async def _claim_of_2018(url: str) -> str:
         )
         await conn.execute(
             "INSERT INTO actor_memberships (actor_id, position, organization_id, role, "
-            "start_date) VALUES ($1, 0, $2, 'Minister of National Defence', '2018-07-10')",
+            "start_date, end_date) VALUES ($1, 0, $2, 'Minister of National Defence', "
+            "$3::text::date, $4::text::date)",
             akar,
             turkey,
+            start,
+            end,
         )
         await conn.execute(
             "INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind, stated_on, "
@@ -146,19 +150,30 @@ async def _claim_of_2018(url: str) -> str:
 
 
 def test_0020_rebuilds_the_roles_it_changes(admin_url):
-    """A claim of 2018 stored with the role its speaker took up in July 2018 (the membership
-    overlapping the year) is rebuilt without it (none covers the year); down, with it."""
+    """A claim of 2018 stored with a role its speaker took up or left inside the year (the
+    membership overlapping the year) is rebuilt without it (none covers the year); down, with
+    it. One whose membership ends on the year's last day covers it and keeps its role."""
     name = "claimdesk_migration_0020_test"
     asyncio.run(db.drop_database(admin_url, name))
     asyncio.run(db.ensure_database(admin_url, name))
     url = db.with_database(admin_url, name)
     try:
         migrate.upgrade(url, "0019")
-        claim = asyncio.run(_claim_of_2018(url))
-        assert asyncio.run(_role_of(url, claim)) == "Minister of National Defence"
+        minister = "Minister of National Defence"
+        cases = {  # membership (start, end): role after 0020
+            ("2018-07-10", None): None,
+            (None, "2018-06-30"): None,
+            ("2017-01-01", "2018-12-31"): minister,
+            (None, None): minister,
+        }
+        claims = {dates: asyncio.run(_claim_of_2018(url, *dates)) for dates in cases}
+        for claim in claims.values():
+            assert asyncio.run(_role_of(url, claim)) == minister
         migrate.upgrade(url)
-        assert asyncio.run(_role_of(url, claim)) is None
+        for dates, claim in claims.items():
+            assert asyncio.run(_role_of(url, claim)) == cases[dates], dates
         migrate.downgrade(url, "0019")
-        assert asyncio.run(_role_of(url, claim)) == "Minister of National Defence"
+        for claim in claims.values():
+            assert asyncio.run(_role_of(url, claim)) == minister
     finally:
         asyncio.run(db.drop_database(admin_url, name))

@@ -164,12 +164,14 @@ async def test_bad_search_input_is_422(client):
         ({"q": "x", "type": "actor", "speaker_id": MISSING}, "speaker_id"),
         ({"q": "x", "speaker_id": MISSING, "status": "open"}, "status"),
         ({"q": "x", "stated_from": "2019-11-25", "stated_to": "2019-11-24"}, "stated_to"),
+        ({"q": "!!!"}, "q"),  # no letter or digit: nothing to look for (it was an empty 200)
+        ({"q": "-"}, "q"),
     ]:
         body = problem(await client.get("/v1/search", params=params), 422)
         assert field in {e["field"] for e in body["errors"]}, (params, body)
     # an empty q on the lists is a filter with nothing in it, not no filter (it listed all)
     for path in ("/v1/claims", "/v1/actors"):
-        for q in ("", " ", "ـــ"):
+        for q in ("", " ", "ـــ", "!!!", "\u200b"):
             body = problem(await client.get(path, params={"q": q}), 422)
             assert {e["field"] for e in body["errors"]} == {"q"}, (path, q)
 

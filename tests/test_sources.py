@@ -125,8 +125,11 @@ def test_url_key_of_a_unicode_host():
     assert url_key("https://straße.de/") != url_key("https://strasse.de/")
     # a name IDNA refuses is still a key, as given
     assert url_key("https://é..example/p") == "é..example/p"
-    # a symbol IDNA 2008 disallows, as browsers still take it (IDNA 2003)
+    # a symbol IDNA 2008 disallows, as browsers still take it (UTS #46 and Punycode), and
+    # not folded as IDNA 2003 would (ß to ss: another host; found in review)
     assert url_key("https://☃.net/") == url_key("https://xn--n3h.net/") == "xn--n3h.net/"
+    assert url_key("https://straße☃.de/") == "xn--strae-oqa1767d.de/"
+    assert url_key("https://straße☃.de/") != url_key("https://strasse☃.de/")
     # a trailing dot is dropped before the name is converted, not after
     assert url_key("http://мир.рф../a") == url_key("http://мир.рф/a") == "xn--h1ahn.xn--p1ai/a"
 

@@ -1,10 +1,10 @@
 """Source URL keys hold an internationalised host name in its ASCII form.
 
 ``url_key`` (``service/sources/urls.py``) now keys a host given in Unicode as its A-labels
-(``xn--...``, IDNA 2008 with UTS #46), so that a page's address in either spelling is one
-source. Keys stored before hold such a host as it was given. This rewrites them: only the
-host part, the text before the key's first ``/`` (a ``:port`` kept), and only where it is
-not ASCII. A key whose rewritten form another source holds already (the same page, entered
+(``xn--...``, as browsers send it: UTS #46's mapping, then Punycode), so that a page's
+address in either spelling is one source. Keys stored before hold such a host as it was
+given. This rewrites them: only the host part, the text before the key's first ``/`` (a
+``:port`` kept), and only where it is not ASCII. A key whose rewritten form another source holds already (the same page, entered
 once in each spelling before this change) is left as it is: both sources stay, as they
 were, and the migration says which in its log; nothing is merged or dropped.
 
@@ -47,15 +47,19 @@ def _split(key: str) -> tuple[str, str, str]:
 
 
 def _ascii(host: str) -> str | None:
-    """The host part of a key as ``url_key`` now makes it (IDNA 2008 with UTS #46, else IDNA
-    2003 for a symbol 2008 disallows), or None when neither takes it (kept as it is)."""
+    """The host part of a key as ``url_key`` now makes it (UTS #46's mapping, non-transitional,
+    then each non-ASCII label as ``xn--`` and Punycode, as browsers do), or None when it is
+    kept as it is (UTS #46 refuses it, or it has an empty label)."""
     try:
-        ascii_host = idna.encode(host, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        try:
-            ascii_host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+        labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
+        if "" in labels[:-1]:
             return None
+        ascii_host = ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+            for label in labels
+        )
+    except (idna.IDNAError, UnicodeError):
+        return None
     ascii_host = ascii_host.rstrip(".")
     return ascii_host[4:] if ascii_host.startswith("www.") else ascii_host
 

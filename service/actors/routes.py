@@ -24,7 +24,7 @@ from service.deps import Request
 from service.errors import invalid, responses
 from service.history import RevisionPage
 from service.pagination import Cursor, Limit, decode_cursor, page
-from service.text.normalize import normalize
+from service.text.normalize import has_letter_or_digit, normalize
 
 ActorId = Annotated[UUID, PathParameter(description="The actor's id.")]
 
@@ -81,10 +81,12 @@ class ActorController(Controller):
         filters = ActorFilters(
             kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, q=q
         )
-        if q is not None and not normalize(q):  # an empty filter, not "no filter"
+        if q is not None and not has_letter_or_digit(
+            normalize(q)
+        ):  # an empty filter, not "no filter"
             raise invalid("q", "Give at least one letter or digit.", "query")
         if name is not None:
-            if not normalize(name):
+            if not has_letter_or_digit(normalize(name)):
                 raise invalid("name", "Give at least one letter or digit.", "query")
             if q is not None:
                 raise invalid(
@@ -96,6 +98,8 @@ class ActorController(Controller):
             after = decode_cursor(cursor, "actors-typeahead", float, UUID) if cursor else None
             async with request.pool.acquire() as conn:
                 ranked = await queries.typeahead(conn, name, filters, limit + 1, after)
+                if not ranked:  # members of a merged organization: 308, as the list
+                    await references.follow_merges(conn, member_of)
             ranked, next_cursor = page(ranked, limit, "actors-typeahead", lambda r: (r[1], r[0].id))
             return ActorPage(data=[actor for actor, _ in ranked], next_cursor=next_cursor)
         before = decode_cursor(cursor, "actors", UUID)[0] if cursor else None

@@ -31,7 +31,7 @@ from service.pagination import (
     documents_page_response,
 )
 from service.text.lang import LANG_PATTERN
-from service.text.normalize import normalize
+from service.text.normalize import has_letter_or_digit, normalize
 
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
 
@@ -104,7 +104,9 @@ class ClaimController(Controller):
         if stated_from and stated_to and stated_to < stated_from:
             raise invalid("stated_to", "Before stated_from.", "query")
         before = decode_cursor(cursor, "claims", UUID)[0] if cursor else None
-        if q is not None and not normalize(q):  # an empty filter, not "no filter"
+        if q is not None and not has_letter_or_digit(
+            normalize(q)
+        ):  # an empty filter, not "no filter"
             raise invalid("q", "Give at least one letter or digit.", "query")
         filters = ClaimFilters(
             speaker_id=speaker_id,

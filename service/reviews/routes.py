@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, etag, history
+from service import db, etag, history, references
 from service.claims import queries as claims
 from service.deps import Request
 from service.errors import responses
@@ -31,7 +31,7 @@ class ReviewController(Controller):
         operation_id="list_reviews",
         summary="List reviews",
         description="Newest first, with keyset pagination.",
-        responses=responses(422),
+        responses=responses(308, 422),
     )
     async def list_reviews(
         self,
@@ -48,6 +48,8 @@ class ReviewController(Controller):
         before = decode_cursor(cursor, "reviews", UUID)[0] if cursor else None
         async with request.pool.acquire() as conn:
             rows = await queries.list_reviews(conn, claim_id, reviewer_id, limit + 1, before)
+            if not rows:  # filtered by a merged reviewer: 308 to the survivor's list
+                await references.follow_merges(conn, reviewer_id)
         data, next_cursor = page(rows, limit, "reviews", lambda r: (r.id,))
         return ReviewPage(data=data, next_cursor=next_cursor)
 

@@ -27,7 +27,7 @@ from service.search.schemas import (
 )
 from service.text.highlight import plain, snippet, terms_of
 from service.text.lang import LANG_PATTERN
-from service.text.normalize import normalize
+from service.text.normalize import has_letter_or_digit, normalize
 from service.text.stopwords import without_stop_words
 
 ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
@@ -101,7 +101,7 @@ async def search(
     cursor: Cursor = None,
 ) -> Response[SearchPage]:
     normalised = normalize(q)
-    if not normalised:
+    if not has_letter_or_digit(normalised):
         raise invalid("q", "Give at least one letter or digit.", "query")
     types: frozenset[HitType] = ALL_TYPES
     if type:  # the pattern admits only known names

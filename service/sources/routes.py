@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import db, etag, history
+from service import db, etag, history, references
 from service.deps import Request
 from service.errors import responses
 from service.history import RevisionPage
@@ -37,7 +37,7 @@ class SourceController(Controller):
         operation_id="list_sources",
         summary="List sources",
         description="Newest first, with keyset pagination. Filters combine with AND.",
-        responses=responses(422),
+        responses=responses(308, 422),
     )
     async def list_sources(
         self,
@@ -80,6 +80,8 @@ class SourceController(Controller):
         )
         async with request.pool.acquire() as conn:
             rows = await queries.list_sources(conn, filters, limit + 1, before)
+            if not rows:  # filtered by a merged publisher: 308 to the survivor's list
+                await references.follow_merges(conn, publisher_id)
         data, next_cursor = page(rows, limit, "sources", lambda s: (s.id,))
         return SourcePage(data=data, next_cursor=next_cursor)
 

@@ -3,8 +3,8 @@
 The key drops what does not change the page: the scheme (http/https), a leading ``www.``,
 default ports, the fragment, a trailing slash, tracking parameters (``utm_*``, ``fbclid``,
 ``gclid``...), the order of query parameters and percent-encoding differences. A host name
-in Unicode (an internationalised domain name) is keyed in its ASCII form, as browsers send
-it (:func:`ascii_host`): ``مثال.إختبار`` and ``xn--mgbh0fb.xn--kgbechtv`` are one host.
+in Unicode (an internationalised domain name) is keyed in the ASCII form browsers send
+(:func:`ascii_host`): ``مثال.إختبار`` and ``xn--mgbh0fb.xn--kgbechtv`` are one host.
 """
 
 from __future__ import annotations
@@ -41,19 +41,22 @@ def url_key(url: str) -> str:
 
 
 def ascii_host(host: str) -> str:
-    """``host`` (lower case, as ``urlsplit`` gives it) in its ASCII form: an internationalised
-    name as its A-labels (``xn--...``), by IDNA 2008 with UTS #46's mapping; a name IDNA 2008
-    refuses for a symbol it disallows (``☃.net``), which browsers still take, by IDNA 2003
-    (Python's codec), as they reach it. An ASCII host is kept as it is, and so is a name
-    neither takes (an empty label, a label too long): it is still a key, only not one its
-    other spellings share."""
+    """``host`` (lower case, as ``urlsplit`` gives it) in the ASCII form a browser sends: an
+    internationalised name mapped as UTS #46 has it (non-transitional: ``ß`` stays itself)
+    and each non-ASCII label written as its A-label (``xn--`` and Punycode), without IDNA
+    2008's stricter rules on which characters a label may hold, as the WHATWG URL standard
+    does (``☃.net`` is ``xn--n3h.net``). An ASCII host is kept as it is, and so is one UTS #46
+    refuses or that has an empty label: it is still a key, only not one its other spellings
+    share."""
     if host.isascii():
         return host
     try:
-        return idna.encode(host, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        pass
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
+        labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
+        if "" in labels[:-1]:
+            return host
+        return ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+            for label in labels
+        )
+    except (idna.IDNAError, UnicodeError):
         return host

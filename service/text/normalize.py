@@ -26,3 +26,12 @@ _SPACE = re.compile("[ \t\n\r\f\v]+")
 def normalize(text: str) -> str:
     folded = _MARKS.sub("", unicodedata.normalize("NFKC", text).lower()).translate(_FOLD)
     return _SPACE.sub(" ", folded).strip(" ")
+
+
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def has_letter_or_digit(normalised: str) -> bool:
+    """Whether normalised text holds a letter or a digit: something a search or a name
+    filter can look for (not only punctuation, marks or white space)."""
+    return _LETTER_OR_DIGIT.search(normalised) is not None
