@@ -24,6 +24,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Reference
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.schemas import HTTP_URL_PATTERN, PUBLIC_URL_PATTERN
 from service.text import visible
 from service.text.lang import LANG_PATTERN
 
@@ -385,6 +386,9 @@ _IN_WORDS = {
     LANG_PATTERN: "Expected a language tag well-formed as RFC 5646 has it, e.g. `ar`, `ar-SY`, "
     "`zh-Hant-TW`",
     **visible.IN_WORDS,
+    HTTP_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page",
+    PUBLIC_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page, "
+    "without a user name or password (it is shown to readers)",
 }
 
 

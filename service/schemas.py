@@ -34,12 +34,23 @@ Topic = Annotated[
         examples=["safe-zone"],
     ),
 ]
+HTTP_URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+[^\s]*\Z"
+PUBLIC_URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+(?:[/?#]\S*)?\Z"
 HttpUrl = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+[^\s]*\Z",
+        pattern=HTTP_URL_PATTERN,
         max_length=2048,
         description="An absolute http(s) URL.",
+    ),
+]
+PublicUrl = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=PUBLIC_URL_PATTERN,
+        max_length=2048,
+        description="An absolute http(s) URL, without a user name or password: it is shown "
+        "to readers (the embeddable card, ClaimReview).",
     ),
 ]
 Version = Annotated[int, msgspec.Meta(ge=1, description="Bumped by every change.")]

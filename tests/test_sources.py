@@ -119,6 +119,32 @@ async def test_a_source_keyed_before_0019_beside_its_twin_stays_editable(client,
     assert body["existing_id"] == twin["id"]
 
 
+async def test_a_url_with_credentials_is_refused_where_readers_see_it(client, conn):
+    """A source's URL (and archive URL) and a review's are shown to readers, on the public
+    card and in ClaimReview: a user name and password in one was stored and published (a
+    new user's walkthrough). A 422 that says why, in words rather than the pattern."""
+    src = await helpers.source(client)
+    before = await snapshot(conn)
+    for path, body, field in (
+        ("/v1/sources", {"kind": "article", "title": "t", "url": "https://u:pw@a.org/x"}, "url"),
+        (
+            "/v1/sources",
+            {"kind": "article", "title": "t", "archive_url": "http://u@a.org/"},
+            "archive_url",
+        ),
+        (f"/v1/sources/{src['id']}", {"url": "https://u:pw@a.org/x"}, "url"),
+    ):
+        method = "POST" if path == "/v1/sources" else "PATCH"
+        response = problem(await client.request(method, path, json=body), 422)
+        assert fields(response) == {field}
+        message = response["errors"][0]["message"]
+        assert "without a user name or password" in message and "regex" not in message
+    assert await snapshot(conn) == before
+    # an @ in the path or the query is not a credential
+    made = await helpers.source(client, url="https://x.example/@awtanpost?ref=a@b")
+    assert made["url"] == "https://x.example/@awtanpost?ref=a@b"
+
+
 def test_url_key_of_a_unicode_host():
     assert url_key("https://مثال.إختبار/") == "xn--mgbh0fb.xn--kgbechtv/"
     # IDNA 2008 keeps ß (IDNA 2003, Python's own codec, made it "ss": another domain)

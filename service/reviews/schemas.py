@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import ActorRef, HttpUrl, Input, LangTag, Stamped
+from service.schemas import ActorRef, Input, LangTag, PublicUrl, Stamped
 from service.text.visible import LINE_PATTERN
 
 RatingNumber = Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
@@ -43,7 +43,7 @@ class ReviewCreate(Input, kw_only=True):
     reviewer_id: Annotated[UUID, msgspec.Meta(description="The fact-checking actor.")]
     rating: RatingInput
     summary: Summary | None = None
-    url: HttpUrl | None = None
+    url: PublicUrl | None = None
     published_at: date | None = None
     lang: LangTag | None = None
 
@@ -54,7 +54,7 @@ class ReviewUpdate(Input, kw_only=True):
     reviewer_id: UUID | UnsetType = UNSET
     rating: RatingInput | UnsetType = UNSET
     summary: Summary | UnsetType | None = UNSET
-    url: HttpUrl | UnsetType | None = UNSET
+    url: PublicUrl | UnsetType | None = UNSET
     published_at: date | UnsetType | None = UNSET
     lang: LangTag | UnsetType | None = UNSET
 

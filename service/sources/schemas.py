@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import HttpUrl, Input, LangTag, Stamped
+from service.schemas import Input, LangTag, PublicUrl, Stamped
 from service.text.visible import LINE_PATTERN
 
 SourceKind = Literal[
@@ -37,11 +37,11 @@ PublishedAt = Annotated[
 class SourceCreate(Input, kw_only=True):
     kind: SourceKind
     title: Title
-    url: HttpUrl | None = None
+    url: PublicUrl | None = None
     publisher_id: UUID | None = None
     published_at: PublishedAt | None = None
     lang: LangTag | None = None
-    archive_url: HttpUrl | None = None
+    archive_url: PublicUrl | None = None
 
 
 class SourceUpdate(Input, kw_only=True):
@@ -49,11 +49,11 @@ class SourceUpdate(Input, kw_only=True):
 
     kind: SourceKind | UnsetType = UNSET
     title: Title | UnsetType = UNSET
-    url: HttpUrl | UnsetType | None = UNSET
+    url: PublicUrl | UnsetType | None = UNSET
     publisher_id: UUID | UnsetType | None = UNSET
     published_at: PublishedAt | UnsetType | None = UNSET
     lang: LangTag | UnsetType | None = UNSET
-    archive_url: HttpUrl | UnsetType | None = UNSET
+    archive_url: PublicUrl | UnsetType | None = UNSET
 
 
 class Publisher(msgspec.Struct, kw_only=True):
