@@ -17,8 +17,9 @@ instructions (callgrind, in process), the pool's dependency cost about 21,000 an
 A handler that reads condition headers says so on its route (``**etag.TAKES_PRECONDITIONS``,
 a write's ``If-Match`` and ``If-None-Match``, or ``**etag.TAKES_IF_NONE_MATCH``, a read's; kept
 in the handler's ``opt``): the OpenAPI document lists the headers on those operations
-(``service.openapi``), and reading one the route does not declare is a programming error, raised on the first request that does. The input guard checks a
-declared header before the handler runs (``service.input_guard``).
+(``service.openapi``), and reading one the route does not declare is a programming error,
+raised on the first request that does. The input guard checks a declared header before the
+handler runs (``service.input_guard``).
 """
 
 from __future__ import annotations

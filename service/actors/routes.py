@@ -81,9 +81,8 @@ class ActorController(Controller):
         filters = ActorFilters(
             kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, q=q
         )
-        if q is not None and not has_letter_or_digit(
-            normalize(q)
-        ):  # an empty filter, not "no filter"
+        # an empty filter, not "no filter"
+        if q is not None and not has_letter_or_digit(normalize(q)):
             raise invalid("q", "Give at least one letter or digit.", "query")
         if name is not None:
             if not has_letter_or_digit(normalize(name)):

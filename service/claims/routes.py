@@ -104,9 +104,8 @@ class ClaimController(Controller):
         if stated_from and stated_to and stated_to < stated_from:
             raise invalid("stated_to", "Before stated_from.", "query")
         before = decode_cursor(cursor, "claims", UUID)[0] if cursor else None
-        if q is not None and not has_letter_or_digit(
-            normalize(q)
-        ):  # an empty filter, not "no filter"
+        # an empty filter, not "no filter"
+        if q is not None and not has_letter_or_digit(normalize(q)):
             raise invalid("q", "Give at least one letter or digit.", "query")
         filters = ClaimFilters(
             speaker_id=speaker_id,
