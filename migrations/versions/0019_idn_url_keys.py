@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import idna
 from alembic import op
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 revision = "0019"
 down_revision = "0018"
@@ -75,23 +76,37 @@ def upgrade() -> None:
         if ascii_host is None:
             continue  # IDNA refuses it: url_key keeps such a host as it is, too
         new_key = ascii_host + port + rest
-        held_by = bind.execute(
-            text("SELECT id FROM sources WHERE url_key = :key"), {"key": new_key}
-        ).scalar()
-        if held_by is not None:
-            log.warning(
-                "source %s keeps its URL key %r: source %s holds its ASCII form %r (the same "
-                "page, entered in both spellings); merge them by hand if they are one",
-                source_id,
-                key,
-                held_by,
-                new_key,
-            )
-            continue
-        bind.execute(
-            text("UPDATE sources SET url_key = :key WHERE id = :id"),
-            {"key": new_key, "id": source_id},
+        _rekey(
+            bind,
+            source_id,
+            key,
+            new_key,
+            "its ASCII form (the same page, entered in both spellings); merge them by hand "
+            "if they are one",
         )
+
+
+def _rekey(bind: Connection, source_id: UUID, key: str, new_key: str, why: str) -> None:
+    """Give the source ``new_key``, unless another source holds it: then it keeps ``key``,
+    and the log says so (``why``: what the held key is to it)."""
+    held_by = bind.execute(
+        text("SELECT id FROM sources WHERE url_key = :key AND id <> :id"),
+        {"key": new_key, "id": source_id},
+    ).scalar()
+    if held_by is not None:
+        log.warning(
+            "source %s keeps its URL key %r: source %s holds %r, %s",
+            source_id,
+            key,
+            held_by,
+            new_key,
+            why,
+        )
+        return
+    bind.execute(
+        text("UPDATE sources SET url_key = :key WHERE id = :id"),
+        {"key": new_key, "id": source_id},
+    )
 
 
 def _old_host(url: str) -> str:
@@ -111,21 +126,4 @@ def downgrade() -> None:
     ).all()
     for source_id, url, key in rows:
         _, _, rest = _split(key)
-        old_key = _old_host(url) + rest
-        held_by = bind.execute(
-            text("SELECT id FROM sources WHERE url_key = :key AND id <> :id"),
-            {"key": old_key, "id": source_id},
-        ).scalar()
-        if held_by is not None:
-            log.warning(
-                "source %s keeps its URL key %r: source %s holds the key %r it had before",
-                source_id,
-                key,
-                held_by,
-                old_key,
-            )
-            continue
-        bind.execute(
-            text("UPDATE sources SET url_key = :key WHERE id = :id"),
-            {"key": old_key, "id": source_id},
-        )
+        _rekey(bind, source_id, key, _old_host(url) + rest, "the key it had before")
