@@ -7,7 +7,6 @@ migrations run once into a template database; every test gets a fresh clone of i
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -49,11 +48,9 @@ def admin_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def template_db(admin_url: str) -> Iterator[str]:
     name = f"claimdesk_template_{os.getpid()}"
-    asyncio.run(db.drop_database(admin_url, name))
-    asyncio.run(db.ensure_database(admin_url, name))
-    migrate.upgrade(db.with_database(admin_url, name))
-    yield name
-    asyncio.run(db.drop_database(admin_url, name))
+    with helpers.scratch_database(admin_url, name) as url:
+        migrate.upgrade(url)
+        yield name
 
 
 # Claims whose stored document (migration 0010's triggers) is missing or is not what the

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+
+from service import db
 
 TABLES = (
     "actors",
@@ -111,3 +116,15 @@ def children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry))
     return found
+
+
+@contextlib.contextmanager
+def scratch_database(admin_url: str, name: str) -> Iterator[str]:
+    """A database of its own on the server at ``admin_url`` (a migration test's, the fuzz
+    run's), made empty and dropped afterwards: its URL."""
+    asyncio.run(db.drop_database(admin_url, name))
+    asyncio.run(db.ensure_database(admin_url, name))
+    try:
+        yield db.with_database(admin_url, name)
+    finally:
+        asyncio.run(db.drop_database(admin_url, name))

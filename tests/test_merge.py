@@ -837,11 +837,6 @@ def test_migration_down_keeps_merge_revisions_as_deletes(admin_url):
     older CHECK allows no other action), the redirects go; up again restores the table."""
     from service import migrate
 
-    name = "claimdesk_merge_migration_test"
-    asyncio.run(service_db.drop_database(admin_url, name))
-    asyncio.run(service_db.ensure_database(admin_url, name))
-    url = service_db.with_database(admin_url, name)
-
     async def run(sql: str) -> Any:
         c = await asyncpg.connect(url)
         try:
@@ -855,7 +850,7 @@ def test_migration_down_keeps_merge_revisions_as_deletes(admin_url):
         "01937a5e-0000-7000-8000-000000000001",
         "01937a5e-0000-7000-8000-000000000002",
     )
-    try:
+    with helpers.scratch_database(admin_url, "claimdesk_merge_migration_test") as url:
         migrate.upgrade(url, "0006")
         asyncio.run(
             run(
@@ -878,5 +873,3 @@ def test_migration_down_keeps_merge_revisions_as_deletes(admin_url):
         assert not asyncio.run(run("SELECT 1 FROM pg_tables WHERE tablename = 'actor_merges'"))
         migrate.upgrade(url, "0006")
         assert asyncio.run(run("SELECT count(*) FROM actor_merges"))[0][0] == 0
-    finally:
-        asyncio.run(service_db.drop_database(admin_url, name))

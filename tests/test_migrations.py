@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import Iterator
 
 import asyncpg
 import pytest
 
-from service import db, migrate
+from service import migrate
+from tests import helpers
 
 pytestmark = pytest.mark.compat
 
@@ -25,11 +24,7 @@ async def _tables(url: str) -> set[str]:
 
 
 def test_up_down_up(admin_url):
-    name = "claimdesk_migrations_test"
-    asyncio.run(db.drop_database(admin_url, name))
-    asyncio.run(db.ensure_database(admin_url, name))
-    url = db.with_database(admin_url, name)
-    try:
+    with helpers.scratch_database(admin_url, "claimdesk_migrations_test") as url:
         migrate.upgrade(url)
         assert {"actors", "claims", "sources", "revisions", "change_events"} <= asyncio.run(
             _tables(url)
@@ -39,23 +34,10 @@ def test_up_down_up(admin_url):
         migrate.upgrade(url)
         assert "claims" in asyncio.run(_tables(url))
         migrate.upgrade(url)  # idempotent at head
-    finally:
-        asyncio.run(db.drop_database(admin_url, name))
 
 
 def test_one_head():
     assert migrate.head()  # raises when the migrations have more than one head
-
-
-@contextlib.contextmanager
-def _scratch_database(admin_url: str, name: str) -> Iterator[str]:
-    """A database of its own for a migration test, dropped afterwards: its URL."""
-    asyncio.run(db.drop_database(admin_url, name))
-    asyncio.run(db.ensure_database(admin_url, name))
-    try:
-        yield db.with_database(admin_url, name)
-    finally:
-        asyncio.run(db.drop_database(admin_url, name))
 
 
 async def _keys(url: str) -> dict[str, str]:
@@ -86,7 +68,7 @@ def test_0019_keys_unicode_hosts_in_ascii_and_back(admin_url):
     """Keys stored before 0019 hold a Unicode host as given; 0019 writes it in its xn-- form
     (a key whose xn-- form another source holds stays, and both sources with it), and its
     downgrade gives each key its host back as its own URL spells it."""
-    with _scratch_database(admin_url, "claimdesk_migration_0019_test") as url:
+    with helpers.scratch_database(admin_url, "claimdesk_migration_0019_test") as url:
         migrate.upgrade(url, "0018")
         before = [  # as url_key wrote them before 0019
             ("unicode", "https://www.مثال.إختبار/خبر/", "مثال.إختبار/%D8%AE%D8%A8%D8%B1"),
@@ -160,7 +142,7 @@ def test_0020_rebuilds_the_roles_it_changes(admin_url):
     """A claim of 2018 stored with a role its speaker took up or left inside the year (the
     membership overlapping the year) is rebuilt without it (none covers the year); down, with
     it. One whose membership ends on the year's last day covers it and keeps its role."""
-    with _scratch_database(admin_url, "claimdesk_migration_0020_test") as url:
+    with helpers.scratch_database(admin_url, "claimdesk_migration_0020_test") as url:
         migrate.upgrade(url, "0019")
         minister = "Minister of National Defence"
         cases = {  # membership (start, end): role after 0020

@@ -25,7 +25,6 @@ schemathesis's JUnit report and a pytest file reproducing each failure.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -46,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from service import db  # noqa: E402
 from service.errors import PROBLEMS  # noqa: E402
+from tests.helpers import scratch_database  # noqa: E402
 
 DOCUMENT = ROOT / "openapi" / "openapi.json"
 # Per-operation check options (the 501 of oEmbed's format=xml).
@@ -98,16 +98,6 @@ def service_env(base: dict[str, str]) -> dict[str, str]:
 
 def claimdesk(*args: str) -> list[str]:
     return [sys.executable, "-m", "service.cli", *args]
-
-
-@contextlib.contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
-    asyncio.run(db.drop_database(admin_url, SCRATCH_DATABASE))
-    asyncio.run(db.ensure_database(admin_url, SCRATCH_DATABASE))
-    try:
-        yield db.with_database(admin_url, SCRATCH_DATABASE)
-    finally:
-        asyncio.run(db.drop_database(admin_url, SCRATCH_DATABASE))
 
 
 @contextlib.contextmanager
@@ -240,7 +230,7 @@ def main() -> int:
     try:
         with contextlib.ExitStack() as stack:
             if args.database_url:
-                url = stack.enter_context(scratch_database(args.database_url))
+                url = stack.enter_context(scratch_database(args.database_url, SCRATCH_DATABASE))
                 env = service_env({"CLAIMDESK_DATABASE_URL": url})
                 log(f"scratch database {db.redact(url)}")
             else:
