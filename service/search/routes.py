@@ -140,8 +140,6 @@ async def search(
         status=status,
     )
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
-    if not types:
-        return EncodedJson(msgspec.json.encode(SearchPage(data=[], next_cursor=None)))
     words = without_stop_words(q)
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
