@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from service.text.lang import LANG_PATTERN
+from service.text.lang import LANG_PATTERN, canonical_lang
 
 
 class Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -88,23 +88,25 @@ def unchanged(current: msgspec.Struct, changes: dict[str, Any]) -> bool:
     empty PATCH too). Then no version, revision or change event is written: the feed and
     webhooks carry only real changes, and other clients' ETags stay valid. A list sent is
     compared item by item, in order, each item by the fields it was sent with (a claim's
-    appearances as sent are the stored ones without their embedded source). A value sent in
-    another form than it is stored (a language tag in other case) counts as a change."""
-    return all(_same(getattr(current, name, None), value) for name, value in changes.items())
+    appearances as sent are the stored ones without their embedded source). A language tag
+    (a ``lang`` field) is compared as it would be stored, in canonical case: ``AR`` is ``ar``."""
+    return all(_same(getattr(current, name, None), value, name) for name, value in changes.items())
 
 
-def _same(stored: Any, sent: Any) -> bool:
+def _same(stored: Any, sent: Any, name: str) -> bool:
     if isinstance(sent, msgspec.Struct):
         return all(
-            _same(getattr(stored, field, _ABSENT), getattr(sent, field))
+            _same(getattr(stored, field, _ABSENT), getattr(sent, field), field)
             for field in sent.__struct_fields__
         )
     if isinstance(sent, list):
         return (
             isinstance(stored, list)
             and len(stored) == len(sent)
-            and all(_same(a, b) for a, b in zip(stored, sent, strict=True))
+            and all(_same(a, b, name) for a, b in zip(stored, sent, strict=True))
         )
+    if name == "lang" and isinstance(sent, str):
+        return bool(stored == canonical_lang(sent))
     return bool(stored == sent)
 
 

@@ -133,6 +133,42 @@ async def test_a_patch_that_changes_nothing_writes_nothing(client, conn):
     assert changed.json()["version"] == akar["version"] + 1
 
 
+async def test_a_language_tag_sent_in_another_case_changes_nothing(client, conn):
+    """Tags are stored in canonical case; one sent back in another (`AR`, `EN-gb`) is the
+    same tag, not a change (it wrote an identical version, revision and change event, found
+    by a new user's walkthrough); another tag still is a change."""
+    akar = await helpers.actor(client, names=[{"value": "آكار", "lang": "ar-SY"}])
+    src = await helpers.source(client, lang="ar")
+    claim = await helpers.claim(
+        client, akar["id"], src["id"], translations=[{"lang": "en-GB", "text": "Some SDF"}]
+    )
+    review = await helpers.create(
+        client,
+        "reviews",
+        {
+            "claim_id": claim["id"],
+            "reviewer_id": akar["id"],
+            "rating": {"label": "Disputed", "value": 2, "best": 5, "worst": 1},
+            "lang": "en",
+        },
+    )
+    before = await helpers.snapshot(conn)
+    for path, body in (
+        (f"/v1/claims/{claim['id']}", {"lang": "AR"}),
+        (f"/v1/claims/{claim['id']}", {"translations": [{"lang": "EN-gb", "text": "Some SDF"}]}),
+        (f"/v1/actors/{akar['id']}", {"names": [{"value": "آكار", "lang": "AR-sy"}]}),
+        (f"/v1/sources/{src['id']}", {"lang": "Ar"}),
+        (f"/v1/reviews/{review['id']}", {"lang": "EN"}),
+    ):
+        tag = (await client.get(path)).headers["etag"]
+        response = await client.patch(path, json=body, headers={"If-Match": tag})
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == tag, body
+    assert await helpers.snapshot(conn) == before
+    changed = await client.patch(f"/v1/claims/{claim['id']}", json={"lang": "ar-SY"})
+    assert (changed.json()["lang"], changed.json()["version"]) == ("ar-SY", claim["version"] + 1)
+
+
 async def test_a_list_sent_again_as_it_is_changes_nothing(client, conn):
     """A list sent back as it is stored (a claim's translations, appearances, targets and
     topics; an actor's names and memberships) changes nothing, like a field sent back; a list
