@@ -316,6 +316,22 @@ async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, m
     assert actual_rows(newest) == search.RECENT_WINDOW, plan
 
 
+async def test_older_claims_left_unread_are_told_by_the_statistics(conn, many_claims):
+    """A common query with a filter (one claim in twelve is about Idlib): some 160 of the
+    newest claims match, fewer than are ranked, and older ones were left unread. The table's
+    statistics say it holds far more claims than were read: the primary key is not walked
+    past the newest to know it, and the search says matches may be left."""
+    plan = await analyze_search(conn, "safe zone", topic="idlib")
+    assert actual_rows(node(plan, "Index Scan Backward using claims_pkey on claims")) == (
+        search.RECENT_WINDOW
+    )
+    assert actual_rows(node(plan, "CTE Scan on ranked c")) < search.SEARCH_CANDIDATES, plan
+    assert "never executed" in node(plan, "Index Only Scan Backward using claims_pkey"), plan
+    f = SearchFilters(types=frozenset({"claim"}), topic="idlib")
+    rows = await search.search(conn, "safe zone", "safe zone", f, 21, None)
+    assert rows[0]["incomplete"] is True
+
+
 async def test_a_search_runs_one_plan_made_once(settings, database_url, many_claims):
     """Left to choose, PostgreSQL planned the search statement for every search's values
     (milliseconds), and that plan scanned every actor name for near misses; the service has it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.demo import load
-from service.search.queries import COMMON_MATCHES, RECENT_WINDOW
+from service.search.queries import COMMON_MATCHES, RECENT_WINDOW, SEARCH_CANDIDATES
 from tests import helpers
 from tests.helpers import problem
 
@@ -361,9 +361,63 @@ async def test_a_common_query_ranks_the_newest_claims_that_match(client, conn):
         )
         body = (await client.get("/v1/search", params=params)).json()
         seen += [h["id"] for h in body["data"]]
+        # the newest claims were read, older ones were not: the page says so, every page
+        assert body["incomplete_results"] is True
         if not (cursor := body["next_cursor"]):
             break
     assert seen == [h["id"] for h in zebras]
+    # every match was ranked: the five okapis, the speaker's three
+    for q, params in (("okapi", {}), ("zebra", {"speaker_id": rare["id"]})):
+        body = (await client.get("/v1/search", params={"q": q, "type": "claim", **params})).json()
+        assert body["incomplete_results"] is False, (q, body)
+
+
+async def search_body(client, q, **params):
+    response = await client.get("/v1/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_search_says_when_more_claims_match_than_it_ranked(client, conn):
+    """A search ranks at most SEARCH_CANDIDATES claims: past them, `incomplete_results` says
+    so, instead of a last page that looks like the end of every match (it ended silently
+    before). Fewer, and a common word read in a table no larger than the newest claims
+    read, are every match: false."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    await conn.execute(
+        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
+           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                   || lpad(to_hex(g), 12, '0'))::uuid,
+                  $1::uuid, 'giraffe ' || g, 'en', false, 'assertion'
+           FROM generate_series(1, $2) AS g""",
+        speaker["id"],
+        SEARCH_CANDIDATES,
+    )
+    # as many as are ranked: more may match
+    body = await search_body(client, "giraffe", type="claim", limit=200)
+    assert (len(body["data"]), body["incomplete_results"]) == (SEARCH_CANDIDATES, True)
+    await conn.execute("DELETE FROM claims WHERE text = 'giraffe 1'")
+    body = await search_body(client, "giraffe", type="claim", limit=200)
+    assert (len(body["data"]), body["incomplete_results"]) == (SEARCH_CANDIDATES - 1, False)
+    # every claim in the table among the newest read: a common word's matches are all ranked
+    assert RECENT_WINDOW > SEARCH_CANDIDATES
+    body = await search_body(client, "giraffe", limit=5)
+    assert (len(body["data"]), body["incomplete_results"]) == (5, False)
+    # disputes: at most as many ranked too
+    await conn.execute(
+        """INSERT INTO disputes (id, title, question)
+           SELECT ('01937a5f-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                   || lpad(to_hex(g), 12, '0'))::uuid, 'Okapi ' || g, 'Did the okapi ' || g
+           FROM generate_series(1, $1) AS g""",
+        SEARCH_CANDIDATES,
+    )
+    body = await search_body(client, "okapi", type="dispute", limit=3)
+    assert (len(body["data"]), body["incomplete_results"]) == (3, True)
+    await conn.execute("DELETE FROM disputes WHERE title = 'Okapi 1'")
+    assert (await search_body(client, "okapi", limit=3))["incomplete_results"] is False
+    # actors alone are never cut short; nothing found, nothing left out
+    assert (await search_body(client, "Lavrov", type="actor"))["incomplete_results"] is False
+    assert (await search_body(client, "zebra"))["incomplete_results"] is False
 
 
 @pytest.mark.parametrize(

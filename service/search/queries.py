@@ -54,6 +54,15 @@ from service.text.normalize import normalize
 # table (one that has just become common) counts as rare, and ranks the first
 # SEARCH_CANDIDATES matches the index yields rather than the newest.
 #
+# Whether matches may have been left out (``incomplete``, the page's ``incomplete_results``):
+# as many claims or disputes ranked as SEARCH_CANDIDATES, or the newest claims read for a
+# common query in a table that holds more than RECENT_WINDOW claims. Counting past the
+# newest RECENT_WINDOW claims to know would cost as much again as reading them (2.8 ms at a
+# million claims, in a slow hour); the table's size as its statistics last saw it
+# (``pg_class.reltuples``, kept by VACUUM and ANALYZE, which autovacuum runs long before a
+# table doubles) tells at once for a table of twice as many or half as many. Only between
+# those, or before the table has any statistics, is the primary key walked past them.
+#
 # Disputes are a hundredth as many: their index finds every match, but only the newest
 # SEARCH_CANDIDATES of them are ranked. Until the tenth session all were: a common word is in
 # some 500 of the benchmark's 10,000 disputes, and ranking them took about 1 ms
@@ -152,8 +161,36 @@ candidates AS (
         FROM claims c
         WHERE $4 AND c.search_vector @@ p.q AND {_CLAIM_FILTERS}
         LIMIT {SEARCH_CANDIDATES}) AS c
-    WHERE (SELECT count(*) FROM recent) < {COMMON_MATCHES})
-SELECT type, id, score, title, body, translations FROM (
+    WHERE (SELECT count(*) FROM recent) < {COMMON_MATCHES}),
+ranked AS MATERIALIZED (
+    SELECT c.id, c.speaker_id, c.text, c.translations,
+           ts_rank_cd(c.search_vector, p.q)::float8 AS score
+    FROM params p, candidates c),
+ranked_disputes AS MATERIALIZED (
+    SELECT d.id, d.title, d.question, ts_rank_cd(d.search_vector, p.q)::float8 AS score
+    FROM params p, LATERAL (
+        SELECT d.id, d.title, d.question, d.search_vector
+        FROM disputes d
+        WHERE $5 AND d.search_vector @@ p.q
+          AND ($9::text IS NULL OR d.topics @> ARRAY[$9::text])
+          AND ($12::text IS NULL OR d.status = $12)
+        ORDER BY d.id DESC
+        LIMIT {SEARCH_CANDIDATES}) AS d),
+-- more claims or disputes may match than were ranked: as many candidates as are ranked, or
+-- the newest claims read (a common query) and older ones left unread (see above)
+incomplete AS (
+    SELECT (SELECT count(*) FROM ranked) >= {SEARCH_CANDIDATES}
+        OR (SELECT count(*) FROM ranked_disputes) >= {SEARCH_CANDIDATES}
+        OR ((SELECT count(*) FROM recent) >= {COMMON_MATCHES}
+            AND (SELECT CASE WHEN t.reltuples >= {2 * RECENT_WINDOW} THEN true
+                             WHEN t.reltuples BETWEEN 0 AND {RECENT_WINDOW // 2} THEN false
+                             ELSE EXISTS (SELECT FROM (SELECT FROM claims c ORDER BY c.id DESC
+                                                       OFFSET {RECENT_WINDOW} LIMIT 1) AS o)
+                        END
+                 FROM pg_class t WHERE t.oid = 'claims'::regclass))
+        AS yes)
+SELECT type, id, score, title, body, translations, (SELECT yes FROM incomplete) AS incomplete
+FROM (
     (SELECT 'actor' AS type, a.id, m.score, a.name AS title,
             array_to_string(m.names, ' · ') AS body, NULL::text[] AS translations
      FROM (SELECT * FROM strong
@@ -174,23 +211,14 @@ SELECT type, id, score, title, body, translations FROM (
                   FROM jsonb_array_elements(c.translations) WITH ORDINALITY AS t (item, n)
                   ORDER BY t.n)
      FROM (SELECT c.id, c.speaker_id, c.text, c.translations, c.score
-           FROM (SELECT c.*, ts_rank_cd(c.search_vector, p.q)::float8 AS score
-                 FROM params p, candidates c) AS c
+           FROM ranked AS c
            WHERE $13::float8 IS NULL OR (c.score, 'claim', c.id) < ($13, $14, $15::uuid)
            ORDER BY c.score DESC, c.id DESC
            LIMIT $16) AS c
      JOIN actors sp ON sp.id = c.speaker_id)
     UNION ALL
     (SELECT 'dispute', d.id, d.score, d.title, d.question, NULL::text[]
-     FROM (SELECT d.id, d.title, d.question, ts_rank_cd(d.search_vector, p.q)::float8 AS score
-           FROM params p, LATERAL (
-               SELECT d.id, d.title, d.question, d.search_vector
-               FROM disputes d
-               WHERE $5 AND d.search_vector @@ p.q
-                 AND ($9::text IS NULL OR d.topics @> ARRAY[$9::text])
-                 AND ($12::text IS NULL OR d.status = $12)
-               ORDER BY d.id DESC
-               LIMIT {SEARCH_CANDIDATES}) AS d) AS d
+     FROM ranked_disputes AS d
      WHERE $13::float8 IS NULL OR (d.score, 'dispute', d.id) < ($13, $14, $15::uuid)
      ORDER BY d.score DESC, d.id DESC
      LIMIT $16)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -24,6 +24,15 @@ class SearchHit(msgspec.Struct, kw_only=True):
 class SearchPage(msgspec.Struct, kw_only=True):
     data: list[SearchHit]
     next_cursor: str | None
+    incomplete_results: Annotated[
+        bool,
+        msgspec.Meta(
+            description="More claims or disputes may match than were ranked: a search ranks "
+            "at most 200 of each (for a common query, the newest claims that match), so "
+            "paging on will not reach the rest. Narrow the query or add filters to see them. "
+            "The same on every page of a search; `false` on an empty page."
+        ),
+    ]
 
 
 class SearchFilters(msgspec.Struct, kw_only=True):
