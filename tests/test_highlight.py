@@ -8,7 +8,7 @@ import pytest
 
 from service import demo_data
 from service.text import highlight
-from service.text.highlight import _fold_char, snippet, spans, terms_of
+from service.text.highlight import ELLIPSIS, _fold_char, plain, shorten, snippet, spans, terms_of
 
 
 def spans_walked(text: str, terms: list[str]) -> list[tuple[int, int]]:
@@ -141,3 +141,24 @@ def test_a_term_is_marked_where_a_word_starts_not_inside_another():
         "بال<mark>منطقة</mark> ولل<mark>منطقة</mark> <mark>منطقة</mark>"
     )
     assert snippet("واستمنطقة", terms_of("منطقة")) is None  # not a prefix Arabic has
+
+
+def test_texts_are_cut_between_words():
+    """A snippet, a text shown without a match and a claim hit's title were cut where their
+    width ended, mid-word (`منط…`, `Turk…`; a new user's walkthrough): now at the last space
+    before it, unless a single word is longer than ``WORD_SLACK``."""
+    text = "القوات التركية تقوم بدوريات في المنطقة الآمنة " * 10
+    cut = plain(text, 50)
+    assert cut.endswith(ELLIPSIS) and len(cut) <= 51
+    assert text.startswith(cut[:-1] + " ")  # whole words, the space before the cut dropped
+    assert shorten("Turkey says some SDF elements remain", 15) == "Turkey says…"
+    assert shorten("Turkey says", 15) == "Turkey says"  # short enough: as it is
+    assert shorten("Turkey says some", 11) == "Turkey says…"  # at a space: no word cut
+    long_word = "https://example.org/" + "a" * 60
+    assert shorten(long_word, 30) == long_word[:30] + ELLIPSIS  # no space near: at the width
+    marked = snippet(
+        "قال " + "كلمة " * 60 + "آكار " + "في النهاية " * 20, terms_of("اكار"), width=40
+    )
+    assert marked is not None and marked.startswith(ELLIPSIS) and marked.endswith(ELLIPSIS)
+    shown = marked.replace("<mark>", "").replace("</mark>", "").strip(ELLIPSIS)
+    assert all(word in {"كلمة", "آكار", "في", "النهاية"} for word in shown.split()), shown

@@ -25,7 +25,7 @@ from service.search.schemas import (
     SearchPage,
     SimilarPage,
 )
-from service.text.highlight import plain, snippet, terms_of
+from service.text.highlight import plain, shorten, snippet, terms_of
 from service.text.lang import LANG_PATTERN
 from service.text.normalize import has_letter_or_digit, normalize
 from service.text.stopwords import without_stop_words
@@ -153,7 +153,9 @@ async def search(
     for row in rows:
         texts = [row["body"], *(row["translations"] or ())]
         marked = next((s for t in texts if (s := snippet(t, terms))), None)
-        title = row["title"] if row["type"] != "claim" else f"{row['title']}: {row['body'][:80]}"
+        title = row["title"]
+        if row["type"] == "claim":  # the speaker, and the start of what they said
+            title = f"{title}: {shorten(row['body'], 80)}"
         hits.append(
             SearchHit(
                 type=row["type"],

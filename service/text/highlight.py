@@ -215,7 +215,7 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
     if start:
         space = text.rfind(" ", 0, start)
         start = space + 1 if space != -1 and start - space < 20 else start
-    end = min(len(text), start + width)
+    end = word_end(text, start + width, start)
     out = [ELLIPSIS] if start else []
     cursor = start
     for s, e in marks:
@@ -232,5 +232,27 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
 
 def plain(text: str, width: int = 200) -> str:
     """The start of ``text``, escaped, when nothing in it matched."""
-    cut = text[:width]
-    return html.escape(cut) + (ELLIPSIS if len(text) > width else "")
+    return html.escape(shorten(text, width))
+
+
+# How far back from a cut a space is looked for, so that a cut falls between words: a word
+# longer than this (a URL, say) is cut where the width ends.
+WORD_SLACK = 20
+
+
+def word_end(text: str, end: int, start: int = 0) -> int:
+    """Where to cut ``text`` at most ``end`` characters in, after ``start``: at the last space
+    within ``WORD_SLACK`` characters before ``end``, not inside a word (nor between a letter
+    and its marks), unless none is there."""
+    if end >= len(text) or text[end].isspace():
+        return min(end, len(text))
+    space = text.rfind(" ", max(start, end - WORD_SLACK), end)
+    return space if space > start else end
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters between words, with an ellipsis if cut
+    (which makes it ``width`` + 1 at most)."""
+    if len(text) <= width:
+        return text
+    return text[: word_end(text, width)].rstrip() + ELLIPSIS
