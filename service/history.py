@@ -16,8 +16,9 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from litestar.params import PathParameter
 
-from service.errors import NotFound
+from service.errors import Missing, NotFound
 from service.pagination import Int4, decode_cursor, page
 
 # ``merge``: the last revision of an actor merged into another (see service/actors/merge.py).
@@ -51,6 +52,12 @@ class Revision(msgspec.Struct, kw_only=True):
             "a merge: what it was; a merge adds `merged_into_id`, the actor it went into)."
         ),
     ]
+
+
+# A revision's version in its URL (``.../revisions/{version}``).
+Version = Annotated[
+    int, PathParameter(ge=1, le=2**31 - 1, description="The version, from 1 (the create).")
+]
 
 
 class RevisionPage(msgspec.Struct, kw_only=True):
@@ -144,6 +151,38 @@ async def revisions(
         limit,
     )
     return [Revision(**dict(row)) for row in rows]
+
+
+async def revision_at(
+    pool: asyncpg.Pool, resource: Resource, resource_id: UUID, version: int
+) -> Revision:
+    """``GET /v1/<collection>/{id}/revisions/{version}``: the resource as it was at
+    ``version`` (for a delete or a merge, as it was before). A 404 names the versions there
+    are, when the id has any."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            """
+            SELECT version, action, changed_by, key_id, request_id, changed_at, data
+            FROM revisions
+            WHERE resource = $1 AND resource_id = $2 AND version = $3
+            """,
+            resource,
+            resource_id,
+            version,
+        )
+        if row is None:
+            latest = await conn.fetchval(
+                "SELECT max(version) FROM revisions WHERE resource = $1 AND resource_id = $2",
+                resource,
+                resource_id,
+            )
+    if row is not None:
+        return Revision(**dict(row))
+    if latest is None:
+        raise NotFound(resource, resource_id)
+    raise Missing(
+        f"The {resource} '{resource_id}' has no version {version}: its versions are 1 to {latest}."
+    )
 
 
 async def revision_page(

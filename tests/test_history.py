@@ -7,6 +7,9 @@ import pytest
 
 from service import history
 from tests import helpers
+from tests.helpers import problem
+
+MISSING = "01937a5e-0000-7000-8000-0000000000ff"
 
 pytestmark = pytest.mark.compat
 
@@ -107,6 +110,39 @@ async def test_changes_commit_before_the_response(client, database_url):
         )
     finally:
         await other.close()
+
+
+async def test_one_revision_is_read_by_its_version(client, conn):
+    """``.../revisions/{version}``: the resource as it was at that version, as the list has
+    it, for every collection, kept after a delete; a version it never had is a 404 naming
+    the ones it has, an id that never had any a plain 404, and so is a version that is no
+    version (as a malformed id in a path is)."""
+    akar = await helpers.actor(client)
+    await client.patch(f"/v1/actors/{akar['id']}", json={"country": "TR"})
+    src = await helpers.source(client)
+    claim = await helpers.claim(client, akar["id"], src["id"])
+    await client.delete(f"/v1/claims/{claim['id']}")
+    for path, versions in ((f"/v1/actors/{akar['id']}", 2), (f"/v1/claims/{claim['id']}", 2)):
+        listed = (await client.get(f"{path}/revisions")).json()["data"]
+        for revision in listed:
+            one = await client.get(f"{path}/revisions/{revision['version']}")
+            assert one.status_code == 200, one.text
+            assert one.json() == revision
+        assert [r["version"] for r in listed] == list(range(versions, 0, -1))
+        missing = problem(await client.get(f"{path}/revisions/{versions + 1}"), 404)
+        assert f"versions are 1 to {versions}" in missing["detail"], missing
+    deleted = (await client.get(f"/v1/claims/{claim['id']}/revisions/2")).json()
+    assert (deleted["action"], deleted["data"]["id"]) == ("delete", claim["id"])
+    assert (await client.get(f"/v1/actors/{akar['id']}/revisions/1")).json()["data"][
+        "country"
+    ] is None
+    for collection in ("actors", "sources", "claims", "disputes", "reviews"):
+        never = problem(await client.get(f"/v1/{collection}/{MISSING}/revisions/1"), 404)
+        assert MISSING in never["detail"]
+        for bad in ("0", "-1", "x", "2147483648", "1.5"):
+            # as a malformed id in a path: no such revision can exist
+            body = problem(await client.get(f"/v1/{collection}/{MISSING}/revisions/{bad}"), 404)
+            assert "version" in body["detail"], (collection, bad, body)
 
 
 async def test_a_patch_that_changes_nothing_writes_nothing(client, conn):

@@ -22,7 +22,7 @@ from service.actors.schemas import (
 )
 from service.deps import Request
 from service.errors import invalid, responses
-from service.history import RevisionPage
+from service.history import Revision, RevisionPage, Version
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.text.normalize import has_letter_or_digit, normalize
 
@@ -229,3 +229,16 @@ class ActorController(Controller):
         self, request: Request, actor_id: ActorId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
         return await history.revision_page(request.pool, "actor", actor_id, limit, cursor)
+
+    @get(
+        "/{actor_id:str}/revisions/{version:str}",
+        operation_id="get_actor_revision",
+        summary="Get one of an actor's revisions",
+        description="The actor as it was at that version, who changed it and when (for a "
+        "delete, what it was before it).",
+        responses=responses(404),
+    )
+    async def get_actor_revision(
+        self, request: Request, actor_id: ActorId, version: Version
+    ) -> Revision:
+        return await history.revision_at(request.pool, "actor", actor_id, version)

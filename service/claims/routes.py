@@ -22,7 +22,7 @@ from service.claims.schemas import (
 )
 from service.deps import Request
 from service.errors import invalid, responses
-from service.history import RevisionPage
+from service.history import Revision, RevisionPage, Version
 from service.pagination import (
     Cursor,
     Limit,
@@ -204,3 +204,16 @@ class ClaimController(Controller):
         self, request: Request, claim_id: ClaimId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
         return await history.revision_page(request.pool, "claim", claim_id, limit, cursor)
+
+    @get(
+        "/{claim_id:str}/revisions/{version:str}",
+        operation_id="get_claim_revision",
+        summary="Get one of a claim's revisions",
+        description="The claim as it was at that version, who changed it and when (for a "
+        "delete, what it was before it).",
+        responses=responses(404),
+    )
+    async def get_claim_revision(
+        self, request: Request, claim_id: ClaimId, version: Version
+    ) -> Revision:
+        return await history.revision_at(request.pool, "claim", claim_id, version)

@@ -25,7 +25,7 @@ from service.disputes.schemas import (
     PositionUpdate,
 )
 from service.errors import invalid, responses
-from service.history import RevisionPage
+from service.history import Revision, RevisionPage, Version
 from service.pagination import (
     Cursor,
     Limit,
@@ -247,6 +247,19 @@ class DisputeController(Controller):
         self, request: Request, dispute_id: DisputeId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
         return await history.revision_page(request.pool, "dispute", dispute_id, limit, cursor)
+
+    @get(
+        "/{dispute_id:str}/revisions/{version:str}",
+        operation_id="get_dispute_revision",
+        summary="Get one of a dispute's revisions",
+        description="The dispute as it was at that version, who changed it and when (for a "
+        "delete, what it was before it).",
+        responses=responses(404),
+    )
+    async def get_dispute_revision(
+        self, request: Request, dispute_id: DisputeId, version: Version
+    ) -> Revision:
+        return await history.revision_at(request.pool, "dispute", dispute_id, version)
 
 
 @get(

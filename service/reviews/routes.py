@@ -12,7 +12,7 @@ from service import db, etag, history, references
 from service.claims import queries as claims
 from service.deps import Request
 from service.errors import responses
-from service.history import RevisionPage
+from service.history import Revision, RevisionPage, Version
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.reviews import examples, queries
 from service.reviews.jsonld import ClaimReviewLD, claim_reviews
@@ -125,6 +125,19 @@ class ReviewController(Controller):
         self, request: Request, review_id: ReviewId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
         return await history.revision_page(request.pool, "review", review_id, limit, cursor)
+
+    @get(
+        "/{review_id:str}/revisions/{version:str}",
+        operation_id="get_review_revision",
+        summary="Get one of a review's revisions",
+        description="The review as it was at that version, who changed it and when (for a "
+        "delete, what it was before it).",
+        responses=responses(404),
+    )
+    async def get_review_revision(
+        self, request: Request, review_id: ReviewId, version: Version
+    ) -> Revision:
+        return await history.revision_at(request.pool, "review", review_id, version)
 
 
 @get(

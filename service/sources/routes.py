@@ -12,7 +12,7 @@ from litestar.params import Body, PathParameter, QueryParameter
 from service import db, etag, history, references
 from service.deps import Request
 from service.errors import responses
-from service.history import RevisionPage
+from service.history import Revision, RevisionPage, Version
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.sources import examples, queries
 from service.sources.schemas import (
@@ -158,3 +158,16 @@ class SourceController(Controller):
         self, request: Request, source_id: SourceId, limit: Limit = 50, cursor: Cursor = None
     ) -> RevisionPage:
         return await history.revision_page(request.pool, "source", source_id, limit, cursor)
+
+    @get(
+        "/{source_id:str}/revisions/{version:str}",
+        operation_id="get_source_revision",
+        summary="Get one of a source's revisions",
+        description="The source as it was at that version, who changed it and when (for a "
+        "delete, what it was before it).",
+        responses=responses(404),
+    )
+    async def get_source_revision(
+        self, request: Request, source_id: SourceId, version: Version
+    ) -> Revision:
+        return await history.revision_at(request.pool, "source", source_id, version)
