@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -9,7 +10,7 @@ from typing import Annotated, Any, Literal
 import asyncpg
 import msgspec
 import structlog
-from litestar import Litestar, Response, get
+from litestar import Litestar, MediaType, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
@@ -22,7 +23,15 @@ from service.claims.routes import ClaimController
 from service.deps import Request
 from service.disputes.routes import DisputeController, list_contradictions
 from service.embed.routes import get_claim_review_embed, get_dispute_card, get_oembed
-from service.errors import PROBLEM_BASE, PROBLEMS, NotFound, exception_handlers, problem, responses
+from service.errors import (
+    PROBLEM_BASE,
+    PROBLEM_DESCRIPTIONS,
+    PROBLEMS,
+    NotFound,
+    exception_handlers,
+    problem,
+    responses,
+)
 from service.idempotency import idempotency_middleware
 from service.input_guard import check_request, learn_parameters
 from service.keys.routes import ApiKeyController
@@ -55,6 +64,30 @@ class ProblemType(msgspec.Struct):
     type: str
     title: str
     status: int
+    description: str
+
+
+_PROBLEM_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} ({status}) — claimdesk</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
+code{{background:#f2f2f2;padding:0 .2em}}</style></head>
+<body><h1>{title}</h1><p>HTTP {status} · <code>{type}</code></p><p>{description}</p>
+<p>Every problem answer is <code>application/problem+json</code> (RFC 9457) with a
+<code>detail</code> saying what happened in that request. The API's reference:
+<a href="/schema">/schema</a>.</p></body></html>
+"""
+
+
+def _problem_page(p: ProblemType) -> str:
+    """The problem type for a person who followed its URI in a browser: its description with
+    the document's `code` spans kept as code, everything else escaped."""
+    parts = html.escape(p.description, quote=False).split("`")
+    described = "".join(f"<code>{t}</code>" if i % 2 else t for i, t in enumerate(parts))
+    return _PROBLEM_PAGE.format(
+        title=html.escape(p.title), status=p.status, type=html.escape(p.type), description=described
+    )
 
 
 @get(
@@ -102,16 +135,25 @@ async def ready(request: Request) -> Response[Any]:
     **auth.PUBLIC,
     summary="Describe a problem type",
     tags=["meta"],
-    description="Every problem `type` URI resolves here.",
+    description="Every problem `type` URI resolves here: what the problem means and what "
+    "to do about it. A browser (`Accept` preferring `text/html`) gets the same as a page.",
     responses=responses(404),
 )
 async def problem_type(
+    request: Request,
     slug: Annotated[str, PathParameter(description="The last part of a problem `type`.")],
-) -> ProblemType:
+) -> Response[ProblemType]:
     if slug not in PROBLEMS:
         raise NotFound("problem type", slug)
     status, title = PROBLEMS[slug]
-    return ProblemType(type=PROBLEM_BASE + slug, title=title, status=status)
+    described = ProblemType(
+        type=PROBLEM_BASE + slug, title=title, status=status, description=PROBLEM_DESCRIPTIONS[slug]
+    )
+    if request.accept.best_match([MediaType.JSON, MediaType.HTML]) == MediaType.HTML:
+        # the document describes the JSON; the page is for a person, not a client
+        page = _problem_page(described)
+        return Response(page, media_type=MediaType.HTML)  # type: ignore[arg-type]
+    return Response(described)
 
 
 OPENAPI_DESCRIPTION = """\

@@ -98,6 +98,53 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "unavailable": (503, "Service unavailable"),
 }
 
+# slug -> what it means and what to do: the documentation its ``type`` URI serves (RFC 9457
+# section 3.1.1: dereferenced, a type URI should document the problem for people).
+PROBLEM_DESCRIPTIONS: dict[str, str] = {
+    "malformed-request": "The request body is not JSON, or nests arrays and objects too "
+    "deeply. Send a JSON document; `detail` says where decoding stopped.",
+    "merged": "The actor was merged into another. `Location` and `merged_into_id` name the "
+    "survivor; send the request there (clients that follow redirects do).",
+    "unauthorized": "No API key, or one that is unknown, revoked or expired. Send "
+    "`Authorization: Bearer <key>`.",
+    "forbidden": "The API key lacks the scope the operation needs: `read` for reading, "
+    "`write` for changes, `admin` for API keys and webhooks.",
+    "not-found": "No such resource or route, or a malformed id in the path (which can name "
+    "nothing).",
+    "method-not-allowed": "The path exists but does not take this method; `Allow` lists the "
+    "ones it takes.",
+    "conflict": "The request conflicts with the resource's current state (the type the "
+    "other 409s refine; not answered as itself).",
+    "duplicate": "A value that must be unique is taken; `existing_id` names the holder when "
+    "it is known. Use that resource, or change the value.",
+    "in-use": "The resource cannot be deleted while others refer to it; `held_by` lists "
+    "each kind of holder with a count and some of their ids. Remove or repoint them first.",
+    "already-merged": "The actor was merged into another already; `merged_into_id` names "
+    "it. Merge or delete that one instead.",
+    "idempotency-key-in-use": "A request with the same `Idempotency-Key` is still running. "
+    "Retry after `Retry-After` seconds: the first request's answer is then replayed.",
+    "precondition-failed": "`If-Match` lists no current `ETag` of the resource (it changed "
+    "since it was read, or it has none), or a write's `If-None-Match` matched. Nothing was "
+    "written: GET the resource again, reapply the change, and send its new `ETag`.",
+    "payload-too-large": "The request body is larger than this service accepts.",
+    "unsupported-media-type": "A body was sent as another media type than JSON. Send "
+    "`Content-Type: application/json`.",
+    "validation-error": "The request is well-formed but breaks a rule: a wrong type, an "
+    "unknown or missing field, a value out of range or pattern, a reference to nothing, a "
+    "rule across fields. `errors` names each field (or parameter, or header) and what is "
+    "wrong with it. Nothing was changed.",
+    "idempotency-key-reused": "The `Idempotency-Key` was used already for a different "
+    "request (method, path, query or body). Use a new key for a new request.",
+    "rate-limited": "Past the client's rate limit. Try again after `Retry-After` seconds.",
+    "internal-error": "A bug on the service's side, logged with its request id. Nothing "
+    "internal is in the answer; report the `request_id`.",
+    "not-implemented": "The request is understood but not served here (oEmbed's XML format: "
+    "ask for JSON).",
+    "unavailable": "The database is unreachable or not migrated, a statement timed out, or "
+    "a write lost a deadlock. Nothing was changed; when `Retry-After` is given, trying "
+    "again then may succeed.",
+}
+
 
 class DomainError(Exception):
     """Base of the errors queries and routes raise; carries its problem slug and detail."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from service import openapi
 from service.app import create_app
+from service.errors import PROBLEM_DESCRIPTIONS, PROBLEMS
 from service.settings import Settings
 from service.text.lang import LANG_PATTERN, canonical_lang
 from tests import helpers
@@ -281,8 +283,30 @@ async def test_problem_types_resolve(client, world):
     body = problem(await client.get("/v1/actors/not-a-uuid"), 404)
     described = await client.get(body["type"])
     assert described.status_code == 200
-    assert described.json() == {"type": body["type"], "title": "Not found", "status": 404}
+    assert described.json() == {
+        "type": body["type"],
+        "title": "Not found",
+        "status": 404,
+        "description": PROBLEM_DESCRIPTIONS["not-found"],
+    }
     problem(await client.get("/problems/no-such-problem"), 404)
+
+
+async def test_every_problem_type_is_documented_for_clients_and_people(client):
+    """A type URI led to three fields (a new user's walkthrough: nothing said what to do).
+    Each now says what it means and what to do, as JSON and, for a browser, as a page (RFC
+    9457: a type URI should lead to documentation for people)."""
+    assert set(PROBLEM_DESCRIPTIONS) == set(PROBLEMS)
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for slug, (status, title) in PROBLEMS.items():
+        as_json = await client.get(f"/problems/{slug}", headers={"accept": "*/*"})
+        assert as_json.headers["content-type"] == "application/json"
+        assert as_json.json()["description"] == PROBLEM_DESCRIPTIONS[slug]
+        page = await client.get(f"/problems/{slug}", headers={"accept": browser})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert f"<h1>{html.escape(title)}</h1>" in page.text and f"HTTP {status}" in page.text
+    page = (await client.get("/problems/precondition-failed", headers={"accept": browser})).text
+    assert "<code>If-Match</code>" in page and "`" not in page.split("<body>")[1]
 
 
 @pytest.mark.parametrize(
