@@ -13,13 +13,16 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
 from service import db, history
 from service.app import create_app
 from service.changes import queries
+from service.changes.schemas import ChangeEvent
 from service.pagination import encode_cursor
+from service.webhooks import outbox
 from tests import helpers
 from tests.conftest import make_key
 from tests.helpers import fields, problem
@@ -174,6 +177,31 @@ async def test_every_kind_of_write_is_listed_with_its_key(writer, reader, conn):
         "changed_by",
         "key_id",
     }
+
+
+async def test_a_merge_event_names_the_actor_merged_into(writer, reader, conn):
+    """A CMS following the feed (or a webhook) saw `merge` on the duplicate and had to GET it
+    to learn where it went: the event names it, as the merge's revision keeps it, even after
+    the survivor is merged in turn (found by a new user's walkthrough); no other event has
+    the field."""
+    sdf = await helpers.create(writer, "actors", {"kind": "armed_group", "name": "SDF"})
+    dup = await helpers.create(writer, "actors", {"kind": "armed_group", "name": "قسد"})
+    third = await helpers.create(writer, "actors", {"kind": "armed_group", "name": "YPG-SDF"})
+    for merged, into in ((dup, sdf), (sdf, third)):
+        response = await writer.post(
+            f"/v1/actors/{merged['id']}/merge", json={"into_id": into["id"]}
+        )
+        assert response.status_code == 200, response.text
+    events, _ = await drain(reader, types="actor")
+    merges = [(e["resource_id"], e["merged_into_id"]) for e in events if e["action"] == "merge"]
+    assert merges == [(dup["id"], sdf["id"]), (sdf["id"], third["id"])]
+    assert all("merged_into_id" not in e for e in events if e["action"] != "merge")
+    # a webhook's body carries it as the feed does
+    last_merge = [e for e in events if e["action"] == "merge"][-1]
+    merge, update = (msgspec.convert(e, ChangeEvent) for e in (last_merge, events[0]))
+    body = json.loads(outbox.payload(merge, (1, 1)))
+    assert body["data"]["merged_into_id"] == third["id"], body
+    assert "merged_into_id" not in json.loads(outbox.payload(update, (1, 1)))["data"]
 
 
 async def test_types_and_resource_id_filter(writer, reader):

@@ -37,7 +37,12 @@ LEFT JOIN LATERAL (
     FROM unnest($1::text[]) AS t(resource)
     CROSS JOIN LATERAL (
         SELECT id, resource, resource_id, action, version, occurred_at, changed_by, key_id,
-               txid, txid::text AS txid_text
+               txid, txid::text AS txid_text,
+               -- where a merged actor went, as its merge's revision keeps it
+               (SELECT (r.data ->> 'merged_into_id')::uuid FROM revisions r
+                WHERE change_events.action = 'merge' AND r.resource = 'actor'
+                  AND r.resource_id = change_events.resource_id
+                  AND r.version = change_events.version) AS merged_into_id
         FROM change_events
         WHERE resource = t.resource
           AND txid < h.horizon
@@ -91,6 +96,7 @@ async def read(
                 occurred_at=r["occurred_at"],
                 changed_by=r["changed_by"],
                 key_id=r["key_id"],
+                merged_into_id=r["merged_into_id"],
             ),
             (int(r["txid_text"]), r["id"]),
         )

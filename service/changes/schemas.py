@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 
-class ChangeEvent(msgspec.Struct, kw_only=True):
+class ChangeEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One create, update, delete (or merge, status change...) of one resource."""
 
     id: Annotated[
@@ -49,6 +49,13 @@ class ChangeEvent(msgspec.Struct, kw_only=True):
     key_id: Annotated[
         UUID | None, msgspec.Meta(description="The API key that made it (null for a command).")
     ]
+    merged_into_id: Annotated[
+        UUID | None,
+        msgspec.Meta(
+            description="A `merge` only: the actor it was merged into (the merged actor's "
+            "URL answers 308 to where it is now, should that one be merged in turn)."
+        ),
+    ] = None
 
 
 class ChangePage(msgspec.Struct, kw_only=True):

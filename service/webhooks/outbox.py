@@ -89,6 +89,8 @@ def payload(event: ChangeEvent, position: feed.Position) -> str:
                 "key_id": event.key_id,
                 "path": f"/v1/{event.type}s/{event.resource_id}",
                 "feed_cursor": encode_cursor(FEED_CURSOR_KIND, *position),
+                # a merge only, as in the feed
+                **({"merged_into_id": event.merged_into_id} if event.merged_into_id else {}),
             },
         }
     ).decode()
