@@ -9,9 +9,10 @@ what it was before); the change event is the ordered stream the change feed and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -20,6 +21,9 @@ from litestar.params import PathParameter
 
 from service.errors import Missing, NotFound
 from service.pagination import Int4, decode_cursor, page
+
+if TYPE_CHECKING:  # deps needs Who from here
+    from service.deps import Request
 
 # ``merge``: the last revision of an actor merged into another (see service/actors/merge.py).
 Action = Literal["create", "update", "delete", "merge"]
@@ -153,13 +157,20 @@ async def revisions(
     return [Revision(**dict(row)) for row in rows]
 
 
+# A version as its URL spells it: the one spelling of each (``01``, ``+1`` and ``1.0``, which
+# the path's conversion would take as 1, are no version).
+_VERSION = re.compile(r"[1-9][0-9]*")
+
+
 async def revision_at(
-    pool: asyncpg.Pool, resource: Resource, resource_id: UUID, version: int
+    request: Request, resource: Resource, resource_id: UUID, version: int
 ) -> Revision:
     """``GET /v1/<collection>/{id}/revisions/{version}``: the resource as it was at
     ``version`` (for a delete or a merge, as it was before). A 404 names the versions there
     are, when the id has any."""
-    async with pool.acquire() as conn:
+    if not _VERSION.fullmatch(request.path_params["version"]):
+        raise Missing(f"No revision at {request.url.path}: a version is written 1, 2, 3...")
+    async with request.pool.acquire() as conn:
         row = await conn.fetchrow(
             """
             SELECT version, action, changed_by, key_id, request_id, changed_at, data

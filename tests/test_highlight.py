@@ -162,3 +162,20 @@ def test_texts_are_cut_between_words():
     assert marked is not None and marked.startswith(ELLIPSIS) and marked.endswith(ELLIPSIS)
     shown = marked.replace("<mark>", "").replace("</mark>", "").strip(ELLIPSIS)
     assert all(word in {"كلمة", "آكار", "في", "النهاية"} for word in shown.split()), shown
+
+
+def test_a_cut_keeps_what_goes_with_a_character_and_says_only_real_cuts():
+    """From a review: a cut found only the plain space (`word\nword` was cut mid-word), split
+    a letter from its harakat or an emoji from its skin tone in a word longer than the
+    slack, and put an ellipsis after trailing white space, or where nothing was left out."""
+    assert shorten("word\nword\nwordwordword", 12) == "word\nword…"
+    assert shorten("Turkey\xa0says\xa0something", 12) == "Turkey\xa0says…"
+    word = "بِسْمِاللَّهِالرَّحْمَنِالرَّحِيمِ" * 2
+    cut = shorten(word, 27)[:-1]
+    assert not unicodedata.combining(word[len(cut)]) and word.startswith(cut)
+    assert shorten("👍🏽" * 30, 21) == "👍🏽" * 10 + ELLIPSIS  # not 👍 without its tone
+    assert shorten("Turkey says ", 11) == "Turkey says"  # nothing left out: no ellipsis
+    marked = snippet("target word " + " " * 300, ["target"], width=20)
+    assert marked == "<mark>target</mark> word", marked
+    marked = snippet("target word " + "more " * 100, ["target"], width=20)
+    assert marked == "<mark>target</mark> word more…", marked

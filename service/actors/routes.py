@@ -241,4 +241,4 @@ class ActorController(Controller):
     async def get_actor_revision(
         self, request: Request, actor_id: ActorId, version: Version
     ) -> Revision:
-        return await history.revision_at(request.pool, "actor", actor_id, version)
+        return await history.revision_at(request, "actor", actor_id, version)

@@ -216,4 +216,4 @@ class ClaimController(Controller):
     async def get_claim_revision(
         self, request: Request, claim_id: ClaimId, version: Version
     ) -> Revision:
-        return await history.revision_at(request.pool, "claim", claim_id, version)
+        return await history.revision_at(request, "claim", claim_id, version)

@@ -259,7 +259,7 @@ class DisputeController(Controller):
     async def get_dispute_revision(
         self, request: Request, dispute_id: DisputeId, version: Version
     ) -> Revision:
-        return await history.revision_at(request.pool, "dispute", dispute_id, version)
+        return await history.revision_at(request, "dispute", dispute_id, version)
 
 
 @get(

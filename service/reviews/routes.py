@@ -137,7 +137,7 @@ class ReviewController(Controller):
     async def get_review_revision(
         self, request: Request, review_id: ReviewId, version: Version
     ) -> Revision:
-        return await history.revision_at(request.pool, "review", review_id, version)
+        return await history.revision_at(request, "review", review_id, version)
 
 
 @get(

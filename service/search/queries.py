@@ -59,9 +59,11 @@ from service.text.normalize import normalize
 # common query in a table that holds more than RECENT_WINDOW claims. Counting past the
 # newest RECENT_WINDOW claims to know would cost as much again as reading them (2.8 ms at a
 # million claims, in a slow hour); the table's size as its statistics last saw it
-# (``pg_class.reltuples``, kept by VACUUM and ANALYZE, which autovacuum runs long before a
-# table doubles) tells at once for a table of twice as many or half as many. Only between
-# those, or before the table has any statistics, is the primary key walked past them.
+# (``pg_class.reltuples``, kept by VACUUM and ANALYZE) tells at once for a table of twice as
+# many. Statistics of a smaller table are not trusted to say the opposite (a table analysed
+# empty says 0 until autovacuum comes round, whatever was loaded since): there, and before
+# the table has statistics, the primary key is walked past them, which in a table that
+# small is short.
 #
 # Disputes are a hundredth as many: their index finds every match, but only the newest
 # SEARCH_CANDIDATES of them are ranked. Until the tenth session all were: a common word is in
@@ -183,7 +185,6 @@ incomplete AS (
         OR (SELECT count(*) FROM ranked_disputes) >= {SEARCH_CANDIDATES}
         OR ((SELECT count(*) FROM recent) >= {COMMON_MATCHES}
             AND (SELECT CASE WHEN t.reltuples >= {2 * RECENT_WINDOW} THEN true
-                             WHEN t.reltuples BETWEEN 0 AND {RECENT_WINDOW // 2} THEN false
                              ELSE EXISTS (SELECT FROM (SELECT FROM claims c ORDER BY c.id DESC
                                                        OFFSET {RECENT_WINDOW} LIMIT 1) AS o)
                         END
@@ -195,10 +196,15 @@ FROM (
             array_to_string(m.names, ' · ') AS body, NULL::text[] AS translations
      FROM (SELECT * FROM strong
            UNION ALL
-           -- near misses only when strong matches do not fill a page: the trigram scan is
-           -- the slow part, and typed names mostly match strongly
+           -- near misses only when the strong matches left after the cursor do not fill a
+           -- page (near misses score below every strong match): the trigram scan is the
+           -- slow part, and typed names mostly match strongly
            SELECT * FROM ({fuzzy_matches("$1", "$2", strong="SELECT * FROM strong")}) AS f
-           WHERE (SELECT count(*) FROM (SELECT 1 FROM strong LIMIT $16) AS s) < $16
+           WHERE (SELECT count(*)
+                  FROM (SELECT 1 FROM strong s
+                        WHERE $13::float8 IS NULL
+                           OR (s.score, 'actor', s.actor_id) < ($13, $14, $15::uuid)
+                        LIMIT $16) AS s) < $16
           ) AS m JOIN actors a ON a.id = m.actor_id
      WHERE $3 AND ($13::float8 IS NULL OR (m.score, 'actor', a.id) < ($13, $14, $15::uuid))
      ORDER BY m.score DESC, a.id DESC

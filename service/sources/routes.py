@@ -170,4 +170,4 @@ class SourceController(Controller):
     async def get_source_revision(
         self, request: Request, source_id: SourceId, version: Version
     ) -> Revision:
-        return await history.revision_at(request.pool, "source", source_id, version)
+        return await history.revision_at(request, "source", source_id, version)

@@ -224,8 +224,8 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
         s, e = max(s, start), min(e, end)
         out += [html.escape(text[cursor:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
         cursor = e
-    out.append(html.escape(text[cursor:end]))
-    if end < len(text):
+    out.append(html.escape(text[cursor:end].rstrip()))
+    if cut_off(text, end):
         out.append(ELLIPSIS)
     return "".join(out)
 
@@ -241,18 +241,40 @@ WORD_SLACK = 20
 
 
 def word_end(text: str, end: int, start: int = 0) -> int:
-    """Where to cut ``text`` at most ``end`` characters in, after ``start``: at the last space
-    within ``WORD_SLACK`` characters before ``end``, not inside a word (nor between a letter
-    and its marks), unless none is there."""
+    """Where to cut ``text`` at most ``end`` characters in, after ``start``: at the last white
+    space within ``WORD_SLACK`` characters before ``end``, not inside a word; in a longer
+    word, not between a character and the marks or modifiers that go with it."""
     if end >= len(text) or text[end].isspace():
         return min(end, len(text))
-    space = text.rfind(" ", max(start, end - WORD_SLACK), end)
-    return space if space > start else end
+    for space in range(end - 1, max(start, end - WORD_SLACK) - 1, -1):
+        if space > start and text[space].isspace():
+            return space
+    while end > start + 1 and _joins_the_one_before(text[end]):
+        end -= 1
+    return end
+
+
+def _joins_the_one_before(ch: str) -> bool:
+    """A combining mark (harakat, accents), a zero-width joiner, a variation selector or a
+    skin-tone modifier: shown as part of the character before it."""
+    return bool(
+        unicodedata.combining(ch)
+        or unicodedata.category(ch) in ("Mn", "Me")
+        or ch == "\u200d"
+        or "\ufe00" <= ch <= "\ufe0f"
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"
+    )
+
+
+def cut_off(text: str, end: int) -> bool:
+    """Whether cutting ``text`` at ``end`` leaves out anything but white space."""
+    return bool(text[end:].strip())
 
 
 def shorten(text: str, width: int) -> str:
-    """``text`` cut to at most ``width`` characters between words, with an ellipsis if cut
-    (which makes it ``width`` + 1 at most)."""
+    """``text`` cut to at most ``width`` characters between words, with an ellipsis if
+    anything was left out (which makes it ``width`` + 1 at most)."""
     if len(text) <= width:
         return text
-    return text[: word_end(text, width)].rstrip() + ELLIPSIS
+    end = word_end(text, width)
+    return text[:end].rstrip() + (ELLIPSIS if cut_off(text, end) else "")
