@@ -45,6 +45,19 @@ class FieldError(msgspec.Struct, kw_only=True):
     location: Location = "body"
 
 
+def repeats(field: str, keys: list[Any], what: str) -> list[FieldError]:
+    """An error for each item of the list ``field`` whose key an earlier item has."""
+    seen: dict[Any, int] = {}
+    errors = []
+    for i, key in enumerate(keys):
+        if key in seen:
+            errors.append(
+                FieldError(field=f"{field}[{i}]", message=f"Repeats {field}[{seen[key]}] ({what}).")
+            )
+        seen.setdefault(key, i)
+    return errors
+
+
 class HeldBy(msgspec.Struct, kw_only=True):
     """What still refers to a resource that was asked to be deleted."""
 

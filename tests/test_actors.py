@@ -120,6 +120,32 @@ async def test_duplicate_names_in_one_actor_are_422(client, conn):
     assert await snapshot(conn) == before
 
 
+async def test_a_membership_repeated_in_one_actor_is_422(client, conn):
+    """The same organization, role and dates twice made two identical memberships (found by
+    a new user's walkthrough), as a repeated name would have made two names; another role
+    or other dates in the same organization is another membership."""
+    turkey = await helpers.create(client, "actors", {"kind": "state", "name": "Turkey"})
+    akar = await helpers.actor(client)
+    minister = {"organization_id": turkey["id"], "role": "Minister", "start_date": "2018-07-10"}
+    before = await snapshot(conn)
+    for write in (
+        client.post(
+            "/v1/actors", json={"kind": "person", "name": "x", "memberships": [minister] * 2}
+        ),
+        client.patch(f"/v1/actors/{akar['id']}", json={"memberships": [minister, minister]}),
+    ):
+        body = problem(await write, 422)
+        assert fields(body) == {"memberships[1]"}, body
+        assert "Repeats memberships[0]" in body["detail"]
+    assert await snapshot(conn) == before
+    chief = {**minister, "role": "Chief of the General Staff", "end_date": "2018-07-09"}
+    response = await client.patch(
+        f"/v1/actors/{akar['id']}", json={"memberships": [minister, {**chief, "start_date": None}]}
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["memberships"]) == 2
+
+
 async def test_duplicate_wikidata_id_is_409_naming_the_existing_actor(client, conn):
     russia = await helpers.create(
         client, "actors", {"kind": "state", "name": "Russia", "wikidata_id": "Q159"}

@@ -20,6 +20,7 @@ from service.errors import (
     Merged,
     NotFound,
     held_back,
+    repeats,
 )
 from service.history import Who
 from service.schemas import sent, unchanged
@@ -222,26 +223,16 @@ async def typeahead(
 
 
 def _check_names(names: list[Any]) -> None:
-    seen: dict[tuple[str, str], int] = {}
-    errors = []
-    for i, name in enumerate(names):
-        key = (name.value, canonical_lang(name.lang))
-        if key in seen:
-            errors.append(
-                FieldError(
-                    field=f"names[{i}]",
-                    message=f"Repeats names[{seen[key]}] (same value and lang).",
-                )
-            )
-        seen.setdefault(key, i)
-    if errors:
+    keys = [(name.value, canonical_lang(name.lang)) for name in names]
+    if errors := repeats("names", keys, "same value and lang"):
         raise Invalid(errors)
 
 
 async def _check_memberships(
     conn: asyncpg.Connection, actor_id: UUID, memberships: list[MembershipInput]
 ) -> None:
-    errors = []
+    keys = [(m.organization_id, m.role, m.start_date, m.end_date) for m in memberships]
+    errors = repeats("memberships", keys, "same organization, role and dates")
     for i, m in enumerate(memberships):
         if m.organization_id == actor_id:
             errors.append(

@@ -13,7 +13,7 @@ import msgspec
 from service import etag, history, references
 from service.claims.schemas import Claim, ClaimCreate, ClaimFilters, ClaimUpdate
 from service.db import new_id, rfc3339
-from service.errors import FieldError, Invalid, NotFound, held_back, invalid
+from service.errors import FieldError, Invalid, NotFound, held_back, invalid, repeats
 from service.history import Who
 from service.pagination import compact_json, keyset_pages, page_size
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
@@ -209,25 +209,13 @@ async def list_claims_json(
     return documents or b"", last
 
 
-def _repeats(field: str, keys: list[Any], what: str) -> list[FieldError]:
-    seen: dict[Any, int] = {}
-    errors = []
-    for i, key in enumerate(keys):
-        if key in seen:
-            errors.append(
-                FieldError(field=f"{field}[{i}]", message=f"Repeats {field}[{seen[key]}] ({what}).")
-            )
-        seen.setdefault(key, i)
-    return errors
-
-
 def _validate(c: dict[str, Any]) -> None:
     """Rules across fields, on the claim as it will be stored."""
     errors = [
-        *_repeats("translations", [canonical_lang(t.lang) for t in c["translations"]], "same lang"),
-        *_repeats("appearances", [a.source_id for a in c["appearances"]], "same source"),
-        *_repeats("targets", [(t.actor_id, t.role) for t in c["targets"]], "same actor and role"),
-        *_repeats("topics", c["topics"], "same topic"),
+        *repeats("translations", [canonical_lang(t.lang) for t in c["translations"]], "same lang"),
+        *repeats("appearances", [a.source_id for a in c["appearances"]], "same source"),
+        *repeats("targets", [(t.actor_id, t.role) for t in c["targets"]], "same actor and role"),
+        *repeats("topics", c["topics"], "same topic"),
     ]
     if c["relayed_by_id"] is not None and c["relayed_by_id"] == c["speaker_id"]:
         errors.append(
