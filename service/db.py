@@ -49,6 +49,10 @@ def rfc3339(column: str) -> str:
     )
 
 
+# What a date-time outside ``representable`` is told.
+OUT_OF_RANGE = "Out of range: must fall within the years 1 to 9999 in UTC."
+
+
 def representable(value: datetime) -> bool:
     """Whether an instant stays within years 1 to 9999 in UTC (so it can be stored and read
     back): 0001-01-01T00:00+01:00 is an hour before the first instant Python has."""

@@ -43,7 +43,6 @@ from service.errors import (
 
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 DATE_TIME_MESSAGE = "Expected an RFC 3339 date-time such as 2019-11-24T10:00:00Z."
-OUT_OF_RANGE = "Out of range: must fall within the years 1 to 9999 in UTC."
 
 
 def _nul_paths(value: Any, path: str = "") -> list[str]:
@@ -108,7 +107,7 @@ def _date_time_errors(request: Request[Any, Any, Any], names: tuple[str, ...]) -
             errors.append(FieldError(field=query_name, message=DATE_TIME_MESSAGE, location="query"))
             continue
         if not db.representable(parsed):
-            errors.append(FieldError(field=query_name, message=OUT_OF_RANGE, location="query"))
+            errors.append(FieldError(field=query_name, message=db.OUT_OF_RANGE, location="query"))
     return errors
 
 

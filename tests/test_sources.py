@@ -187,7 +187,19 @@ async def test_published_at_is_a_date_or_a_datetime(client, conn):
             422,
         )
         assert fields(body) == {"published_at"}
+    # in the year 10000 or 0 in UTC: a 500 once (a new user's walkthrough), on create and edit
+    for outside in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"):
+        for write in (
+            client.post(
+                "/v1/sources", json={"kind": "article", "title": "x", "published_at": outside}
+            ),
+            client.patch(f"/v1/sources/{day['id']}", json={"published_at": outside}),
+        ):
+            body = problem(await write, 422)
+            assert fields(body) == {"published_at"} and "years 1 to 9999" in body["detail"]
     assert await snapshot(conn) == before
+    edge = await helpers.source(client, published_at="9999-12-31T23:59:59+00:00")
+    assert edge["published_at"] == "9999-12-31T23:59:59Z"
 
 
 async def test_update_and_filters(client):

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service.db import new_id, representable
+from service.db import OUT_OF_RANGE, new_id, representable
 from service.errors import FieldError, Invalid, NotFound
 from service.keys.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated, Scope
 
@@ -47,7 +47,7 @@ def _key(row: asyncpg.Record) -> ApiKey:
 
 async def create(conn: asyncpg.Connection, data: ApiKeyCreate, created_by: str) -> ApiKeyCreated:
     if data.expires_at is not None and not representable(data.expires_at):
-        raise Invalid([FieldError(field="expires_at", message="Out of range.")])
+        raise Invalid([FieldError(field="expires_at", message=OUT_OF_RANGE)])
     if data.expires_at is not None and data.expires_at <= datetime.now(UTC):
         raise Invalid([FieldError(field="expires_at", message="Must be in the future.")])
     key = make_key()

@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from service import etag, history, references
-from service.db import new_id, rfc3339
+from service.db import OUT_OF_RANGE, new_id, representable, rfc3339
 from service.errors import Duplicate, NotFound, invalid
 from service.history import Who
 from service.schemas import sent, unchanged
@@ -88,9 +88,12 @@ def _published(value: str | None) -> tuple[datetime | None, str | None]:
         if len(value) == 10:
             d = date.fromisoformat(value)
             return datetime(d.year, d.month, d.day, tzinfo=UTC), "day"
-        return datetime.fromisoformat(value), "second"
+        instant = datetime.fromisoformat(value)
     except ValueError:
         raise invalid("published_at", f"'{value}' is not a real date or date-time.") from None
+    if not representable(instant):  # 9999-12-31T23:59-05:00 is in the year 10000 in UTC
+        raise invalid("published_at", OUT_OF_RANGE)
+    return instant, "second"
 
 
 def _url_key(url: str | None) -> str | None:
