@@ -130,6 +130,31 @@ async def test_creation_needs_two_claims_on_two_sides(client, conn, world, posit
     assert await snapshot(conn) == before
 
 
+async def test_a_topic_repeated_in_a_dispute_is_422_as_in_a_claim(client, conn, world):
+    """Disputes stored `["safe-zone", "safe-zone"]` where claims refuse it (a new user's
+    walkthrough); a repeated topic is told with the body's other errors."""
+    dispute = await canonical(client, world)
+    before = await snapshot(conn)
+    body = problem(
+        await client.post(
+            "/v1/disputes",
+            json={
+                "title": "t",
+                "question": "q?",
+                "positions": [{"claim_id": world["left"]["id"], "stance": "affirms"}] * 2,
+                "topics": ["safe-zone", "sdf", "safe-zone"],
+            },
+        ),
+        422,
+    )
+    assert fields(body) == {"topics[2]", "positions[1].claim_id"}, body
+    patched = await client.patch(
+        f"/v1/disputes/{dispute['id']}", json={"topics": ["sdf", "sdf"], "status": "resolved"}
+    )
+    assert fields(problem(patched, 422)) == {"topics[1]", "resolution"}
+    assert await snapshot(conn) == before
+
+
 async def test_positions_add_change_remove(client, conn, world):
     dispute = await canonical(client, world)
     url = f"/v1/disputes/{dispute['id']}/positions"

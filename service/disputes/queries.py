@@ -20,7 +20,7 @@ from service.disputes.schemas import (
     DisputeUpdate,
     PositionInput,
 )
-from service.errors import Duplicate, FieldError, Invalid, NotFound, invalid
+from service.errors import Duplicate, FieldError, Invalid, NotFound, invalid, repeats
 from service.history import Who
 from service.pagination import keyset_pages, page_size
 from service.schemas import sent, unchanged
@@ -139,9 +139,15 @@ def _check_minimum(stances: list[str], field: str = "positions") -> None:
 
 
 async def _require_claims(
-    conn: asyncpg.Connection, positions: list[PositionInput], field: str = "positions"
+    conn: asyncpg.Connection,
+    positions: list[PositionInput],
+    field: str = "positions",
+    others: list[FieldError] | None = None,
 ) -> None:
-    errors = [
+    """Each position's claim exists and is named once; ``others``: errors found already, told
+    with these."""
+    errors = [*(others or [])]
+    errors += [
         FieldError(
             field=f"{field}[{i}].claim_id",
             message=f"Repeats {field}[{first}]: a claim stands in a dispute once.",
@@ -167,7 +173,7 @@ async def _bump(conn: asyncpg.Connection, who: Who, dispute_id: UUID) -> Dispute
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: DisputeCreate) -> Dispute:
-    await _require_claims(conn, data.positions)
+    await _require_claims(conn, data.positions, others=repeats("topics", data.topics, "same topic"))
     _check_minimum([p.stance for p in data.positions])
     dispute_id = new_id()
     await conn.execute(
@@ -205,7 +211,7 @@ async def update(
     changes = sent(data)
     status = changes.get("status", current.status)
     moving = status != current.status
-    errors = []
+    errors = repeats("topics", changes["topics"], "same topic") if "topics" in changes else []
     if "resolution" in changes and status != "resolved":
         errors.append(FieldError(field="resolution", message="Only a resolved dispute has one."))
     if "dismissal" in changes and status != "dismissed":
