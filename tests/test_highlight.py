@@ -84,7 +84,8 @@ def test_marks_are_where_the_walked_text_puts_them(variant):
 
 
 def test_a_mark_covers_the_original_characters_of_the_match():
-    assert snippet("قالَ أَكارُ إنّ", terms_of("اكار")) == "قالَ <mark>أَكار</mark>ُ إنّ"
+    # the mark takes the last letter's harakat with it
+    assert snippet("قالَ أَكارُ إنّ", terms_of("اكار")) == "قالَ <mark>أَكارُ</mark> إنّ"
     assert snippet("ﻻ يوجد آكار", terms_of("اكار")) == "ﻻ يوجد <mark>آكار</mark>"
     assert snippet("ﻻ يوجد", terms_of("لا")) == "<mark>ﻻ</mark> يوجد"
     assert snippet("nothing here", terms_of("اكار")) is None
@@ -179,3 +180,16 @@ def test_a_cut_keeps_what_goes_with_a_character_and_says_only_real_cuts():
     assert marked == "<mark>target</mark> word", marked
     marked = snippet("target word " + "more " * 100, ["target"], width=20)
     assert marked == "<mark>target</mark> word more…", marked
+
+
+def test_a_window_starts_between_words_and_marks_a_letter_with_its_harakat():
+    """From a new user's walkthrough: a window started after the last plain space only (so
+    mid-word in lines or tabs), put an ellipsis before leading white space alone, and closed
+    a mark between a letter and its harakat (`<mark>نَعُد</mark>ُّ`)."""
+    lines = "\n".join(f"linexx{i:02}" for i in range(20)) + "\nwombatfish end"
+    marked = snippet(lines, ["wombatfish"], width=60)
+    assert marked is not None and marked.startswith(ELLIPSIS + "linexx"), marked
+    assert snippet(" " * 70 + "gnuhorse grazes", ["gnuhorse"], width=40) == (
+        "<mark>gnuhorse</mark> grazes"
+    )
+    assert snippet("نَعُدُّ الأيام", terms_of("نعد")) == "<mark>نَعُدُّ</mark> الأيام"

@@ -470,3 +470,15 @@ async def test_a_query_holds_each_alternative_once(conn, normalised, raw, expect
     assert await conn.fetchval("SELECT claimdesk_tsquery($1, $2)::text", normalised, raw) == (
         expected
     )
+
+
+async def test_a_claim_hit_title_is_one_line(client):
+    """A claim's title kept the text's line breaks and runs of spaces (a new user's
+    walkthrough): white space is one space in it, none at its ends."""
+    akar = await helpers.actor(client)
+    src = await helpers.source(client)
+    await helpers.claim(
+        client, akar["id"], src["id"], text="  First line\nsecond  quokkabird\tline   ", lang="en"
+    )
+    (hit,) = await hits(client, "quokkabird", type="claim")
+    assert hit["title"] == "Hulusi Akar: First line second quokkabird line"

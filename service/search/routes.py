@@ -154,8 +154,8 @@ async def search(
         texts = [row["body"], *(row["translations"] or ())]
         marked = next((s for t in texts if (s := snippet(t, terms))), None)
         title = row["title"]
-        if row["type"] == "claim":  # the speaker, and the start of what they said
-            title = f"{title}: {shorten(row['body'], 80)}"
+        if row["type"] == "claim":  # the speaker, and the start of what they said, one line
+            title = f"{title}: {shorten(' '.join(row['body'].split()), 80)}"
         hits.append(
             SearchHit(
                 type=row["type"],

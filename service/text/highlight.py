@@ -211,16 +211,16 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
     marks = spans(text, terms)
     if not marks:
         return None
-    start = max(0, marks[0][0] - width // 4)
-    if start:
-        space = text.rfind(" ", 0, start)
-        start = space + 1 if space != -1 and start - space < 20 else start
+    first = marks[0][0]
+    start = word_start(text, max(0, first - width // 4), first)
     end = word_end(text, start + width, start)
-    out = [ELLIPSIS] if start else []
+    out = [ELLIPSIS] if text[:start].strip() else []
     cursor = start
     for s, e in marks:
         if e <= start or s >= end:
             continue
+        while e < len(text) and _joins_the_one_before(text[e]):  # a letter's harakat with it
+            e += 1
         s, e = max(s, start), min(e, end)
         out += [html.escape(text[cursor:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
         cursor = e
@@ -252,6 +252,23 @@ def word_end(text: str, end: int, start: int = 0) -> int:
     while end > start + 1 and _joins_the_one_before(text[end]):
         end -= 1
     return end
+
+
+def word_start(text: str, start: int, first: int) -> int:
+    """Where to start a window of ``text`` at about ``start``, before ``first`` (its first
+    match): after the last white space within ``WORD_SLACK`` characters before it, else not
+    between a character and its marks; past white space, up to ``first``."""
+    if start:
+        for space in range(start - 1, max(0, start - WORD_SLACK) - 1, -1):
+            if text[space].isspace():
+                start = space + 1
+                break
+        else:
+            while start > 0 and _joins_the_one_before(text[start]):
+                start -= 1
+    while start < first and text[start].isspace():
+        start += 1
+    return start
 
 
 def _joins_the_one_before(ch: str) -> bool:
