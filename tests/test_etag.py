@@ -21,7 +21,7 @@ from litestar.testing import TestClient
 
 from service import deps, etag
 from service.app import create_app
-from service.errors import Invalid
+from service.errors import PROBLEM_DESCRIPTIONS, Invalid
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
 
@@ -239,6 +239,7 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(client, conn, world, 
         "type": "/problems/precondition-failed",
         "title": "Precondition failed",
         "status": 412,
+        "description": PROBLEM_DESCRIPTIONS["precondition-failed"],
     }
 
     refused = await client.delete(path, headers={"If-Match": stale})

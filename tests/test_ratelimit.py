@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.app import create_app
+from service.errors import PROBLEM_DESCRIPTIONS
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from tests.conftest import make_key
@@ -151,6 +152,7 @@ async def test_past_the_limit_a_429_problem_with_retry_after_and_nothing_written
         "type": "/problems/rate-limited",
         "title": "Too many requests",
         "status": 429,
+        "description": PROBLEM_DESCRIPTIONS["rate-limited"],
     }
 
 
