@@ -180,6 +180,24 @@ async def test_stated_on_defaults_to_day_precision_and_checks_alignment(client, 
     assert (day["stated_on"], day["stated_on_precision"]) == ("2019-11-25", "day")
     cleared = (await client.patch(f"/v1/claims/{claim['id']}", json={"stated_on": None})).json()
     assert (cleared["stated_on"], cleared["stated_on_precision"]) == (None, None)
+    # the stored date of a claim of a month, sent alone, is that day (it changed nothing, the
+    # date being the same: a new user's walkthrough); sent with its precision, nothing
+    again = await helpers.claim(
+        client,
+        world["akar"]["id"],
+        world["source"]["id"],
+        stated_on="2019-11-01",
+        stated_on_precision="month",
+    )
+    same = await client.patch(
+        f"/v1/claims/{again['id']}",
+        json={"stated_on": "2019-11-01", "stated_on_precision": "month"},
+    )
+    assert same.json()["version"] == again["version"]
+    first = (
+        await client.patch(f"/v1/claims/{again['id']}", json={"stated_on": "2019-11-01"})
+    ).json()
+    assert (first["stated_on_precision"], first["version"]) == ("day", again["version"] + 1)
 
 
 async def test_rules_across_fields(client, conn, world):

@@ -477,6 +477,10 @@ async def update_json(
     when the claim changed in between, in a transaction (opened here, or a savepoint of the
     caller's), the claim locked first."""
     changes = sent(data)
+    if "stated_on" in changes and "stated_on_precision" not in changes:
+        # A date without a precision is a day, as on create (so the stored date sent alone
+        # makes a claim of a month one of that day); clearing the date clears both.
+        changes["stated_on_precision"] = "day" if changes["stated_on"] is not None else None
     if not conn.is_in_transaction() and not changes.keys() & _NAMING:
         written = await _update_as_read(conn, who, claim_id, changes, precondition)
         if written is not None:
@@ -488,10 +492,7 @@ async def update_json(
 def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[Any, ...]:
     """The parameters (``_parameters``) of the claim ``current`` with ``changes`` made."""
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
-    if "stated_on" in changes and "stated_on_precision" not in changes:
-        # A new date without a precision is a day, as on create; clearing the date clears both.
-        changes["stated_on_precision"] = None
-    elif (
+    if (
         "stated_on" not in changes
         and "stated_on_precision" in changes
         and changes["stated_on_precision"] is None
