@@ -80,6 +80,33 @@ code{{background:#f2f2f2;padding:0 .2em}}</style></head>
 """
 
 
+def _quality(accept: str, media_type: str) -> float:
+    """The weight ``accept`` gives ``media_type``: its most specific range's ``q`` (RFC 9110
+    section 12.5.1), 0 when no range takes it."""
+    kind = media_type.split("/")[0] + "/*"
+    best, weight = -1, 0.0
+    for item in accept.split(","):
+        name, *parameters = (part.strip() for part in item.split(";"))
+        rank = {media_type: 2, kind: 1, "*/*": 0}.get(name.lower(), -1)
+        if rank > best:
+            best, weight = rank, 1.0
+            for parameter in parameters:
+                key, _, value = parameter.partition("=")
+                if key.strip().lower() == "q":
+                    try:
+                        weight = float(value)
+                    except ValueError:
+                        weight = 0.0
+    return weight
+
+
+def _prefers_html(accept: str) -> bool:
+    """HTML only when asked for above JSON (a browser's `text/html,...,*/*;q=0.8`): `*/*`,
+    no header, and `text/html;q=0` get JSON."""
+    html_q = _quality(accept, "text/html")
+    return html_q > 0 and html_q > _quality(accept, "application/json")
+
+
 def _problem_page(p: ProblemType) -> str:
     """The problem type for a person who followed its URI in a browser: its description with
     the document's `code` spans kept as code, everything else escaped."""
@@ -149,7 +176,7 @@ async def problem_type(
     described = ProblemType(
         type=PROBLEM_BASE + slug, title=title, status=status, description=PROBLEM_DESCRIPTIONS[slug]
     )
-    if request.accept.best_match([MediaType.JSON, MediaType.HTML]) == MediaType.HTML:
+    if _prefers_html(request.headers.get("accept", "")):
         # the document describes the JSON; the page is for a person, not a client
         page = _problem_page(described)
         return Response(page, media_type=MediaType.HTML)  # type: ignore[arg-type]
