@@ -471,6 +471,14 @@ def msgspec_field_error(error: msgspec.ValidationError) -> FieldError:
     return FieldError(field=_named_field(path, message) or "body", message=message)
 
 
+# A parameter's type errors in words: msgspec reads it from text, and says it got a `str`.
+_AS_TEXT = {
+    "Expected `int`, got `str`": "Expected a whole number, such as 20",
+    "Expected `float`, got `str`": "Expected a number",
+    "Expected `bool`, got `str`": "Expected true or false",
+}
+
+
 def _field_errors(exc: ValidationException) -> list[FieldError]:
     """Litestar's ``extra`` list, made precise with msgspec's JSON path where it has one."""
     errors: list[FieldError] = []
@@ -488,6 +496,8 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
         if location == "body":
             path = match.group("path").lstrip(".") if match else ""
             field = _named_field(path, message) or ("body" if field in ("", "data") else field)
+        else:  # every parameter arrives as text: "got `str`" says nothing (`limit=1.5`)
+            message = _AS_TEXT.get(message, message)
         errors.append(FieldError(field=field, message=message, location=location))
     missing = _MISSING_PARAMETER.search(exc.detail or "")
     if not errors and missing:

@@ -143,6 +143,16 @@ async def test_bad_uuid_in_path_is_404(client, world):
     problem(await client.delete("/v1/claims/not-a-uuid"), 404)
 
 
+async def test_a_parameter_of_the_wrong_type_is_told_in_words(client):
+    """`limit=1.5` was told "Expected `int`, got `str`" (a new user's walkthrough): every
+    parameter arrives as text, so what it should be is what helps."""
+    for path, field in (("/v1/claims?limit=1.5", "limit"), ("/v1/search?q=x&limit=ten", "limit")):
+        body = problem(await client.get(path), 422)
+        assert body["errors"] == [
+            {"field": field, "message": "Expected a whole number, such as 20", "location": "query"}
+        ], body
+
+
 async def test_bad_uuid_in_query_is_422(client):
     body = problem(await client.get("/v1/claims", params={"speaker_id": "akar"}), 422)
     assert body["errors"][0] == {
