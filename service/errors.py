@@ -473,7 +473,7 @@ def msgspec_field_error(error: msgspec.ValidationError) -> FieldError:
 
 # A parameter's type errors in words: msgspec reads it from text, and says it got a `str`.
 _AS_TEXT = {
-    "Expected `int`, got `str`": "Expected a whole number, such as 20",
+    "Expected `int`, got `str`": "Expected a whole number",
     "Expected `float`, got `str`": "Expected a number",
     "Expected `bool`, got `str`": "Expected true or false",
 }

@@ -272,6 +272,11 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         body = await request.body()  # kept on the request: the handler does not read it again
         if not body.strip():
             raise Malformed("This operation needs a JSON body; the request had none.")
+        if body.startswith(_BOM):  # "invalid character (byte 0)" said nothing of it
+            raise Malformed(
+                "The body starts with a byte order mark (U+FEFF), which JSON sent over a "
+                "network must not have (RFC 8259 section 8.1): send it without."
+            )
         if b"\\u0000" in body:  # a raw NUL byte is not valid JSON; the escape is
             try:
                 decoded = msgspec.json.decode(body)
@@ -298,6 +303,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_BOM = "\ufeff".encode()
 
 
 def _untagged_condition(request: Request[Any, Any, Any]) -> etag.Header | None:
