@@ -214,7 +214,7 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
     first = marks[0][0]
     start = word_start(text, max(0, first - width // 4), first)
     end = word_end(text, start + width, start)
-    out = [ELLIPSIS] if text[:start].strip() else []
+    out = [ELLIPSIS] if _NOT_SPACE.search(text, 0, start) else []  # more than space before
     cursor = start
     for s, e in marks:
         if e <= start or s >= end:
@@ -283,9 +283,12 @@ def _joins_the_one_before(ch: str) -> bool:
     )
 
 
+_NOT_SPACE = re.compile(r"\S")
+
+
 def cut_off(text: str, end: int) -> bool:
     """Whether cutting ``text`` at ``end`` leaves out anything but white space."""
-    return bool(text[end:].strip())
+    return _NOT_SPACE.search(text, end) is not None
 
 
 def shorten(text: str, width: int) -> str:
