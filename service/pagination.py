@@ -79,6 +79,8 @@ def _key(t: type, value: Any) -> Any:
         raise ValueError(value)
     if t is float and not math.isfinite(value):
         raise ValueError(value)
+    if t is str and "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise ValueError(value)
     return int(value) if t is Int4 else t(value)
 
 

@@ -165,6 +165,16 @@ async def test_a_tampered_cursor_is_422_on_every_list(client, path):
         assert problem(response, 422)["errors"][0]["field"] == name, (path, key)
 
 
+async def test_a_cursor_holding_a_nul_is_422_naming_the_cursor(client):
+    """A search cursor (the one list whose key holds text) whose type held U+0000 went to
+    PostgreSQL, which cannot take it, and came back a 422 that did not name the cursor (a
+    new user's walkthrough)."""
+    uuid = "01937a5e-0000-7000-8000-000000000001"
+    raw = encode_cursor("search", 0.5, "claim\x00", uuid)
+    response = await client.get("/v1/search", params={"q": "akar", "cursor": raw})
+    assert problem(response, 422)["errors"][0]["field"] == "cursor"
+
+
 async def test_a_revisions_cursor_past_postgresqls_integer_is_422(client):
     actor = await helpers.actor(client)
     for version in (2**31, 1e100, -(2**31) - 1):
