@@ -160,3 +160,72 @@ def test_0020_rebuilds_the_roles_it_changes(admin_url):
         migrate.downgrade(url, "0019")
         for claim in claims.values():
             assert asyncio.run(_role_of(url, claim)) == minister
+
+
+async def _folded(url: str, setup: bool = False) -> dict[str, object]:
+    """Erdoğan's actor, name, claim and dispute (made when ``setup``), and what the stored
+    computed columns make of him; the indexes on them."""
+    conn = await asyncpg.connect(url)
+    try:
+        if setup:
+            erdogan = uuid.uuid4()
+            await conn.execute(
+                "INSERT INTO actors (id, kind, name) VALUES ($1, 'person', 'Recep Tayyip Erdoğan')",
+                erdogan,
+            )
+            await conn.execute(
+                "INSERT INTO actor_names (actor_id, position, value, lang, kind) "
+                "VALUES ($1, 0, 'Erdoğan', 'tr', 'common')",
+                erdogan,
+            )
+            await conn.execute(
+                "INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind) "
+                "VALUES ($1, $2, 'Erdoğan ve Çavuşoğlu', 'tr', false, 'assertion')",
+                uuid.uuid4(),
+                erdogan,
+            )
+            await conn.execute(
+                "INSERT INTO disputes (id, title, question) VALUES ($1, 'Erdoğan', 'Did he?')",
+                uuid.uuid4(),
+            )
+        return {
+            "name": await conn.fetchval("SELECT name_norm FROM actors"),
+            "value": await conn.fetchval("SELECT value_norm FROM actor_names"),
+            "claim": await conn.fetchval("SELECT search_norm FROM claims"),
+            "claim found": await conn.fetchval(
+                "SELECT count(*) FROM claims WHERE search_vector @@ 'cavusoglu'::tsquery"
+            ),
+            "dispute found": await conn.fetchval(
+                "SELECT count(*) FROM disputes WHERE search_vector @@ 'erdogan'::tsquery"
+            ),
+            "indexes": sorted(
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT indexname FROM pg_indexes WHERE tablename IN "
+                    "('actors', 'actor_names', 'claims', 'disputes')"
+                )
+            ),
+        }
+    finally:
+        await conn.close()
+
+
+def test_0021_folds_latin_diacritics_in_what_is_stored(admin_url):
+    """Names, claims and disputes stored before it are found without their diacritics after
+    it (their computed columns computed again, every index back); down, as they were."""
+    with helpers.scratch_database(admin_url, "claimdesk_migration_0021_test") as url:
+        migrate.upgrade(url, "0020")
+        before = asyncio.run(_folded(url, setup=True))
+        assert (before["name"], before["value"]) == ("recep tayyip erdoğan", "erdoğan")
+        assert (before["claim found"], before["dispute found"]) == (0, 0)
+        migrate.upgrade(url, "0021")
+        after = asyncio.run(_folded(url))
+        assert (after["name"], after["value"], after["claim"]) == (
+            "recep tayyip erdogan",
+            "erdogan",
+            "erdogan ve cavusoglu",
+        )
+        assert (after["claim found"], after["dispute found"]) == (1, 1)
+        assert after["indexes"] == before["indexes"]
+        migrate.downgrade(url, "0020")
+        assert asyncio.run(_folded(url)) == before

@@ -33,6 +33,12 @@ pytestmark = pytest.mark.compat
         ("ﻻ", "لا"),
         ("ＳＤＦ", "sdf"),  # NFKC: presentation forms, full width
         ("Hulusi AKAR", "hulusi akar"),  # Latin case
+        ("Recep Tayyip Erdoğan", "recep tayyip erdogan"),  # Latin diacritics (migration 0021)
+        ("Mevlüt Çavuşoğlu", "mevlut cavusoglu"),
+        ("Türk Silahlı Kuvvetleri", "turk silahli kuvvetleri"),  # dotless ı, which has no NFD
+        ("Élysée", "elysee"),
+        ("Ele\u0301onore", "eleonore"),  # a mark sent apart from its letter
+        ("Łódź Ørsted Đaković", "lodz orsted dakovic"),
         ("  قسد \t\n  SDF  ", "قسد sdf"),  # whitespace
     ],
 )

@@ -482,3 +482,24 @@ async def test_a_claim_hit_title_is_one_line(client):
     )
     (hit,) = await hits(client, "quokkabird", type="claim")
     assert hit["title"] == "Hulusi Akar: First line second quokkabird line"
+
+
+async def test_latin_diacritics_are_folded_both_ways(client):
+    """`Erdogan` finds Erdoğan and `Çavuşoğlu` finds Cavusoglu, names and claims alike, and
+    the snippet marks the spelling the text used (migration 0021; a fact-checker typing a
+    Turkish name without Turkish letters found neither)."""
+    erdogan = await helpers.actor(client, "Recep Tayyip Erdoğan")
+    src = await helpers.source(client)
+    claim = await helpers.claim(
+        client, erdogan["id"], src["id"], text="Mevlüt Cavusoglu ile görüştük", lang="tr"
+    )
+    # an exact match of the name, not a near miss
+    (exact,) = await hits(client, "recep tayyip erdogan", type="actor")
+    assert (exact["id"], exact["score"]) == (erdogan["id"], 1.0)
+    typed = (await client.get("/v1/actors", params={"name": "Erdogan"})).json()
+    assert [a["id"] for a in typed["data"]] == [erdogan["id"]]
+    (hit,) = await hits(client, "Çavuşoğlu görüştük", type="claim")
+    assert hit["id"] == claim["id"]
+    assert "<mark>Cavusoglu</mark>" in hit["snippet"] and "<mark>görüştük</mark>" in hit["snippet"]
+    (hit,) = await hits(client, "gorustuk", type="claim")
+    assert "<mark>görüştük</mark>" in hit["snippet"]

@@ -48,7 +48,8 @@ _ONLY = {
     operation_id="search",
     summary="Search actors, claims and disputes",
     tags=["search"],
-    description="Ranked hits across resources, in any spelling: hamza, diacritics, tatweel, "
+    description="Ranked hits across resources, in any spelling: hamza, diacritics (Arabic "
+    "and Latin: `Erdogan` finds `Erdoğan`), tatweel, "
     "ta marbuta and alef maqsura are folded, Arabic and English words are "
     "stemmed, and names match exactly, by prefix or fuzzily. A filter that only "
     "concerns some types (e.g. `speaker_id`: claims) keeps the search to them. "

@@ -13,7 +13,7 @@ import unicodedata
 from bisect import bisect_right
 from typing import Protocol
 
-from service.text.normalize import _FOLD, _MARKS, normalize
+from service.text.normalize import fold, normalize
 
 ELLIPSIS = "…"
 
@@ -24,7 +24,7 @@ def _fold_char(ch: str) -> str:
     alphabet of a few dozen)."""
     if ch.isspace():
         return " "
-    return _MARKS.sub("", unicodedata.normalize("NFKC", ch).lower()).translate(_FOLD)
+    return fold(ch)
 
 
 def terms_of(query: str) -> list[str]:

@@ -1,11 +1,15 @@
 """Arabic-aware text normalisation: the one place spellings are folded, for indexing and for
-querying alike. ``claimdesk_normalize(text)`` in PostgreSQL (migration 0003) does the same,
-step for step; a test holds the two together.
+querying alike. ``claimdesk_normalize(text)`` in PostgreSQL (migration 0003, Latin
+diacritics since migration 0021) does the same, step for step; a test holds the two
+together.
 
-Steps: Unicode NFKC (presentation forms, ligatures, full-width letters); lower case; drop
-tashkeel (harakat, tanween, shadda, sukun, superscript alef, Quranic marks) and tatweel; fold
-alef variants (أ إ آ ٱ) to ا, ta marbuta ة to ه, alef maqsura ى to ي, hamza on waw ؤ to و
-and on ya ئ to ي; Arabic-Indic and Persian digits to ASCII; runs of whitespace to one space.
+Steps: Unicode NFKC (presentation forms, ligatures, full-width letters); lower case; NFD
+(canonical decomposition: a letter and its marks apart); drop the combining diacritical
+marks (U+0300-U+036F: `ğ` is `g`, `é` is `e`), tashkeel (harakat, tanween, shadda, sukun,
+superscript alef, Quranic marks, and the hamza and madda marks that decomposing أ إ آ ؤ ئ
+leaves) and tatweel; fold alef wasla ٱ (and any precomposed alef variant) to ا, ta marbuta ة
+to ه, alef maqsura ى to ي, hamza on waw ؤ to و and on ya ئ to ي, Turkish dotless ı to i and
+ø ł đ to o l d; Arabic-Indic and Persian digits to ASCII; runs of whitespace to one space.
 """
 
 from __future__ import annotations
@@ -13,19 +17,25 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# U+0610-U+061A Quranic signs, U+064B-U+065F harakat, U+0670 superscript alef,
-# U+06D6-U+06ED Quranic annotation marks, U+0640 tatweel.
-_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+# U+0300-U+036F combining diacritical marks (Latin, also Greek and Cyrillic accents),
+# U+0610-U+061A Quranic signs, U+064B-U+065F harakat (and the hamza and madda marks),
+# U+0670 superscript alef, U+06D6-U+06ED Quranic annotation marks, U+0640 tatweel.
+_MARKS = re.compile("[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _FOLD = str.maketrans(
-    "أإآٱؤئىة٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",
-    "ااااوييه01234567890123456789",
+    "أإآٱؤئىةıøłđ٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",
+    "ااااوييهiold01234567890123456789",
 )
 _SPACE = re.compile("[ \t\n\r\f\v]+")
 
 
+def fold(text: str) -> str:
+    """Every step but white space's: ``text`` as normalised text spells it."""
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    return _MARKS.sub("", unicodedata.normalize("NFD", lowered)).translate(_FOLD)
+
+
 def normalize(text: str) -> str:
-    folded = _MARKS.sub("", unicodedata.normalize("NFKC", text).lower()).translate(_FOLD)
-    return _SPACE.sub(" ", folded).strip(" ")
+    return _SPACE.sub(" ", fold(text)).strip(" ")
 
 
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
