@@ -79,7 +79,7 @@ _FOLD_TABLE = _FoldTable()
 def plane() -> tuple[tuple[int | str, ...], re.Pattern[str]]:
     """``str.translate``'s table of every character of the Basic Multilingual Plane (a
     character that folds to itself: its own code), and a pattern that finds those that fold to
-    none or to several. Made once a process (about 50-70 ms): by a worker as it starts
+    none or to several. Made once a process (about 0.1 s): by a worker as it starts
     (``service.asgi``), otherwise on the first snippet. A tuple is read by ``str.translate``
     in about half the time of ``_FOLD_TABLE``, and a search folds some twenty texts."""
     table: list[int | str] = []
