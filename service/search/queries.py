@@ -62,8 +62,8 @@ from service.text.normalize import normalize
 # (``pg_class.reltuples``, kept by VACUUM and ANALYZE) tells at once for a table of twice as
 # many. Statistics of a smaller table are not trusted to say the opposite (a table analysed
 # empty says 0 until autovacuum comes round, whatever was loaded since): there, and before
-# the table has statistics, the primary key is walked past them, which in a table that
-# small is short.
+# the table has statistics, the primary key is walked past them (at most RECENT_WINDOW + 1
+# of its entries, and only for a common query).
 #
 # Disputes are a hundredth as many: their index finds every match, but only the newest
 # SEARCH_CANDIDATES of them are ranked. Until the tenth session all were: a common word is in
