@@ -13,9 +13,8 @@ The stored columns computed with it are computed again: actors' ``name_norm``, n
 ``value_norm``, claims' ``search_norm`` and ``search_vector``, disputes' ``search_vector``
 (each dropped and added again, which rewrites the table once; their indexes with them), and
 the tables that hold rows analysed, so that search's common-lexeme statistics are there at
-once. On a
-million claims this takes minutes, with the tables locked. Down: the old function, and the
-same again.
+once. On the benchmark's million claims this took 415 s on a 2-core machine, with the
+tables locked. Down: the old function, and the same again.
 
 Revision ID: 0021
 Revises: 0020
