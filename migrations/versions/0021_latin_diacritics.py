@@ -37,10 +37,9 @@ depends_on = None
 _0003 = importlib.import_module("migrations.versions.0003_search")
 _0004 = importlib.import_module("migrations.versions.0004_name_prefixes")
 
-# The Arabic letters and marks are written literally; the tests compare this function with
-# the Python one.
-# The marks dropped, as ranges of code points (written as escapes here: Arabic typed among
-# them reorders on screen): U+0300-U+036F, then the Arabic ones of migration 0003.
+# The marks dropped, as ranges of code points (built from numbers here: Arabic typed among
+# them reorders on screen): U+0300-U+036F, then the Arabic ones of migration 0003. The fold
+# table's letters are written literally. The tests compare this function with the Python one.
 MARKS = "".join(
     chr(a) if a == b else f"{chr(a)}-{chr(b)}"
     for a, b in (
