@@ -93,8 +93,8 @@ def _quality(accept: str, media_type: str) -> float:
             for parameter in parameters:
                 key, _, value = parameter.partition("=")
                 if key.strip().lower() == "q":
-                    try:
-                        weight = float(value)
+                    try:  # a qvalue is 0 to 1; anything else is read as 0, not as a yes
+                        weight = float(value) if 0 <= float(value) <= 1 else 0.0
                     except ValueError:
                         weight = 0.0
     return weight
@@ -176,11 +176,12 @@ async def problem_type(
     described = ProblemType(
         type=PROBLEM_BASE + slug, title=title, status=status, description=PROBLEM_DESCRIPTIONS[slug]
     )
+    vary = {"Vary": "Accept"}  # a cache must not hand a browser's page to a client
     if _prefers_html(request.headers.get("accept", "")):
         # the document describes the JSON; the page is for a person, not a client
         page = _problem_page(described)
-        return Response(page, media_type=MediaType.HTML)  # type: ignore[arg-type]
-    return Response(described)
+        return Response(page, media_type=MediaType.HTML, headers=vary)  # type: ignore[arg-type]
+    return Response(described, headers=vary)
 
 
 OPENAPI_DESCRIPTION = """\

@@ -329,9 +329,16 @@ async def test_every_problem_type_is_documented_for_clients_and_people(client):
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert f"<h1>{html.escape(title)}</h1>" in page.text and f"HTTP {status}" in page.text
     # `q=0` is "not this" (litestar's own matching took it as a yes: a walkthrough)
-    for accept in ("text/html;q=0", "text/html;q=0.5, application/json", "*/*", "text/*;q=0"):
+    for accept in (
+        "text/html;q=0",
+        "text/html;q=0.5, application/json",
+        "*/*",
+        "text/*;q=0",
+        "text/html;q=inf, application/json;q=0.9",  # no qvalue: read as 0
+    ):
         as_json = await client.get("/problems/not-found", headers={"accept": accept})
         assert as_json.headers["content-type"] == "application/json", accept
+        assert as_json.headers["vary"] == "Accept"
     for accept in ("text/html", "text/*, application/json;q=0.9", "TEXT/HTML;Q=1"):
         page = await client.get("/problems/not-found", headers={"accept": accept})
         assert page.headers["content-type"].startswith("text/html"), accept

@@ -7,7 +7,11 @@ strongly, the actors. It now decomposes the text (NFD) after NFKC and lower case
 the combining diacritical marks (U+0300-U+036F) in the same pass as the Arabic ones (which
 now also take the hamza and madda marks decomposing leaves of أ إ آ ؤ ئ: the same letters
 as the fold table made of them); dotless ı and ø ł đ, which do not decompose, are folded to
-i o l d. ``service.text.normalize`` does the same, step for step.
+i o l d. ``service.text.normalize`` does the same, step for step. Also changed, as the
+same steps have it: Greek and Cyrillic accents go (`й` is `и`); the Persian and Urdu
+letters with a hamza above lose it as ئ does (ۀ is ە, ۂ is ہ, ۓ is ے; ۀ matched nothing
+else before); scripts NFD decomposes without dropping the marks (Hangul syllables into
+jamo, kana with voicing marks) are kept decomposed, alike in what is stored and in queries.
 
 The stored columns computed with it are computed again: actors' ``name_norm``, names'
 ``value_norm``, claims' ``search_norm`` and ``search_vector``, disputes' ``search_vector``

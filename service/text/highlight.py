@@ -221,7 +221,7 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
             continue
         while e < len(text) and _joins_the_one_before(text[e]):  # a letter's harakat with it
             e += 1
-        s, e = max(s, start), min(e, end)
+        s, e = max(s, start, cursor), min(e, end)
         out += [html.escape(text[cursor:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
         cursor = e
     out.append(html.escape(text[cursor:end].rstrip()))

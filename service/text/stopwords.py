@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from service.text.normalize import normalize
+from service.text.normalize import fold, normalize
 
 ARABIC = frozenset(
     """
@@ -51,9 +51,19 @@ _WORD = re.compile(r"[^\W_]+")
 
 def is_stop(token: str) -> bool:
     """Whether every word of ``token`` (as typed; punctuation and a leading ``-`` aside) is a
-    stop word. A token with no word at all is not: it is left for PostgreSQL to ignore."""
+    stop word. A token with no word at all is not: it is left for PostgreSQL to ignore; nor is
+    one whose Latin letters lose a diacritic to normalisation: Turkish `iş` (work) and `ön`
+    (front) are not English `is` and `on`."""
     words = _WORD.findall(normalize(token))
-    return bool(words) and all(w in STOP_WORDS for w in words)
+    return bool(words) and all(w in STOP_WORDS for w in words) and not _loses_a_diacritic(token)
+
+
+def _loses_a_diacritic(token: str) -> bool:
+    """Whether a letter of ``token`` folds to a different ASCII letter than its lower case:
+    a Latin letter with a diacritic (`ş`, `ö`, `İ`) or one of ı ø ł đ."""
+    return not token.isascii() and any(
+        (f := fold(c)).isascii() and f.isalpha() and f != c.lower() for c in token
+    )
 
 
 def without_stop_words(query: str) -> str:
