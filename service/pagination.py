@@ -21,6 +21,7 @@ from litestar.params import QueryParameter
 
 from service.errors import invalid
 from service.responses import EncodedJson
+from service.text.normalize import has_letter_or_digit, normalize
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -46,6 +47,16 @@ Cursor = Annotated[
 ]
 
 T = TypeVar("T")
+
+
+def searchable(text: str, parameter: str) -> str:
+    """``text`` normalised, for a parameter that looks for it (a list's ``q``, typeahead's
+    ``name``, search's ``q``); a 422 naming ``parameter`` when it holds no letter or digit
+    (empty, white space, punctuation): an empty filter, not "no filter"."""
+    normalised = normalize(text)
+    if not has_letter_or_digit(normalised):
+        raise invalid(parameter, "Give at least one letter or digit.", "query")
+    return normalised
 
 
 def encode_cursor(kind: str, *key: Any) -> str:

@@ -23,8 +23,7 @@ from service.actors.schemas import (
 from service.deps import Request
 from service.errors import invalid, responses
 from service.history import Revision, RevisionPage, Version
-from service.pagination import Cursor, Limit, decode_cursor, page
-from service.text.normalize import has_letter_or_digit, normalize
+from service.pagination import Cursor, Limit, decode_cursor, page, searchable
 
 ActorId = Annotated[UUID, PathParameter(description="The actor's id.")]
 
@@ -81,12 +80,10 @@ class ActorController(Controller):
         filters = ActorFilters(
             kind=kind, country=country, wikidata_id=wikidata_id, member_of=member_of, q=q
         )
-        # an empty filter, not "no filter"
-        if q is not None and not has_letter_or_digit(normalize(q)):
-            raise invalid("q", "Give at least one letter or digit.", "query")
+        if q is not None:
+            searchable(q, "q")
         if name is not None:
-            if not has_letter_or_digit(normalize(name)):
-                raise invalid("name", "Give at least one letter or digit.", "query")
+            searchable(name, "name")
             if q is not None:
                 raise invalid(
                     "q",

@@ -29,9 +29,9 @@ from service.pagination import (
     compact_json,
     decode_cursor,
     documents_page_response,
+    searchable,
 )
 from service.text.lang import LANG_PATTERN
-from service.text.normalize import has_letter_or_digit, normalize
 
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
 
@@ -104,9 +104,8 @@ class ClaimController(Controller):
         if stated_from and stated_to and stated_to < stated_from:
             raise invalid("stated_to", "Before stated_from.", "query")
         before = decode_cursor(cursor, "claims", UUID)[0] if cursor else None
-        # an empty filter, not "no filter"
-        if q is not None and not has_letter_or_digit(normalize(q)):
-            raise invalid("q", "Give at least one letter or digit.", "query")
+        if q is not None:
+            searchable(q, "q")
         filters = ClaimFilters(
             speaker_id=speaker_id,
             target_id=target_id,

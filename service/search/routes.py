@@ -15,7 +15,7 @@ from service import references
 from service.claims.schemas import DisputeStatus
 from service.deps import Request
 from service.errors import invalid, responses
-from service.pagination import Cursor, Limit, decode_cursor, page
+from service.pagination import Cursor, Limit, decode_cursor, page, searchable
 from service.responses import EncodedJson
 from service.search import queries
 from service.search.schemas import (
@@ -27,7 +27,6 @@ from service.search.schemas import (
 )
 from service.text.highlight import plain, shorten, snippet, terms_of
 from service.text.lang import LANG_PATTERN
-from service.text.normalize import has_letter_or_digit, normalize
 from service.text.stopwords import without_stop_words
 
 ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
@@ -101,9 +100,7 @@ async def search(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response[SearchPage]:
-    normalised = normalize(q)
-    if not has_letter_or_digit(normalised):
-        raise invalid("q", "Give at least one letter or digit.", "query")
+    normalised = searchable(q, "q")
     types: frozenset[HitType] = ALL_TYPES
     if type:  # the pattern admits only known names
         types = frozenset(t for t in ALL_TYPES if t in type.split(","))
