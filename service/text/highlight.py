@@ -246,9 +246,9 @@ def word_end(text: str, end: int, start: int = 0) -> int:
     word, not between a character and the marks or modifiers that go with it."""
     if end >= len(text) or text[end].isspace():
         return min(end, len(text))
-    for space in range(end - 1, max(start, end - WORD_SLACK) - 1, -1):
-        if space > start and text[space].isspace():
-            return space
+    space = _last_space(text, end, start + 1)
+    if space != -1:
+        return space
     while end > start + 1 and _joins_the_one_before(text[end]):
         end -= 1
     return end
@@ -259,16 +259,24 @@ def word_start(text: str, start: int, first: int) -> int:
     match): after the last white space within ``WORD_SLACK`` characters before it, else not
     between a character and its marks; past white space, up to ``first``."""
     if start:
-        for space in range(start - 1, max(0, start - WORD_SLACK) - 1, -1):
-            if text[space].isspace():
-                start = space + 1
-                break
+        space = _last_space(text, start, 0)
+        if space != -1:
+            start = space + 1
         else:
             while start > 0 and _joins_the_one_before(text[start]):
                 start -= 1
     while start < first and text[start].isspace():
         start += 1
     return start
+
+
+def _last_space(text: str, before: int, floor: int) -> int:
+    """The last white space of ``text`` before ``before``, within ``WORD_SLACK`` characters of
+    it and not before ``floor``; -1 if there is none."""
+    for i in range(before - 1, max(floor, before - WORD_SLACK) - 1, -1):
+        if text[i].isspace():
+            return i
+    return -1
 
 
 def _joins_the_one_before(ch: str) -> bool:
