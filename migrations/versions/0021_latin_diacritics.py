@@ -31,7 +31,7 @@ import importlib
 
 from alembic import op
 
-from migrations import execute_script
+from migrations import execute_script, statements
 
 revision = "0021"
 down_revision = "0020"
@@ -77,7 +77,7 @@ assert _OLD_NORMALIZE.endswith("$$;"), _OLD_NORMALIZE  # the statement this migr
 
 def _statements(script: str, *starts: str) -> str:
     """The statements of ``script`` that start with one of ``starts``."""
-    kept = [s.strip() for s in script.split(";\n") if s.strip().startswith(starts)]
+    kept = [s.strip() for s in statements(script) if s.strip().startswith(starts)]
     return "".join(f"{s};\n" for s in kept)
 
 
