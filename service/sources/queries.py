@@ -88,7 +88,7 @@ def _published(value: str | None) -> tuple[datetime | None, str | None]:
         if len(value) == 10:
             d = date.fromisoformat(value)
             return datetime(d.year, d.month, d.day, tzinfo=UTC), "day"
-        instant = datetime.fromisoformat(value)
+        instant = datetime.fromisoformat(value.upper())  # RFC 3339 allows `t` and `z`
     except ValueError:
         raise invalid("published_at", f"'{value}' is not a real date or date-time.") from None
     if not representable(instant):  # 9999-12-31T23:59-05:00 is in the year 10000 in UTC

@@ -26,9 +26,10 @@ Title = Annotated[str, msgspec.Meta(min_length=1, pattern=LINE_PATTERN, max_leng
 PublishedAt = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?\Z",
+        pattern=r"^\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2}))?\Z",
         description="A date (`2019-11-24`) or an RFC 3339 date-time with offset "
-        "(`2019-11-24T09:30:00+03:00`); read back as given, date-times in UTC.",
+        "(`2019-11-24T09:30:00+03:00`; RFC 3339 lets `t` and `z` be lower case); read back "
+        "as given, date-times in UTC.",
         examples=["2019-11-24"],
     ),
 ]
