@@ -230,6 +230,39 @@ async def test_rules_across_fields(client, conn, world):
     assert await snapshot(conn) == before
 
 
+async def test_no_translation_in_the_claims_own_language(client, conn, world):
+    speaker, src = world["akar"]["id"], world["source"]["id"]
+    base = {"speaker_id": speaker, "text": "x", "lang": "ar", "appearances": [{"source_id": src}]}
+    before = await snapshot(conn)
+    own = [{"lang": "en", "text": "a"}, {"lang": "AR", "text": "x"}]
+    body = problem(await client.post("/v1/claims", json={**base, "translations": own}), 422)
+    assert fields(body) == {"translations[1].lang"} and "(ar)" in body["detail"]
+    assert await snapshot(conn) == before
+    # ar-SY is another language tag than ar: a dialect's rendering is a translation
+    claim = await helpers.claim(
+        client,
+        speaker,
+        src,
+        translations=[{"lang": "en", "text": "a"}, {"lang": "ar-SY", "text": "b"}],
+    )
+    url = f"/v1/claims/{claim['id']}"
+    before = await snapshot(conn)
+    for change in ({"translations": own}, {"lang": "en"}, {"lang": "EN", "text": "y"}):
+        body = problem(await client.patch(url, json=change), 422)
+        assert fields(body) == {"translations[0].lang"} or fields(body) == {"translations[1].lang"}
+    assert await snapshot(conn) == before
+    # one stored before the rule: a PATCH of other fields keeps it, one of the list checks it
+    await conn.execute(
+        "UPDATE claims SET translations = $2::jsonb WHERE id = $1",
+        claim["id"],
+        '[{"lang": "ar", "text": "x"}]',
+    )
+    kept = (await client.patch(url, json={"topics": ["safe-zone"]})).json()
+    assert kept["topics"] == ["safe-zone"] and kept["translations"] == [{"lang": "ar", "text": "x"}]
+    # (sent back as stored it changes nothing, so nothing is checked or written)
+    problem(await client.patch(url, json={"translations": [{"lang": "ar", "text": "y"}]}), 422)
+
+
 async def test_patch_replaces_sent_lists_only(client, conn, world):
     claim = await helpers.claim(
         client,

@@ -209,14 +209,26 @@ async def list_claims_json(
     return documents or b"", last
 
 
-def _validate(c: dict[str, Any]) -> None:
-    """Rules across fields, on the claim as it will be stored."""
+def _validate(c: dict[str, Any], *, translations_sent: bool = True) -> None:
+    """Rules across fields, on the claim as it will be stored. A translation in the claim's
+    own language is checked when ``lang`` or ``translations`` is sent (``translations_sent``):
+    claims stored before the rule keep theirs through a PATCH of other fields."""
+    langs = [canonical_lang(t.lang) for t in c["translations"]]
     errors = [
-        *repeats("translations", [canonical_lang(t.lang) for t in c["translations"]], "same lang"),
+        *repeats("translations", langs, "same lang"),
         *repeats("appearances", [a.source_id for a in c["appearances"]], "same source"),
         *repeats("targets", [(t.actor_id, t.role) for t in c["targets"]], "same actor and role"),
         *repeats("topics", c["topics"], "same topic"),
     ]
+    own = canonical_lang(c["lang"])
+    if translations_sent and own in langs:
+        errors.append(
+            FieldError(
+                field=f"translations[{langs.index(own)}].lang",
+                message=f"The claim's own language ({own}): its text is that; "
+                "a translation is in another language.",
+            )
+        )
     if c["relayed_by_id"] is not None and c["relayed_by_id"] == c["speaker_id"]:
         errors.append(
             FieldError(field="relayed_by_id", message="A claim is not relayed by its own speaker.")
@@ -381,12 +393,14 @@ SELECT version, convert_to(data::text, 'UTF8') FROM changed
 """
 
 
-def _parameters(claim_id: UUID, c: dict[str, Any]) -> tuple[Any, ...]:
+def _parameters(
+    claim_id: UUID, c: dict[str, Any], *, translations_sent: bool = True
+) -> tuple[Any, ...]:
     """The claim as stored, validated: the row (``$1``-``$11``), then its appearances
     (``$12``, ``$13``) and targets (``$14``, ``$15``) as arrays, in the order sent."""
     if c["stated_on"] is not None and c["stated_on_precision"] is None:
         c["stated_on_precision"] = "day"
-    _validate(c)
+    _validate(c, translations_sent=translations_sent)
     translations = [{"lang": canonical_lang(t.lang), "text": t.text} for t in c["translations"]]
     return (
         claim_id,
@@ -504,7 +518,9 @@ def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[An
             "A dated claim has a precision: send day, month or year, or clear stated_on too.",
         )
     c.update(changes)
-    return _parameters(claim_id, c)
+    return _parameters(
+        claim_id, c, translations_sent=bool(changes.keys() & {"lang", "translations"})
+    )
 
 
 def _set(parameters: tuple[Any, ...], changes: dict[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
