@@ -99,7 +99,7 @@ async def test_claim_embeds_what_a_client_shows(client, world):
     [
         ("2019-11-24", "day", "Minister of National Defence"),
         ("2016-03-01", "day", "Chief of the General Staff"),
-        ("2030-01-01", "day", None),
+        ("2025-01-01", "day", None),  # after his last role ended (2023)
         ("2019-11-01", "month", "Minister of National Defence"),
         ("2019-01-01", "year", "Minister of National Defence"),
         # a period the roles change in: neither held through it (it took the later one,
@@ -261,6 +261,31 @@ async def test_no_translation_in_the_claims_own_language(client, conn, world):
     assert kept["topics"] == ["safe-zone"] and kept["translations"] == [{"lang": "ar", "text": "x"}]
     # (sent back as stored it changes nothing, so nothing is checked or written)
     problem(await client.patch(url, json={"translations": [{"lang": "ar", "text": "y"}]}), 422)
+
+
+async def test_no_date_after_today(client, conn, world):
+    speaker, src = world["akar"]["id"], world["source"]["id"]
+    base = {"speaker_id": speaker, "text": "x", "lang": "ar", "appearances": [{"source_id": src}]}
+    ahead = datetime.now(UTC) + timedelta(hours=14)  # today in the earliest time zone
+    before = await snapshot(conn)
+    for dated in (
+        {"stated_on": "2091-11-24"},  # 2019 mistyped
+        {"stated_on": (ahead + timedelta(days=1)).date().isoformat()},
+        {"stated_on": f"{ahead.year + 1}-01-01", "stated_on_precision": "year"},
+    ):
+        body = problem(await client.post("/v1/claims", json={**base, **dated}), 422)
+        assert fields(body) == {"stated_on"} and "In the future" in body["detail"], body
+    assert await snapshot(conn) == before
+    today = await helpers.claim(client, speaker, src, stated_on=ahead.date().isoformat())
+    this_year = {"stated_on": f"{ahead.year}-01-01", "stated_on_precision": "year"}
+    claim = await helpers.claim(client, speaker, src, **this_year)
+    url = f"/v1/claims/{claim['id']}"
+    problem(await client.patch(url, json={"stated_on": "2091-01-01"}), 422)
+    # one stored before the rule: kept through a PATCH of other fields
+    await conn.execute("UPDATE claims SET stated_on = '2091-01-01' WHERE id = $1", claim["id"])
+    kept = (await client.patch(url, json={"topics": ["safe-zone"]})).json()
+    assert (kept["stated_on"], kept["topics"]) == ("2091-01-01", ["safe-zone"])
+    assert today["stated_on"] == ahead.date().isoformat()
 
 
 async def test_patch_replaces_sent_lists_only(client, conn, world):

@@ -4,6 +4,8 @@ event in its own statement (``history.recording``), or through ``history.record`
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -209,10 +211,15 @@ async def list_claims_json(
     return documents or b"", last
 
 
-def _validate(c: dict[str, Any], *, translations_sent: bool = True) -> None:
-    """Rules across fields, on the claim as it will be stored. A translation in the claim's
-    own language is checked when ``lang`` or ``translations`` is sent (``translations_sent``):
-    claims stored before the rule keep theirs through a PATCH of other fields."""
+# The earliest time zone is 14 hours ahead of UTC (Line Islands): "today" somewhere
+_AHEAD_OF_UTC = timedelta(hours=14)
+
+
+def _validate(c: dict[str, Any], sent: Collection[str] | None = None) -> None:
+    """Rules across fields, on the claim as it will be stored. The rules newer than the API
+    (no translation in the claim's own language, no date after today) are checked on
+    create, and on a PATCH when it ``sent`` one of the fields they read: claims stored
+    before them keep what they had through a PATCH of other fields."""
     langs = [canonical_lang(t.lang) for t in c["translations"]]
     errors = [
         *repeats("translations", langs, "same lang"),
@@ -221,7 +228,7 @@ def _validate(c: dict[str, Any], *, translations_sent: bool = True) -> None:
         *repeats("topics", c["topics"], "same topic"),
     ]
     own = canonical_lang(c["lang"])
-    if translations_sent and own in langs:
+    if (sent is None or {"lang", "translations"} & set(sent)) and own in langs:
         errors.append(
             FieldError(
                 field=f"translations[{langs.index(own)}].lang",
@@ -234,7 +241,18 @@ def _validate(c: dict[str, Any], *, translations_sent: bool = True) -> None:
             FieldError(field="relayed_by_id", message="A claim is not relayed by its own speaker.")
         )
     stated_on, precision = c["stated_on"], c["stated_on_precision"]
-    if stated_on is None and precision is not None:
+    latest = (datetime.now(UTC) + _AHEAD_OF_UTC).date()
+    if stated_on is not None and stated_on > latest and (sent is None or "stated_on" in sent):
+        errors.append(
+            FieldError(
+                field="stated_on",
+                message=(
+                    f"In the future: {stated_on} is after {latest}, today in the earliest "
+                    "time zone. A claim is dated when it was stated."
+                ),
+            )
+        )
+    elif stated_on is None and precision is not None:
         errors.append(
             FieldError(field="stated_on_precision", message="Set only together with stated_on.")
         )
@@ -394,13 +412,13 @@ SELECT version, convert_to(data::text, 'UTF8') FROM changed
 
 
 def _parameters(
-    claim_id: UUID, c: dict[str, Any], *, translations_sent: bool = True
+    claim_id: UUID, c: dict[str, Any], sent: Collection[str] | None = None
 ) -> tuple[Any, ...]:
     """The claim as stored, validated: the row (``$1``-``$11``), then its appearances
     (``$12``, ``$13``) and targets (``$14``, ``$15``) as arrays, in the order sent."""
     if c["stated_on"] is not None and c["stated_on_precision"] is None:
         c["stated_on_precision"] = "day"
-    _validate(c, translations_sent=translations_sent)
+    _validate(c, sent)
     translations = [{"lang": canonical_lang(t.lang), "text": t.text} for t in c["translations"]]
     return (
         claim_id,
@@ -518,9 +536,7 @@ def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[An
             "A dated claim has a precision: send day, month or year, or clear stated_on too.",
         )
     c.update(changes)
-    return _parameters(
-        claim_id, c, translations_sent=bool(changes.keys() & {"lang", "translations"})
-    )
+    return _parameters(claim_id, c, changes.keys())
 
 
 def _set(parameters: tuple[Any, ...], changes: dict[str, Any]) -> tuple[tuple[str, ...], list[Any]]:

@@ -62,9 +62,17 @@ class ClaimCreate(Input, kw_only=True):
         bool,
         msgspec.Meta(description="true: a direct quote; false: a paraphrase of what was said."),
     ] = False
-    translations: Translations = []
+    translations: Annotated[
+        Translations,
+        msgspec.Meta(description="Into other languages than `lang`."),
+    ] = []
     kind: ClaimKind = "assertion"
-    stated_on: date | None = None
+    stated_on: Annotated[
+        date | None,
+        msgspec.Meta(
+            description="When it was stated: not after today in the earliest time zone (UTC+14)."
+        ),
+    ] = None
     stated_on_precision: Annotated[
         Precision | None,
         msgspec.Meta(
