@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from tests import helpers
@@ -115,6 +117,15 @@ async def test_duplicate_names_in_one_actor_are_422(client, conn):
             "name": "Russia",
             "names": [{"value": "روسيا", "lang": "ar"}, {"value": "روسيا", "lang": "ar"}],
         },
+    )
+    assert fields(problem(response, 422)) == {"names[1]"}
+    # the same letters, one written precomposed (NFC) and one decomposed (NFD): one name
+    composed = unicodedata.normalize("NFC", "Erdoğan")
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    names = [{"value": composed, "lang": "tr"}, {"value": decomposed, "lang": "TR"}]
+    response = await client.post(
+        "/v1/actors", json={"kind": "person", "name": "Erdogan", "names": names}
     )
     assert fields(problem(response, 422)) == {"names[1]"}
     assert await snapshot(conn) == before

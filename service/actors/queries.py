@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 from uuid import UUID
 
@@ -223,7 +224,8 @@ async def typeahead(
 
 
 def _check_names(names: list[Any]) -> None:
-    keys = [(name.value, canonical_lang(name.lang)) for name in names]
+    # one name in two Unicode spellings (precomposed or not) is still one name
+    keys = [(unicodedata.normalize("NFC", n.value), canonical_lang(n.lang)) for n in names]
     if errors := repeats("names", keys, "same value and lang"):
         raise Invalid(errors)
 
