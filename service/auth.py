@@ -40,8 +40,13 @@ IMPLIED: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset({"read", "write", "admin"}),
 }
 SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
+# A handler ``opt`` key: query parameters the operation does not take are ignored, not a 422
+# (``service.input_guard``).
+OPEN_QUERY: Final = "open_query"
 # Handler keyword arguments for an operation anyone may call (and the document says so).
-PUBLIC: Final[dict[str, Any]] = {"security": [], "opt": {"scope": None}}
+# Those are reached by links, browsers and monitors, which add parameters of their own
+# (`utm_source` on a shared card's link, a cache buster on a probe): they are ignored there.
+PUBLIC: Final[dict[str, Any]] = {"security": [], "opt": {"scope": None, OPEN_QUERY: True}}
 ADMIN: Final[dict[str, Any]] = {"opt": {"scope": "admin"}}
 SECURITY_SCHEME = "apiKey"
 _REALM = 'Bearer realm="claimdesk"'

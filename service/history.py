@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
@@ -21,6 +20,7 @@ from litestar.params import PathParameter
 
 from service.errors import Missing, NotFound
 from service.pagination import Int4, decode_cursor, page
+from service.schemas import Timestamp
 
 if TYPE_CHECKING:  # deps needs Who from here
     from service.deps import Request
@@ -48,7 +48,7 @@ class Revision(msgspec.Struct, kw_only=True):
     ]
     key_id: Annotated[UUID | None, msgspec.Meta(description="The API key that made it.")]
     request_id: str | None
-    changed_at: datetime
+    changed_at: Timestamp
     data: Annotated[
         dict[str, Any],
         msgspec.Meta(

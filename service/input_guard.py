@@ -13,7 +13,9 @@
   was 1970-01-01T00:00:00.5Z); it must be an RFC 3339 string, as the document says.
 - Parameters as the document lists them: a query parameter the operation does not take (a
   typo: ``topics=`` for ``topic=``) would be ignored and answer an unfiltered list, and one
-  sent twice would silently keep its last value. Both are a 422 naming the parameter.
+  sent twice would silently keep its last value. Both are a 422 naming the parameter. The
+  public pages (``auth.PUBLIC``: the embed card, oEmbed, probes, problem types) ignore
+  parameters they do not take, as a web page does: links and monitors add their own.
 - Bodies as JSON: a body sent as another media type is a 415, an empty body where the
   operation needs one and bytes that are not UTF-8 are a 400 (the JSON parser would raise
   on the latter deep inside the handler's parse).
@@ -31,7 +33,7 @@ from litestar import Litestar, Request
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 
-from service import db, deps, etag
+from service import auth, db, deps, etag
 from service.errors import (
     FieldError,
     Invalid,
@@ -214,10 +216,13 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     if known is None:
         return []
     names, repeatable = known
+    open_query = request.route_handler.opt.get(auth.OPEN_QUERY, False)
     errors: list[FieldError] = []
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name not in names:
+            if open_query:
+                continue
             listed = ", ".join(sorted(names)) or "none"
             message = f"Unknown parameter (this operation takes: {listed})."
         elif name in seen and name not in repeatable:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
-from service import etag, idempotency
+from service import auth, etag, idempotency
 from service.errors import problem_content
 from service.ratelimit import EXEMPT_PATHS
 
@@ -127,6 +128,7 @@ def tidy_openapi(app: Litestar) -> None:
         schemas.update(components)  # plain dicts serialise as they are
     needs = _declared(app, "scope")
     conditions = _declared(app, etag.CONDITION)
+    open_query = _declared(app, auth.OPEN_QUERY)
     for path_item in (document.paths or {}).values():
         for method in ("get", "post", "patch", "put", "delete"):
             operation = getattr(path_item, method, None)
@@ -191,7 +193,7 @@ def tidy_openapi(app: Litestar) -> None:
                     )
                     parameter.schema = Schema(type=OpenAPIType.STRING, pattern=pattern)
                 elif isinstance(parameter, OpenAPIParameter) and parameter.param_in == "query":
-                    _optional_integer(parameter)
+                    _not_null(parameter)
             for response in operation.responses.values():
                 if isinstance(response, OpenAPIResponse) and response.headers:
                     # Litestar gathers a handler's response headers in a set: in name order,
@@ -206,21 +208,61 @@ def tidy_openapi(app: Litestar) -> None:
             redirect = operation.responses.get("308")
             if isinstance(redirect, OpenAPIResponse):
                 redirect.headers = {"Location": _LOCATION}
+            operation_id = operation.operation_id or ""
+            if "422" not in operation.responses and operation_id not in open_query:
+                operation.responses["422"] = _problem_response(
+                    "A query parameter this operation does not take; `errors` names it."
+                )
+            if "503" not in operation.responses and operation_id not in _NO_DATABASE:
+                operation.responses["503"] = _problem_response(
+                    "The database did not answer in time, or the change collided with a "
+                    "concurrent one and was rolled back: nothing was done. Try again after "
+                    "`Retry-After` seconds.",
+                    {"Retry-After": _RETRY_AFTER},
+                )
+            operation.responses = dict(sorted(operation.responses.items()))
     idempotency.document(document)
     document_rate_limits(document)
 
 
-def _optional_integer(parameter: OpenAPIParameter) -> None:
-    """An optional integer query parameter (``int | None``, e.g. oEmbed's ``maxwidth``) is an
-    integer when present: a query string cannot carry a null. Litestar writes it "integer or
-    null", which also trips schemathesis's coverage phase (a SystemError in its generator)."""
+# Operations that answer without the database: no 503 of its (readiness has its own).
+_NO_DATABASE = frozenset({"health", "get_problem_type"})
+_RETRY_AFTER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+    description="Seconds to wait before trying again.",
+    required=True,
+)
+
+
+def _not_null(parameter: OpenAPIParameter) -> None:
+    """An optional query parameter (``str | None``, ``ActorKind | None``) is a value when
+    present: a query string cannot carry a null. Litestar writes "X or null" (as a ``oneOf``,
+    or a type list with ``null`` in the enum), which generated clients take for a nullable
+    value (`cursor?: string | null`, one enum type for each form of a kind), and which
+    tripped schemathesis's coverage phase (a SystemError in its generator)."""
     schema = parameter.schema
-    if not isinstance(schema, Schema) or not schema.one_of:
+    if not isinstance(schema, Schema):
         return
-    kinds = {s.type for s in schema.one_of if isinstance(s, Schema)}
-    if len(schema.one_of) == 2 and kinds == {OpenAPIType.INTEGER, OpenAPIType.NULL}:
-        schema.one_of = None
-        schema.type = OpenAPIType.INTEGER
+    if schema.one_of:
+        kept = [s for s in schema.one_of if not (isinstance(s, Schema) and s.type == _NULL)]
+        if len(kept) == 1 and isinstance(kept[0], Schema) and len(kept) < len(schema.one_of):
+            # the value's schema, with what Litestar put beside the oneOf (a description, a
+            # maxLength that generators ignore there)
+            value = dataclasses.replace(kept[0])
+            for field in dataclasses.fields(schema):
+                given = getattr(schema, field.name)
+                if field.name != "one_of" and given is not None:
+                    setattr(value, field.name, given)
+            parameter.schema = value
+        return
+    if isinstance(schema.type, list) and _NULL in schema.type:
+        types = [t for t in schema.type if t != _NULL]
+        schema.type = types[0] if len(types) == 1 else types
+        if schema.enum is not None:
+            schema.enum = [v for v in schema.enum if v is not None]
+
+
+_NULL = OpenAPIType.NULL
 
 
 _INTEGER = Schema(type=OpenAPIType.INTEGER, minimum=0)

@@ -583,6 +583,30 @@ async def test_oembed_format_and_parameters(client, anonymous):
     assert parse("<!DOCTYPE html>" + body["html"]).all("script") == []
 
 
+async def test_public_pages_ignore_parameters_they_do_not_take(client, anonymous):
+    """A card's link shared with `?utm_source=...`, a monitor's cache buster: a web page
+    ignores them (the API's operations answer 422, a typo being a filter not applied); they
+    were a 422 problem where the card or the probe should have been (found by generating a
+    client from the document)."""
+    dispute = await hostile_dispute(client)
+    card = f"/embed/disputes/{dispute['id']}"
+    extra = {"utm_source": "twitter", "fbclid": "x"}
+    page = await anonymous.get(card, params={**extra, "lang": "en"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'lang="en"' in page.text
+    url = f"http://testserver.local{card}"
+    oembed = await anonymous.get("/oembed", params={"url": url, "lang": "ar", **extra})
+    assert oembed.status_code == 200 and oembed.json()["type"] == "rich"
+    for path in ("/health", "/ready", "/problems/validation-error"):
+        assert (await anonymous.get(path, params={"_": "1700000000"})).status_code == 200, path
+    # what they take is still checked
+    assert (await anonymous.get("/oembed", params={"url": url, "maxwidth": "0"})).status_code == 422
+    assert (await anonymous.get(card, params=[("lang", "en"), ("lang", "ar")])).status_code == 422
+    # the API's own operations stay strict
+    problem = (await client.get(f"/v1/disputes/{dispute['id']}", params=extra)).json()
+    assert problem["status"] == 422 and {e["field"] for e in problem["errors"]} == set(extra)
+
+
 async def test_public_url_setting_names_the_service(settings, client):
     dispute = await hostile_dispute(client)
     public = msgspec.structs.replace(settings, public_url="https://news.example/claims/")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
+
+from service.schemas import Timestamp
 
 
 class ChangeEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -41,7 +42,7 @@ class ChangeEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
         ),
     ]
     occurred_at: Annotated[
-        datetime, msgspec.Meta(description="When the writing transaction started.")
+        Timestamp, msgspec.Meta(description="When the writing transaction started.")
     ]
     changed_by: Annotated[
         str, msgspec.Meta(description="The name of the API key (or the command) that made it.")
