@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 import litestar._openapi.plugin
 import msgspec
@@ -25,13 +25,77 @@ from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
 from service import auth, etag, idempotency
+from service.actors.schemas import ActorKind, NameKind
+from service.claims.schemas import ClaimKind, DisputeStatus, Precision, Stance, TargetRole
+from service.disputes.schemas import Verdict
 from service.errors import problem_content
+from service.keys.schemas import KeyStatus, Scope
 from service.ratelimit import EXEMPT_PATHS
+from service.sources.schemas import SourceKind
+from service.webhooks.schemas import EventType, WebhookDeliveryStatus
 
 
 def document_from_schema(schema: dict[str, Any]) -> bytes:
     """Stable, reviewable bytes: indented, keys in generation order, a final newline."""
-    return msgspec.json.format(msgspec.json.encode(_ecma_patterns(schema)), indent=2) + b"\n"
+    document = _named_enums(_ecma_patterns(schema))
+    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+
+
+# The value sets the API uses in more than one place, each one component schema that every
+# use refers to. msgspec and Litestar write a Literal inline at each use, so a generated
+# client had a type of its own for each (ActorKind, ActorCreateKind, ActorUpdateKind,
+# ListActorsKind...), not assignable to one another: `ActorUpdate(kind=actor.kind)` failed
+# a strict type check.
+NAMED_ENUMS: dict[str, Any] = {
+    "ActorKind": ActorKind,
+    "NameKind": NameKind,
+    "SourceKind": SourceKind,
+    "ClaimKind": ClaimKind,
+    "Precision": Precision,
+    "TargetRole": TargetRole,
+    "Stance": Stance,
+    "DisputeStatus": DisputeStatus,
+    "Verdict": Verdict,
+    "Scope": Scope,
+    "KeyStatus": KeyStatus,
+    "EventType": EventType,
+    "WebhookDeliveryStatus": WebhookDeliveryStatus,
+}
+# What may stand beside an enum for it to become a reference (a property's own words).
+_BESIDE_ENUM = frozenset({"enum", "type", "description", "default", "title", "examples"})
+
+
+def _named_enums(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with each inline enum of a :data:`NAMED_ENUMS` value set (in any order)
+    a ``$ref`` to its component, keeping its description and default beside the reference
+    (as OpenAPI 3.1 allows), and those components added."""
+    named = {frozenset(get_args(values)): name for name, values in NAMED_ENUMS.items()}
+    assert len(named) == len(NAMED_ENUMS), "two named enums hold the same values"
+    used: set[str] = set()
+
+    def visit(node: Any) -> Any:
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        values = node.get("enum")
+        name = named.get(frozenset(values)) if isinstance(values, list) else None
+        if (
+            name is not None
+            and node.keys() <= _BESIDE_ENUM
+            and node.get("type", "string") == "string"
+        ):
+            used.add(name)
+            beside = {k: v for k, v in node.items() if k not in ("enum", "type")}
+            return {"$ref": f"#/components/schemas/{name}", **beside}
+        return {key: visit(value) for key, value in node.items()}
+
+    result = visit(document)
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name in NAMED_ENUMS:
+        if name in used:
+            schemas[name] = {"type": "string", "enum": list(get_args(NAMED_ENUMS[name]))}
+    return cast(dict[str, Any], result)
 
 
 def _ecma_patterns(node: Any) -> Any:

@@ -11,6 +11,7 @@ from service.schemas import Input, Timestamp
 from service.text.visible import LINE_PATTERN
 
 Scope = Literal["read", "write", "admin"]
+KeyStatus = Literal["active", "expired", "revoked"]
 KeyName = Annotated[
     str,
     msgspec.Meta(
@@ -55,7 +56,7 @@ class ApiKey(msgspec.Struct, kw_only=True):
         msgspec.Meta(description="The key's first characters, to tell keys apart."),
     ]
     scopes: list[Scope]
-    status: Literal["active", "expired", "revoked"]
+    status: KeyStatus
     created_at: Timestamp
     created_by: Annotated[
         str, msgspec.Meta(description="The key (name) or command that created this key.")
