@@ -31,6 +31,7 @@ from service.disputes.schemas import Verdict
 from service.errors import problem_content
 from service.keys.schemas import KeyStatus, Scope
 from service.ratelimit import EXEMPT_PATHS
+from service.schemas import Input
 from service.sources.schemas import SourceKind
 from service.webhooks.schemas import EventType, WebhookDeliveryStatus
 
@@ -186,6 +187,12 @@ def tidy_openapi(app: Litestar) -> None:
         _, components = msgspec.json.schema_components(
             present, ref_template="#/components/schemas/{name}"
         )
+        for struct in present:
+            config = struct.__struct_config__
+            if not issubclass(struct, Input) and not config.omit_defaults:
+                # sent in answers only, every field always written (a default too: an
+                # error's `location`), so every field is there for a client to read
+                components[struct.__name__]["required"] = list(struct.__struct_encode_fields__)
         for name, example in read_examples().items():
             # Raw: Litestar drops null members of plain dicts, and the nulls are the point.
             components[name]["examples"] = [msgspec.Raw(msgspec.json.encode(example))]
