@@ -12,8 +12,9 @@
   leniently too: a date-time parameter took a number as seconds since 1970 (``updated_to=0.5``
   was 1970-01-01T00:00:00.5Z); it must be an RFC 3339 string, as the document says.
 - Parameters as the document lists them: a query parameter the operation does not take (a
-  typo: ``topics=`` for ``topic=``) would be ignored and answer an unfiltered list, and one
-  sent twice would silently keep its last value. Both are a 422 naming the parameter. The
+  typo: ``topics=`` for ``topic=``) would be ignored and answer an unfiltered list, one
+  sent twice would silently keep its last value, and ``null`` for an id, a date or a kind
+  was read as no value (no filter). Each is a 422 naming the parameter. The
   public pages (``auth.PUBLIC``: the embed card, oEmbed, probes, problem types) ignore
   parameters they do not take, as a web page does: links and monitors add their own.
 - Bodies as JSON: a body sent as another media type is a 415, an empty body where the
@@ -169,8 +170,15 @@ def _lone_high_surrogate(body: bytes) -> int | None:
     return None
 
 
-# operation id -> (its query parameters, those that may repeat), from the OpenAPI document.
-_QUERY: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+class _Query(NamedTuple):
+    """An operation's query parameters, from the OpenAPI document."""
+
+    names: frozenset[str]
+    repeatable: frozenset[str]  # lists
+    typed: frozenset[str]  # not free text: an id, a date, a number, one of a set of values
+
+
+_QUERY: dict[str, _Query] = {}  # by operation id
 
 
 def learn_parameters(app: Litestar) -> None:
@@ -191,19 +199,27 @@ def learn_parameters(app: Litestar) -> None:
                 for p in operation.parameters or []
                 if isinstance(p, OpenAPIParameter) and p.param_in == "query"
             ]
-            _QUERY[operation.operation_id] = (
+            _QUERY[operation.operation_id] = _Query(
                 frozenset(p.name for p in query),
                 frozenset(
                     p.name
                     for p in query
                     if isinstance(p.schema, Schema) and p.schema.type == OpenAPIType.ARRAY
                 ),
+                frozenset(p.name for p in query if not _free_text(p.schema)),
             )
 
 
-def _query_parameters(
-    request: Request[Any, Any, Any],
-) -> tuple[frozenset[str], frozenset[str]] | None:
+def _free_text(schema: Any) -> bool:
+    return (
+        isinstance(schema, Schema)
+        and schema.type == OpenAPIType.STRING
+        and not schema.format
+        and not schema.enum
+    )
+
+
+def _query_parameters(request: Request[Any, Any, Any]) -> _Query | None:
     operation_id = request.route_handler.operation_id
     if not isinstance(operation_id, str):
         return None
@@ -215,11 +231,11 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     known = _query_parameters(request)
     if known is None:
         return []
-    names, repeatable = known
+    names, repeatable, typed = known
     open_query = request.route_handler.opt.get(auth.OPEN_QUERY, False)
     errors: list[FieldError] = []
     seen: set[str] = set()
-    for name, _ in request.query_params.multi_items():
+    for name, value in request.query_params.multi_items():
         if name not in names:
             if open_query:
                 continue
@@ -227,6 +243,10 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             message = f"Unknown parameter (this operation takes: {listed})."
         elif name in seen and name not in repeatable:
             message = "Sent more than once; send it once."
+        elif name in typed and value.lower() == "null":
+            # Litestar's lenient conversion reads `null` as no value: `?target_id=null` was
+            # no filter at all, answering every claim as if they were the filtered ones
+            message = "Not a value of this parameter: leave the parameter out for no filter."
         else:
             seen.add(name)
             continue
