@@ -25,13 +25,13 @@ from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
 from service import auth, etag, idempotency
-from service.actors.schemas import ActorKind, NameKind
+from service.actors.schemas import NameKind
 from service.claims.schemas import ClaimKind, DisputeStatus, Precision, Stance, TargetRole
 from service.disputes.schemas import Verdict
 from service.errors import problem_content
 from service.keys.schemas import KeyStatus, Scope
 from service.ratelimit import EXEMPT_PATHS
-from service.schemas import Input
+from service.schemas import ActorKind, Input
 from service.sources.schemas import SourceKind
 from service.webhooks.schemas import EventType, WebhookDeliveryStatus
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -75,12 +75,15 @@ def sent(update: msgspec.Struct) -> dict[str, Any]:
     }
 
 
+ActorKind = Literal["person", "organization", "state", "armed_group", "media", "group"]
+
+
 class ActorRef(msgspec.Struct, kw_only=True):
     """An actor as other resources embed it."""
 
     id: UUID
     name: str
-    kind: str
+    kind: ActorKind
 
 
 def unchanged(current: msgspec.Struct, changes: dict[str, Any]) -> bool:

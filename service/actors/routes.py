@@ -15,7 +15,6 @@ from service.actors.schemas import (
     Actor,
     ActorCreate,
     ActorFilters,
-    ActorKind,
     ActorMerge,
     ActorPage,
     ActorUpdate,
@@ -24,6 +23,7 @@ from service.deps import Request
 from service.errors import invalid, responses
 from service.history import Revision, RevisionPage, Version
 from service.pagination import Cursor, Limit, decode_cursor, page, searchable
+from service.schemas import ActorKind
 
 ActorId = Annotated[UUID, PathParameter(description="The actor's id.")]
 

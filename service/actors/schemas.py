@@ -9,10 +9,9 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import Input, LangTag, Stamped
+from service.schemas import ActorKind, Input, LangTag, Stamped
 from service.text.visible import LINE_PATTERN
 
-ActorKind = Literal["person", "organization", "state", "armed_group", "media", "group"]
 NameKind = Literal["official", "common", "abbreviation", "transliteration", "translation"]
 
 ActorNameText = Annotated[

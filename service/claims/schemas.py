@@ -11,6 +11,7 @@ from msgspec import UNSET, UnsetType
 
 from service.reviews.schemas import ReviewSummary
 from service.schemas import ActorRef, Input, LangTag, Stamped, Topic
+from service.sources.schemas import SourceKind
 from service.text.visible import TEXT_PATTERN
 
 ClaimKind = Literal[
@@ -122,7 +123,7 @@ class SourceRef(msgspec.Struct, kw_only=True):
     id: UUID
     title: str
     url: str | None
-    kind: str
+    kind: SourceKind
 
 
 class Appearance(msgspec.Struct, kw_only=True):

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import Input, LangTag, PublicUrl, Stamped
+from service.schemas import ActorKind, Input, LangTag, PublicUrl, Stamped
 from service.text.visible import LINE_PATTERN
 
 SourceKind = Literal[
@@ -60,7 +60,7 @@ class SourceUpdate(Input, kw_only=True):
 class Publisher(msgspec.Struct, kw_only=True):
     id: UUID
     name: str
-    kind: str
+    kind: ActorKind
 
 
 class Source(Stamped, kw_only=True):
