@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 import structlog
 from litestar import Litestar, MediaType, Response, get
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.params import PathParameter
@@ -136,7 +136,10 @@ async def health() -> Health:
     summary="Readiness",
     tags=["meta"],
     description="The database answers and is migrated to the version this code expects.",
-    responses=responses(503),
+    responses={
+        200: ResponseSpec(data_container=Readiness, description="Ready to serve."),
+        **responses(503),
+    },
 )
 async def ready(request: Request) -> Response[Any]:
     try:

@@ -139,6 +139,8 @@ def test_what_any_operation_may_answer_is_declared_as_generated_clients_need_it(
     ]
     assert by_kind["schema"]["$ref"] == kind["$ref"]
     assert schemas["ClaimKind"]["enum"][0] == "assertion"  # as the code lists them
+    ready = document["paths"]["/ready"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ready["schema"] == {"$ref": "#/components/schemas/Readiness"}  # it was {}
     # a field with a default is still always sent in an answer
     assert "location" in schemas["FieldError"]["required"]
 
