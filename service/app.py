@@ -27,6 +27,7 @@ from service.errors import (
     PROBLEM_BASE,
     PROBLEM_DESCRIPTIONS,
     PROBLEMS,
+    DatabaseUnreachable,
     NotFound,
     exception_handlers,
     problem,
@@ -146,7 +147,7 @@ async def ready(request: Request) -> Response[Any]:
         async with request.pool.acquire(timeout=2) as conn:
             version = await conn.fetchval("SELECT version_num FROM alembic_version")
             server = await conn.fetchval("SHOW server_version")
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+    except (OSError, asyncpg.PostgresError, DatabaseUnreachable) as exc:  # TimeoutError: OSError
         return problem(
             "unavailable", f"Database unreachable or not migrated: {type(exc).__name__}."
         )

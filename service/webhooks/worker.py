@@ -26,6 +26,7 @@ import msgspec
 import structlog
 
 from service import __version__, db
+from service.errors import DatabaseUnreachable
 from service.settings import Settings
 from service.webhooks import guard, outbox, signing
 
@@ -118,7 +119,7 @@ class Worker:
         while not stop.is_set():
             try:
                 busy = await self.run_once()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except (OSError, asyncpg.PostgresError, DatabaseUnreachable) as exc:
                 log.warning("webhook_worker_error", error=f"{type(exc).__name__}: {exc}")
                 busy = 0
             except Exception:
