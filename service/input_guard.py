@@ -246,7 +246,7 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
         elif name in typed and value.lower() == "null":
             # Litestar's lenient conversion reads `null` as no value: `?target_id=null` was
             # no filter at all, answering every claim as if they were the filtered ones
-            message = "Not a value of this parameter: leave the parameter out for no filter."
+            message = "`null` is not a value of this parameter: leave the parameter out."
         else:
             seen.add(name)
             continue

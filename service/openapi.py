@@ -286,9 +286,9 @@ def tidy_openapi(app: Litestar) -> None:
                 )
             if "503" not in operation.responses and operation_id not in _NO_DATABASE:
                 operation.responses["503"] = _problem_response(
-                    "The database did not answer in time, or the change collided with a "
-                    "concurrent one and was rolled back: nothing was done. Try again after "
-                    "`Retry-After` seconds.",
+                    "The database could not be reached or did not answer in time, or the "
+                    "change collided with a concurrent one and was rolled back: nothing was "
+                    "done. Try again after `Retry-After` seconds.",
                     {"Retry-After": _RETRY_AFTER},
                 )
             operation.responses = dict(sorted(operation.responses.items()))

@@ -93,7 +93,17 @@ def unchanged(current: msgspec.Struct, changes: dict[str, Any]) -> bool:
     compared item by item, in order, each item by the fields it was sent with (a claim's
     appearances as sent are the stored ones without their embedded source). A language tag
     (a ``lang`` field) is compared as it would be stored, in canonical case: ``AR`` is ``ar``."""
-    return all(_same(getattr(current, name, None), value, name) for name, value in changes.items())
+    return not changed(current, changes)
+
+
+def changed(current: msgspec.Struct, changes: dict[str, Any]) -> set[str]:
+    """The fields a PATCH sent that differ from what is stored, compared as ``unchanged``
+    compares them (a field sent back as stored is not among them)."""
+    return {
+        name
+        for name, value in changes.items()
+        if not _same(getattr(current, name, None), value, name)
+    }
 
 
 def _same(stored: Any, sent: Any, name: str) -> bool:

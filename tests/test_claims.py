@@ -259,7 +259,13 @@ async def test_no_translation_in_the_claims_own_language(client, conn, world):
     )
     kept = (await client.patch(url, json={"topics": ["safe-zone"]})).json()
     assert kept["topics"] == ["safe-zone"] and kept["translations"] == [{"lang": "ar", "text": "x"}]
-    # (sent back as stored it changes nothing, so nothing is checked or written)
+    # sent back as stored, alone or with another change, it is not checked
+    stored = [{"lang": "ar", "text": "x"}]
+    same = (await client.patch(url, json={"translations": stored})).json()
+    assert same["version"] == kept["version"]
+    edited = await client.patch(url, json={"translations": stored, "lang": "ar", "kind": "denial"})
+    assert edited.status_code == 200 and edited.json()["kind"] == "denial"
+    # changed, it is
     problem(await client.patch(url, json={"translations": [{"lang": "ar", "text": "y"}]}), 422)
 
 
@@ -276,6 +282,10 @@ async def test_no_date_after_today(client, conn, world):
         body = problem(await client.post("/v1/claims", json={**base, **dated}), 422)
         assert fields(body) == {"stated_on"} and "In the future" in body["detail"], body
     assert await snapshot(conn) == before
+    # and with a year, a future date says both what is wrong with it
+    dated = {"stated_on": "2099-06-05", "stated_on_precision": "year"}
+    body = problem(await client.post("/v1/claims", json={**base, **dated}), 422)
+    assert [e["field"] for e in body["errors"]] == ["stated_on", "stated_on"]
     today = await helpers.claim(client, speaker, src, stated_on=ahead.date().isoformat())
     this_year = {"stated_on": f"{ahead.year}-01-01", "stated_on_precision": "year"}
     claim = await helpers.claim(client, speaker, src, **this_year)
@@ -285,7 +295,21 @@ async def test_no_date_after_today(client, conn, world):
     await conn.execute("UPDATE claims SET stated_on = '2091-01-01' WHERE id = $1", claim["id"])
     kept = (await client.patch(url, json={"topics": ["safe-zone"]})).json()
     assert (kept["stated_on"], kept["topics"]) == ("2091-01-01", ["safe-zone"])
+    # a CMS sending the claim back whole with one field edited: the date is not changed
+    whole = {k: kept[k] for k in ("stated_on", "stated_on_precision", "text", "lang")}
+    edited = (await client.patch(url, json={**whole, "topics": ["ceasefire"]})).json()
+    assert (edited["stated_on"], edited["topics"]) == ("2091-01-01", ["ceasefire"])
     assert today["stated_on"] == ahead.date().isoformat()
+
+
+def test_the_latest_date_is_today_in_the_earliest_time_zone():
+    """UTC+14: at 09:59 UTC it is still the same day there, at 10:00 the next."""
+    assert queries.latest_stated_on(datetime(2026, 11, 28, 9, 59, tzinfo=UTC)).isoformat() == (
+        "2026-11-28"
+    )
+    assert queries.latest_stated_on(datetime(2026, 11, 28, 10, 0, tzinfo=UTC)).isoformat() == (
+        "2026-11-29"
+    )
 
 
 async def test_patch_replaces_sent_lists_only(client, conn, world):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from service.errors import FieldError, Invalid, NotFound, held_back, invalid, re
 from service.history import Who
 from service.pagination import compact_json, keyset_pages, page_size
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
-from service.schemas import sent, unchanged
+from service.schemas import changed, sent, unchanged
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
 from service.text.stopwords import without_stop_words
@@ -215,11 +215,18 @@ async def list_claims_json(
 _AHEAD_OF_UTC = timedelta(hours=14)
 
 
+def latest_stated_on(now: datetime | None = None) -> date:
+    """The latest date a claim may be stated on: today where it is latest (UTC+14), so that
+    no one's today is refused."""
+    return ((now or datetime.now(UTC)) + _AHEAD_OF_UTC).date()
+
+
 def _validate(c: dict[str, Any], sent: Collection[str] | None = None) -> None:
     """Rules across fields, on the claim as it will be stored. The rules newer than the API
     (no translation in the claim's own language, no date after today) are checked on
-    create, and on a PATCH when it ``sent`` one of the fields they read: claims stored
-    before them keep what they had through a PATCH of other fields."""
+    create, and on a PATCH when it changes (``sent`` holds the fields it changes) one of
+    the fields they read: claims stored before them keep what they had through a PATCH of
+    other fields, one that sends the whole claim back with another field edited too."""
     langs = [canonical_lang(t.lang) for t in c["translations"]]
     errors = [
         *repeats("translations", langs, "same lang"),
@@ -241,7 +248,7 @@ def _validate(c: dict[str, Any], sent: Collection[str] | None = None) -> None:
             FieldError(field="relayed_by_id", message="A claim is not relayed by its own speaker.")
         )
     stated_on, precision = c["stated_on"], c["stated_on_precision"]
-    latest = (datetime.now(UTC) + _AHEAD_OF_UTC).date()
+    latest = latest_stated_on()
     if stated_on is not None and stated_on > latest and (sent is None or "stated_on" in sent):
         errors.append(
             FieldError(
@@ -252,7 +259,7 @@ def _validate(c: dict[str, Any], sent: Collection[str] | None = None) -> None:
                 ),
             )
         )
-    elif stated_on is None and precision is not None:
+    if stated_on is None and precision is not None:
         errors.append(
             FieldError(field="stated_on_precision", message="Set only together with stated_on.")
         )
@@ -536,7 +543,7 @@ def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[An
             "A dated claim has a precision: send day, month or year, or clear stated_on too.",
         )
     c.update(changes)
-    return _parameters(claim_id, c, changes.keys())
+    return _parameters(claim_id, c, changed(current, changes))
 
 
 def _set(parameters: tuple[Any, ...], changes: dict[str, Any]) -> tuple[tuple[str, ...], list[Any]]:

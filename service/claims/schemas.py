@@ -97,9 +97,17 @@ class ClaimUpdate(Input, kw_only=True):
     text: ClaimText | UnsetType = UNSET
     lang: LangTag | UnsetType = UNSET
     verbatim: bool | UnsetType = UNSET
-    translations: Translations | UnsetType = UNSET
+    translations: Annotated[
+        Translations | UnsetType,
+        msgspec.Meta(description="Into other languages than `lang`."),
+    ] = UNSET
     kind: ClaimKind | UnsetType = UNSET
-    stated_on: date | UnsetType | None = UNSET
+    stated_on: Annotated[
+        date | UnsetType | None,
+        msgspec.Meta(
+            description="When it was stated: not after today in the earliest time zone (UTC+14)."
+        ),
+    ] = UNSET
     stated_on_precision: Precision | UnsetType | None = UNSET
     appearances: Appearances | UnsetType = UNSET
     relayed_by_id: UUID | UnsetType | None = UNSET

@@ -92,7 +92,7 @@ class Webhook(msgspec.Struct, kw_only=True):
 
     id: UUID
     url: str
-    event_types: list[str]
+    event_types: list[EventType]
     description: str | None
     enabled: bool
     disabled_reason: Annotated[
