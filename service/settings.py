@@ -80,6 +80,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         | None
     ) = None
 
+    def __post_init__(self) -> None:
+        if self.pool_min_size > self.pool_max_size:  # asyncpg would refuse it at start-up
+            raise ValueError(
+                f"CLAIMDESK_POOL_MIN_SIZE ({self.pool_min_size}) is more than "
+                f"CLAIMDESK_POOL_MAX_SIZE ({self.pool_max_size})"
+            )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read ``CLAIMDESK_*`` variables; ``overrides`` (e.g. from CLI flags) win."""

@@ -18,6 +18,7 @@ from typing import IO
 import httpx
 import pytest
 
+from service.settings import Settings
 from tests import helpers
 
 
@@ -196,3 +197,12 @@ def test_serve_with_workers_on_either_server(server: str, database_url: str, aut
         code = proc.wait(timeout=60)
     assert code == 0, "".join(errors)
     assert not helpers.children(proc.pid)
+
+
+def test_a_pool_whose_least_is_more_than_its_most_is_refused_in_words():
+    """It started, then died at the pool's creation with an ExceptionGroup traceback (found
+    by an operator's walkthrough)."""
+    env = {"CLAIMDESK_POOL_MIN_SIZE": "20", "CLAIMDESK_POOL_MAX_SIZE": "5"}
+    with pytest.raises(SystemExit, match=r"CLAIMDESK_POOL_MIN_SIZE \(20\) is more than"):
+        Settings.from_env(env)
+    assert Settings.from_env({**env, "CLAIMDESK_POOL_MIN_SIZE": "5"}).pool_min_size == 5
