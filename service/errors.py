@@ -643,7 +643,10 @@ class DatabaseUnreachable(Exception):
 _UNREACHABLE = (
     DatabaseUnreachable,
     asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,
+    # class 57 but for QueryCanceledError (a statement timeout, answered below)
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
     asyncpg.InternalClientError,
 )
 
