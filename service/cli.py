@@ -129,6 +129,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 APP = "service.asgi:app_factory"
+GRANIAN_APP = "service.asgi:granian_app_factory"  # with uvicorn's X-Forwarded-* handling
 
 
 def _uvicorn(settings: Settings) -> None:
@@ -159,7 +160,7 @@ def _granian(settings: Settings) -> None:
 
     balance.prepare(settings.workers)  # before granian forks the workers that share it
     Server(
-        APP,
+        GRANIAN_APP,
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,

@@ -20,7 +20,7 @@ from service.app import create_app
 from service.errors import PROBLEM_DESCRIPTIONS
 from service.ratelimit import RateLimiter
 from service.settings import Settings
-from tests.conftest import make_key
+from tests.conftest import make_key, serving
 from tests.helpers import problem
 
 COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
@@ -321,3 +321,39 @@ async def test_guessing_keys_is_limited_by_address(limited: Make) -> None:
         assert (await client.post("/v1/actors", json={}, headers=guess)).status_code == 401
     refused = await client.post("/v1/actors", json={}, headers=guess)
     assert problem(refused, 429)["type"] == "/problems/rate-limited"
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+async def test_behind_a_trusted_proxy_each_reader_has_a_bucket_of_their_own(database_url, server):
+    """A proxy on the same machine (trusted by default, as uvicorn's FORWARDED_ALLOW_IPS has
+    it) names the reader in X-Forwarded-For and the scheme in X-Forwarded-Proto. granian,
+    the Docker image's server, read neither: every reader shared one bucket, and the card
+    named itself http:// behind TLS (found by an operator's walkthrough)."""
+    env = {
+        "CLAIMDESK_SERVER": server,
+        "CLAIMDESK_RATE_LIMIT_PER_MINUTE": "1",
+        "CLAIMDESK_RATE_LIMIT_BURST": "2",
+    }
+    with serving(database_url, env) as url:
+        async with httpx.AsyncClient(base_url=url) as anonymous:
+
+            async def statuses(reader: str) -> list[int]:
+                forwarded = {"X-Forwarded-For": reader, "X-Forwarded-Proto": "https"}
+                return [
+                    (await anonymous.get("/problems/not-found", headers=forwarded)).status_code
+                    for _ in range(3)
+                ]
+
+            assert await statuses("203.0.113.1") == [200, 200, 429]
+            assert await statuses("203.0.113.2") == [200, 200, 429]
+            host = url.split("://", 1)[1]
+            oembed = await anonymous.get(
+                "/oembed",
+                params={
+                    "url": f"https://{host}/embed/disputes/{'0' * 8}-0000-7000-8000-{'0' * 12}"
+                },
+                headers={"X-Forwarded-For": "203.0.113.3", "X-Forwarded-Proto": "https"},
+            )
+            # an https URL is this service's own behind the proxy: not found, rather than
+            # "not the URL of a dispute on this service"
+            assert oembed.status_code == 404 and "No dispute" in oembed.text, oembed.text
