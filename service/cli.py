@@ -17,6 +17,7 @@ import msgspec
 import structlog
 
 from service import db, migrate
+from service.errors import DatabaseUnreachable
 from service.logging import configure
 from service.settings import Settings
 
@@ -373,8 +374,35 @@ def main(argv: list[str] | None = None) -> int:
     keys.set_defaults(func=cmd_keys)
 
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except _operator_errors() as exc:
+        raise SystemExit(f"claimdesk: {_in_words(exc)}") from None
     return result
+
+
+def _operator_errors() -> tuple[type[BaseException], ...]:
+    """What an operator's setting or argument causes (a database that cannot be reached or
+    does not exist, a URL that is not one, a revision that does not exist, a file that cannot
+    be written), said in a line: each printed a traceback of 40 to 180 lines (found by an
+    operator's walkthrough)."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return (OSError, asyncpg.PostgresError, DatabaseUnreachable, SQLAlchemyError, CommandError)
+
+
+def _in_words(exc: BaseException) -> str:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig  # the driver's own words, not SQLAlchemy's wrapping of them
+    cause = exc.__cause__ if isinstance(exc, DatabaseUnreachable) else None
+    words = str(cause or exc).strip().splitlines()[0] if str(cause or exc).strip() else ""
+    kind = type(cause or exc).__name__
+    if kind == "Error":  # SQLAlchemy's adapter of asyncpg's errors: its words say enough
+        return words
+    return f"{kind}: {words}" if words else kind
 
 
 if __name__ == "__main__":

@@ -222,3 +222,24 @@ def test_a_killed_process_does_not_keep_the_embedded_server_running_for_good(tmp
     listed.write_text("not the library's")  # left alone
     db.forget_dead_handles(tmp_path)
     assert listed.read_text() == "not the library's"
+
+
+@pytest.mark.parametrize(
+    "argv, url, said",
+    [
+        (["migrate"], "postgresql://postgres@127.0.0.1:1/claimdesk", "ConnectionRefusedError"),
+        (["keys", "list"], "postgresql://postgres@127.0.0.1:1/claimdesk", "Connect call failed"),
+        (["migrate"], "mysql://user@host/claimdesk", "invalid DSN"),
+        (["openapi", "-o", "/proc/no/such/place.json"], None, "No such file or directory"),
+    ],
+)
+def test_an_operators_mistake_is_said_in_a_line_not_a_traceback(monkeypatch, argv, url, said):
+    """Found by an operator's walkthrough: each printed a traceback of 40 to 180 lines."""
+    from service import cli
+
+    if url:
+        monkeypatch.setenv("CLAIMDESK_DATABASE_URL", url)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    message = str(exited.value.code)
+    assert message.startswith("claimdesk: ") and said in message and "\n" not in message
