@@ -33,8 +33,11 @@ COPY --from=build /dist/*.whl /tmp/
 RUN pip install --no-cache-dir /tmp/*.whl granian==2.8.9 && rm /tmp/*.whl
 USER 10001:10001
 EXPOSE 8000
+# On the port the server listens on (CLAIMDESK_PORT may be set at `docker run`).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2)"]
-# Migrations first (under an advisory lock, so replicas may start together), then the server.
-# With CLAIMDESK_EMBEDDED=false both refuse to start without CLAIMDESK_DATABASE_URL.
-CMD ["sh", "-c", "claimdesk migrate && exec claimdesk serve --no-migrate"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('CLAIMDESK_PORT', '8000'), timeout=2)"]
+# `serve` migrates first (under an advisory lock, so replicas may start together), then
+# serves, as PID 1 from the start: a `docker stop` during migrations stops it at once (a
+# shell running `claimdesk migrate` first ignored SIGTERM until then). With
+# CLAIMDESK_EMBEDDED=false it refuses to start without CLAIMDESK_DATABASE_URL.
+CMD ["claimdesk", "serve"]
