@@ -287,6 +287,9 @@ async def _keys(args: argparse.Namespace, url: str) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    if args.downgrade and args.revision != "head":
+        # `migrate 0030 --downgrade 0010` went down to 0010, the 0030 unread
+        raise SystemExit("claimdesk: give a revision to go up to, or --downgrade, not both")
     settings = _settings(args)
     with database(settings) as url:
         if args.downgrade:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 import platformdirs
 
+_WORDS = frozenset({"server", "log_level", "log_format"})
 PREFIX = "CLAIMDESK_"
 
 
@@ -95,7 +96,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         for name in cls.__struct_fields__:
             value = env.get(PREFIX + name.upper())
             if value not in (None, ""):
-                raw[name] = value
+                # words from a set (INFO, JSON, Granian) in any case, as logging takes them
+                raw[name] = value.lower() if name in _WORDS else value
         raw.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return msgspec.convert(raw, cls, strict=False)

@@ -243,3 +243,24 @@ def test_an_operators_mistake_is_said_in_a_line_not_a_traceback(monkeypatch, arg
         cli.main(argv)
     message = str(exited.value.code)
     assert message.startswith("claimdesk: ") and said in message and "\n" not in message
+
+
+def test_settings_from_a_set_of_words_take_any_case():
+    """CLAIMDESK_LOG_LEVEL=INFO was refused, though logging takes it (an operator's
+    walkthrough)."""
+    env = {
+        "CLAIMDESK_LOG_LEVEL": "INFO",
+        "CLAIMDESK_LOG_FORMAT": "JSON",
+        "CLAIMDESK_SERVER": "Granian",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.log_level, settings.log_format, settings.server) == ("info", "json", "granian")
+    with pytest.raises(SystemExit, match="CLAIMDESK_LOG_LEVEL"):
+        Settings.from_env({"CLAIMDESK_LOG_LEVEL": "loud"})
+
+
+def test_migrate_up_and_down_at_once_is_refused():
+    from service import cli
+
+    with pytest.raises(SystemExit, match="not both"):
+        cli.main(["migrate", "0021", "--downgrade", "0010"])
