@@ -152,10 +152,14 @@ async def ready(request: Request) -> Response[Any]:
             "unavailable", f"Database unreachable or not migrated: {type(exc).__name__}."
         )
     if version != migrate.head():
+        advice = (
+            "run `claimdesk migrate`"
+            if version is None or version in migrate.known()
+            else "it is newer than this code: run the code that migrated it"
+        )
         return problem(
             "unavailable",
-            f"Database at migration {version}, this code expects {migrate.head()}; "
-            "run `claimdesk migrate`.",
+            f"Database at migration {version}, this code expects {migrate.head()}; {advice}.",
         )
     return Response(Readiness(status="ready", database=f"PostgreSQL {server}", migration=version))
 

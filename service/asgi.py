@@ -58,5 +58,6 @@ def _freeze_startup_objects() -> None:
     """
     highlight.plane()
     migrate.head()
+    migrate.known()
     gc.collect()
     gc.freeze()

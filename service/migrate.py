@@ -40,3 +40,11 @@ def head() -> str:
     if len(heads) != 1:
         raise RuntimeError(f"migrations must have one head, found {heads}")
     return str(heads[0])
+
+
+@cache
+def known() -> frozenset[str]:
+    """Every migration's revision id this code has (a database at another is ahead of it)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(r.revision for r in ScriptDirectory.from_config(_config()).walk_revisions())

@@ -40,6 +40,14 @@ async def test_not_ready_on_an_unmigrated_database(admin_url):
         await db.drop_database(admin_url, name)
 
 
+async def test_not_ready_on_a_database_newer_than_the_code(client, conn):
+    """A database a newer release migrated: `claimdesk migrate` (the old advice) cannot help
+    (an operator's walkthrough)."""
+    await conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    body = problem(await client.get("/ready"), 503)
+    assert "newer than this code" in body["detail"] and "claimdesk migrate" not in body["detail"]
+
+
 async def test_request_id_is_made_or_echoed(client):
     made = (await client.get("/health")).headers["x-request-id"]
     assert len(made) == 32
