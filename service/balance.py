@@ -63,7 +63,7 @@ class Board:
         with self._lock:
             for i in range(self.slots):
                 owner = int(self._slots[3 * i])
-                if owner in (0, pid) or not _alive(owner):
+                if owner in (0, pid) or not alive(owner):
                     self._slots[3 * i : 3 * i + 3] = [pid, 0.0, 0.0]
                     return i
         return None
@@ -84,7 +84,8 @@ class Board:
         return math.ceil(total / live) if live >= 2 else None
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether the process ``pid`` exists (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

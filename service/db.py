@@ -19,6 +19,7 @@ import asyncpg
 import msgspec
 import structlog
 
+from service import balance
 from service.errors import DatabaseUnreachable, NoEntityTag
 
 if TYPE_CHECKING:
@@ -299,20 +300,10 @@ def forget_dead_handles(pgdata: Path) -> None:
         return  # none yet, or not the library's: left to it
     if not isinstance(pids, list):
         return
-    alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    alive = [pid for pid in pids if isinstance(pid, int) and balance.alive(pid)]
     if alive != pids:
         listed.write_text(json.dumps(alive))
         log.info("embedded_postgres_handles_forgotten", pids=[p for p in pids if p not in alive])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: alive
-    return True
 
 
 def redact(url: str) -> str:

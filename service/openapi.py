@@ -71,7 +71,8 @@ def _named_enums(document: dict[str, Any]) -> dict[str, Any]:
     a ``$ref`` to its component, keeping its description and default beside the reference
     (as OpenAPI 3.1 allows), and those components added."""
     named = {frozenset(get_args(values)): name for name, values in NAMED_ENUMS.items()}
-    assert len(named) == len(NAMED_ENUMS), "two named enums hold the same values"
+    if len(named) != len(NAMED_ENUMS):
+        raise RuntimeError("two of NAMED_ENUMS hold the same values: a use could be either")
     used: set[str] = set()
 
     def visit(node: Any) -> Any:
@@ -296,8 +297,9 @@ def tidy_openapi(app: Litestar) -> None:
     document_rate_limits(document)
 
 
-# Operations that answer without the database: no 503 of its (readiness has its own).
+# Operations that answer without the database: no 503 (readiness declares its own).
 _NO_DATABASE = frozenset({"health", "get_problem_type"})
+_NULL = OpenAPIType.NULL
 _RETRY_AFTER = OpenAPIHeader(
     schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
     description="Seconds to wait before trying again.",
@@ -331,9 +333,6 @@ def _not_null(parameter: OpenAPIParameter) -> None:
         schema.type = types[0] if len(types) == 1 else types
         if schema.enum is not None:
             schema.enum = [v for v in schema.enum if v is not None]
-
-
-_NULL = OpenAPIType.NULL
 
 
 _INTEGER = Schema(type=OpenAPIType.INTEGER, minimum=0)

@@ -357,3 +357,31 @@ async def test_behind_a_trusted_proxy_each_reader_has_a_bucket_of_their_own(data
             # an https URL is this service's own behind the proxy: not found, rather than
             # "not the URL of a dispute on this service"
             assert oembed.status_code == 404 and "No dispute" in oembed.text, oembed.text
+
+
+def test_the_forwarded_middleware_trusts_only_the_proxies_it_is_told_of():
+    """What uvicorn does with FORWARDED_ALLOW_IPS, for granian (service.asgi.Forwarded)."""
+    from service.asgi import Forwarded
+
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(dict(scope))
+
+    def through(trusted: str, peer: str, *headers: tuple[bytes, bytes]) -> tuple[str, str]:
+        scope = {"type": "http", "scheme": "http", "client": (peer, 4000), "headers": list(headers)}
+        coroutine = Forwarded(app, trusted)(scope, None, None)
+        with pytest.raises(StopIteration):
+            coroutine.send(None)
+        return seen[-1]["client"][0], seen[-1]["scheme"]
+
+    chain = (b"x-forwarded-for", b"198.51.100.7, 10.1.2.3")
+    https = (b"x-forwarded-proto", b"https")
+    # a trusted proxy behind another trusted one: the nearest untrusted address is the client
+    assert through("127.0.0.1, 10.0.0.0/8", "127.0.0.1", chain, https) == ("198.51.100.7", "https")
+    assert through("127.0.0.1", "127.0.0.1", chain, https) == ("10.1.2.3", "https")
+    # an untrusted peer's headers are its own claims: ignored
+    assert through("127.0.0.1", "203.0.113.5", chain, https) == ("203.0.113.5", "http")
+    assert through("*", "203.0.113.5", chain) == ("198.51.100.7", "http")  # all trusted: the first
+    # a proto that is not one leaves the scheme as it was
+    assert through("127.0.0.1", "127.0.0.1", chain, (b"x-forwarded-proto", b"gopher"))[1] == "http"
