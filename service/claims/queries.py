@@ -221,10 +221,10 @@ def latest_stated_on(now: datetime | None = None) -> date:
     return ((now or datetime.now(UTC)) + _AHEAD_OF_UTC).date()
 
 
-def _validate(c: dict[str, Any], sent: Collection[str] | None = None) -> None:
+def _validate(c: dict[str, Any], changing: Collection[str] | None = None) -> None:
     """Rules across fields, on the claim as it will be stored. The rules newer than the API
     (no translation in the claim's own language, no date after today) are checked on
-    create, and on a PATCH when it changes (``sent`` holds the fields it changes) one of
+    create, and on a PATCH when it changes (``changing`` names the fields it changes) one of
     the fields they read: claims stored before them keep what they had through a PATCH of
     other fields, one that sends the whole claim back with another field edited too."""
     langs = [canonical_lang(t.lang) for t in c["translations"]]
@@ -235,7 +235,7 @@ def _validate(c: dict[str, Any], sent: Collection[str] | None = None) -> None:
         *repeats("topics", c["topics"], "same topic"),
     ]
     own = canonical_lang(c["lang"])
-    if (sent is None or {"lang", "translations"} & set(sent)) and own in langs:
+    if (changing is None or {"lang", "translations"} & set(changing)) and own in langs:
         errors.append(
             FieldError(
                 field=f"translations[{langs.index(own)}].lang",
@@ -249,7 +249,11 @@ def _validate(c: dict[str, Any], sent: Collection[str] | None = None) -> None:
         )
     stated_on, precision = c["stated_on"], c["stated_on_precision"]
     latest = latest_stated_on()
-    if stated_on is not None and stated_on > latest and (sent is None or "stated_on" in sent):
+    if (
+        stated_on is not None
+        and stated_on > latest
+        and (changing is None or "stated_on" in changing)
+    ):
         errors.append(
             FieldError(
                 field="stated_on",
@@ -419,13 +423,13 @@ SELECT version, convert_to(data::text, 'UTF8') FROM changed
 
 
 def _parameters(
-    claim_id: UUID, c: dict[str, Any], sent: Collection[str] | None = None
+    claim_id: UUID, c: dict[str, Any], changing: Collection[str] | None = None
 ) -> tuple[Any, ...]:
     """The claim as stored, validated: the row (``$1``-``$11``), then its appearances
     (``$12``, ``$13``) and targets (``$14``, ``$15``) as arrays, in the order sent."""
     if c["stated_on"] is not None and c["stated_on_precision"] is None:
         c["stated_on_precision"] = "day"
-    _validate(c, sent)
+    _validate(c, changing)
     translations = [{"lang": canonical_lang(t.lang), "text": t.text} for t in c["translations"]]
     return (
         claim_id,
