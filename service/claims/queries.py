@@ -19,7 +19,7 @@ from service.errors import FieldError, Invalid, NotFound, held_back, invalid, re
 from service.history import Who
 from service.pagination import compact_json, keyset_pages, page_size
 from service.reviews.queries import REVIEW_SUMMARY_FIELDS
-from service.schemas import changed, sent, unchanged
+from service.schemas import changed, sent
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
 from service.text.stopwords import without_stop_words
@@ -532,8 +532,11 @@ async def update_json(
         return await _update_locked(conn, who, claim_id, changes, precondition)
 
 
-def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[Any, ...]:
-    """The parameters (``_parameters``) of the claim ``current`` with ``changes`` made."""
+def _merged(
+    claim_id: UUID, current: Claim, changes: dict[str, Any], changing: set[str]
+) -> tuple[Any, ...]:
+    """The parameters (``_parameters``) of the claim ``current`` with ``changes`` made, of
+    which the fields ``changing`` differ from what is stored (``schemas.changed``)."""
     c: dict[str, Any] = {name: getattr(current, name) for name in ClaimUpdate.__struct_fields__}
     if (
         "stated_on" not in changes
@@ -547,7 +550,7 @@ def _merged(claim_id: UUID, current: Claim, changes: dict[str, Any]) -> tuple[An
             "A dated claim has a precision: send day, month or year, or clear stated_on too.",
         )
     c.update(changes)
-    return _parameters(claim_id, c, changed(current, changes))
+    return _parameters(claim_id, c, changing)
 
 
 def _set(parameters: tuple[Any, ...], changes: dict[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
@@ -570,9 +573,10 @@ async def _update_as_read(
     version, text = await get_json(conn, claim_id)
     etag.require_json(precondition, version, compact_json(text), "claim")
     current = _decode(text)
-    if unchanged(current, changes):
+    changing = changed(current, changes)
+    if not changing:  # nothing written: same version, no revision (schemas.unchanged)
         return claim_id, version, text
-    columns, values = _set(_merged(claim_id, current, changes), changes)
+    columns, values = _set(_merged(claim_id, current, changes, changing), changes)
     try:
         row = await conn.fetchrow(
             _update_as_read_sql(columns),
@@ -609,9 +613,10 @@ async def _update_locked(
     version, text, current = await _locked(conn, claim_id, precondition)
     if dangling:
         raise dangling
-    if unchanged(current, changes):
+    changing = changed(current, changes)
+    if not changing:
         return claim_id, version, text
-    parameters = _merged(claim_id, current, changes)
+    parameters = _merged(claim_id, current, changes, changing)
     if "appearances" in changes:
         await conn.execute("DELETE FROM claim_appearances WHERE claim_id = $1", claim_id)
         await conn.execute(_REPLACE_APPEARANCES, claim_id, *parameters[11:13])
