@@ -32,11 +32,17 @@ def downgrade(url: str, revision: str = "base") -> None:
 
 
 @cache
-def head() -> str:
-    """The newest migration's revision id (what ``/ready`` expects the database to be at)."""
+def _scripts():  # type: ignore[no-untyped-def]
+    """The migrations' script directory, read once a process (``head`` and ``known``)."""
     from alembic.script import ScriptDirectory
 
-    heads = ScriptDirectory.from_config(_config()).get_heads()
+    return ScriptDirectory.from_config(_config())
+
+
+@cache
+def head() -> str:
+    """The newest migration's revision id (what ``/ready`` expects the database to be at)."""
+    heads = _scripts().get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"migrations must have one head, found {heads}")
     return str(heads[0])
@@ -45,6 +51,4 @@ def head() -> str:
 @cache
 def known() -> frozenset[str]:
     """Every migration's revision id this code has (a database at another is ahead of it)."""
-    from alembic.script import ScriptDirectory
-
-    return frozenset(r.revision for r in ScriptDirectory.from_config(_config()).walk_revisions())
+    return frozenset(r.revision for r in _scripts().walk_revisions())
