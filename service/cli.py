@@ -400,9 +400,10 @@ def _in_words(exc: BaseException) -> str:
 
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         exc = exc.orig  # the driver's own words, not SQLAlchemy's wrapping of them
-    cause = exc.__cause__ if isinstance(exc, DatabaseUnreachable) else None
-    words = str(cause or exc).strip().splitlines()[0] if str(cause or exc).strip() else ""
-    kind = type(cause or exc).__name__
+    if isinstance(exc, DatabaseUnreachable) and exc.__cause__ is not None:
+        exc = exc.__cause__  # what asyncpg met
+    words = next(iter(str(exc).strip().splitlines()), "")
+    kind = type(exc).__name__
     if kind == "Error":  # SQLAlchemy's adapter of asyncpg's errors: its words say enough
         return words
     return f"{kind}: {words}" if words else kind
