@@ -148,6 +148,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     "method": state.get(REQUEST_METHOD, scope["method"]),
                     "path": scope["path"],
                     "status": status,
+                    # the client's address (a trusted proxy's X-Forwarded-For, see
+                    # service.asgi), to tell one abusive reader from many
+                    "client": client[0] if (client := scope.get("client")) else None,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
                 request_id,

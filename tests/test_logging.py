@@ -24,7 +24,9 @@ async def test_an_access_line_in_json(anonymous, admin_key, capsys):
         await anonymous.get("/health")
         # the same line as structlog's chain writes it
         structlog.contextvars.bind_contextvars(request_id="r-2")
-        access_log.info("request", method="GET", path="/health", status=200, duration_ms=0.1)
+        access_log.info(
+            "request", method="GET", path="/health", status=200, client="10.0.0.1", duration_ms=0.1
+        )
         structlog.contextvars.clear_contextvars()
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     finally:
@@ -36,6 +38,7 @@ async def test_an_access_line_in_json(anonymous, admin_key, capsys):
         "method": "GET",
         "path": "/v1/actors",
         "status": 200,
+        "client": "testclient",  # the test client's address (ASGI's scope["client"])
         "event": "request",
         "request_id": "r-1",
         "level": "info",
