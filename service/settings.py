@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
+import msgspec.inspect
 import platformdirs
 
 _WORDS = frozenset({"server", "log_level", "log_format"})
@@ -103,5 +105,56 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             return msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
             message, _, where = str(exc).partition(" - at `$.")
-            name = PREFIX + where.rstrip("`").upper() if where else "setting"
-            raise SystemExit(f"claimdesk: invalid {name}: {message}") from None
+            field = where.rstrip("`")
+            if field not in cls.__struct_fields__:  # e.g. the pool bounds' check
+                raise SystemExit(f"claimdesk: invalid setting: {message}") from None
+            expected = _expected(field)
+            if expected:  # msgspec's words name Python's types ("Expected `bool`, got `str`")
+                message = f"expected {expected}, got {raw[field]!r}"
+            raise SystemExit(f"claimdesk: invalid {PREFIX}{field.upper()}: {message}") from None
+
+
+# Variables of claimdesk's own test suite and tools, not settings of the service.
+_NOT_SETTINGS = PREFIX + "TEST_"
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """``CLAIMDESK_*`` variables that are no setting (a misspelling is otherwise ignored in
+    silence: ``CLAIMDESK_DATABASE_URI`` and the service runs on the embedded server), each
+    with the setting it most resembles, if one does."""
+    env = os.environ if environ is None else environ
+    fields = Settings.__struct_fields__
+
+    def resembles(variable: str) -> str | None:
+        near = difflib.get_close_matches(variable.removeprefix(PREFIX).lower(), fields, 1, 0.8)
+        return PREFIX + near[0].upper() if near else None
+
+    read = {PREFIX + name.upper() for name in fields}  # what from_env reads (upper case)
+    return [
+        (variable, resembles(variable))
+        for variable in sorted(env)
+        if variable.startswith(PREFIX)
+        and variable not in read
+        and not variable.startswith(_NOT_SETTINGS)
+    ]
+
+
+def _expected(field: str) -> str | None:
+    """What a setting takes, in words (None: msgspec's own message says it)."""
+    if field == "public_url":
+        return "an http:// or https:// URL (a path allowed; no query, fragment or user)"
+    info = msgspec.inspect.type_info(Settings)
+    assert isinstance(info, msgspec.inspect.StructType)
+    kind = {f.name: f.type for f in info.fields}[field]
+    if isinstance(kind, msgspec.inspect.BoolType):
+        return "true or false (or 1 or 0)"
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(map(str, kind.values))
+    if isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        number = "a whole number" if isinstance(kind, msgspec.inspect.IntType) else "a number"
+        if kind.ge is not None and kind.le is not None:
+            return f"{number} from {kind.ge} to {kind.le}"
+        if kind.ge is not None:
+            return f"{number} of at least {kind.ge}"
+        return number
+    return None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -239,6 +241,13 @@ def test_keys_on_the_command_line(database_url, conn):
     assert "scopes read" in created.stderr and "expires" in created.stderr
     listed = claimdesk("list").stdout
     assert key[:11] in listed and "active" in listed and key[11:] not in listed
+    # when each key stops working (an operator's walkthrough found no expiry in the list)
+    header, *rows = listed.splitlines()
+    (row,) = [re.split(r"\s{2,}", line) for line in rows if key[:11] in line]
+    columns = dict(zip(re.split(r"\s{2,}", header), row, strict=True))
+    expires = datetime.strptime(columns["EXPIRES (UTC)"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=30))) < timedelta(minutes=2)
+    assert (columns["LAST USED (UTC)"], columns["NAME"]) == ("-", "cms")
 
     revoked = claimdesk("revoke", key[:11])
     assert "revoked" in revoked.stdout

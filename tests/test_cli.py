@@ -3,6 +3,7 @@ embedded PostgreSQL, migrates, serves, and stops it all on SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -15,10 +16,11 @@ import time
 from pathlib import Path
 from typing import IO
 
+import asyncpg
 import httpx
 import pytest
 
-from service import db
+from service import db, migrate
 from service.settings import Settings
 from tests import helpers
 
@@ -264,3 +266,121 @@ def test_migrate_up_and_down_at_once_is_refused():
 
     with pytest.raises(SystemExit, match="not both"):
         cli.main(["migrate", "0021", "--downgrade", "0010"])
+
+
+def test_keys_and_demo_leave_a_configured_database_to_its_operator(
+    admin_url, monkeypatch, capsys, request
+):
+    """`keys` and `demo` migrated whatever database they were pointed at: a newer claimdesk
+    making a key against production moved it past the servers still running there (found by
+    an operator's walkthrough). On a configured database they refuse, changing nothing,
+    unless it is at the code's migration; `migrate --downgrade` asks for `--yes`."""
+    from service import cli
+    from service.logging import unconfigure
+
+    request.addfinalizer(unconfigure)  # cli.main sets the logs up on this test's stderr
+    with helpers.scratch_database(admin_url, "claimdesk_cli_migrate_test") as url:
+        monkeypatch.setenv("CLAIMDESK_DATABASE_URL", url)
+        monkeypatch.setenv("CLAIMDESK_LOG_FORMAT", "json")
+
+        def refused(*argv: str) -> str:
+            with pytest.raises(SystemExit) as exited:
+                cli.main(list(argv))
+            return str(exited.value.code)
+
+        def revision() -> str | None:
+            return asyncio.run(migrate.current(url))
+
+        for command in (["keys", "list"], ["demo"]):
+            assert "has not been migrated: run `claimdesk migrate`" in refused(*command)
+        assert revision() is None
+        migrate.upgrade(url, "0021")
+        for command in (["keys", "list"], ["demo"]):
+            said = refused(*command)
+            assert f"at migration 0021 and this claimdesk needs {migrate.head()}" in said
+        assert revision() == "0021"
+
+        capsys.readouterr()
+        assert cli.main(["migrate"]) == 0
+        (line,) = [
+            json.loads(line)
+            for line in capsys.readouterr().err.splitlines()
+            if '"migrated"' in line
+        ]
+        assert (line["revision_before"], line["revision"]) == (
+            "0021",
+            migrate.head(),
+        )
+        assert cli.main(["keys", "list"]) == 0
+        assert capsys.readouterr().out.startswith("ID ")
+
+        said = refused("migrate", "--downgrade", "base")
+        assert f"from migration {migrate.head()} down to base" in said and "--yes" in said
+        assert revision() == migrate.head()
+        assert cli.main(["migrate", "--downgrade", "0021", "--yes"]) == 0
+        assert revision() == "0021"
+
+        asyncio.run(_set_revision(url, "0099_from_the_future"))
+        assert "0099_from_the_future, newer than this claimdesk" in refused("keys", "list")
+
+
+async def _set_revision(url: str, version: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("UPDATE alembic_version SET version_num = $1", version)
+    finally:
+        await conn.close()
+
+
+def test_a_misspelled_setting_is_warned_of(database_url):
+    """A CLAIMDESK_* variable that is no setting was ignored in silence (an operator's
+    walkthrough): `CLAIMDESK_DATABASE_URI` and the service ran on the embedded server."""
+    env = helpers.clean_env() | {
+        "CLAIMDESK_DATABASE_URL": database_url,
+        "CLAIMDESK_LOG_FORMAT": "json",
+        "CLAIMDESK_DATABASE_URI": "postgresql://elsewhere/claimdesk",
+        "CLAIMDESK_SHARDS": "4",
+        "CLAIMDESK_workers": "2",  # read in upper case only
+        "CLAIMDESK_TEST_SOMETHING": "1",  # the suite's own
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", "keys", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    warned = [json.loads(line) for line in done.stderr.splitlines() if "unknown_setting" in line]
+    assert [(w["variable"], w["hint"]) for w in warned] == [
+        (
+            "CLAIMDESK_DATABASE_URI",
+            "not a claimdesk setting, so ignored: did you mean CLAIMDESK_DATABASE_URL?",
+        ),
+        ("CLAIMDESK_SHARDS", "not a claimdesk setting, so ignored"),
+        (
+            "CLAIMDESK_workers",
+            "not a claimdesk setting, so ignored: did you mean CLAIMDESK_WORKERS?",
+        ),
+    ]
+    assert {w["level"] for w in warned} == {"warning"}
+
+
+@pytest.mark.parametrize(
+    "variable, value, said",
+    [
+        ("CLAIMDESK_EMBEDS", "yes", "expected true or false (or 1 or 0), got 'yes'"),
+        ("CLAIMDESK_WORKERS", "0", "expected a whole number from 1 to 64, got '0'"),
+        ("CLAIMDESK_KEY_CACHE_SECONDS", "soon", "expected a number from 0 to 3600, got 'soon'"),
+        ("CLAIMDESK_LOG_LEVEL", "loud", "expected one of "),
+        ("CLAIMDESK_MAX_BODY_BYTES", "10", "expected a whole number of at least 1024, got '10'"),
+        ("CLAIMDESK_PUBLIC_URL", "ftp://x.example", "expected an http:// or https:// URL"),
+    ],
+)
+def test_a_bad_setting_says_what_it_takes(variable, value, said):
+    """msgspec's words named Python's types: "Expected `bool`, got `str`" for
+    CLAIMDESK_EMBEDS=yes (an operator's walkthrough)."""
+    with pytest.raises(SystemExit) as exited:
+        Settings.from_env({variable: value})
+    message = str(exited.value.code)
+    assert message.startswith(f"claimdesk: invalid {variable}: ") and said in message
+    assert "`" not in message

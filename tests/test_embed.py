@@ -686,9 +686,9 @@ def chromium():
     if binary is None:
         reason = (
             "chromium is not installed (Debian: apt-get install chromium); "
-            "CLAIMDESK_REQUIRE_CHROMIUM=1 makes this a failure"
+            "CLAIMDESK_TEST_REQUIRE_CHROMIUM=1 makes this a failure"
         )
-        if os.environ.get("CLAIMDESK_REQUIRE_CHROMIUM") == "1":
+        if os.environ.get("CLAIMDESK_TEST_REQUIRE_CHROMIUM") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
     browser = Chromium(binary)

@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 import itertools
 import json
+import select
 import signal
 import socket
 import subprocess
@@ -889,6 +890,29 @@ def _start_worker(database_url: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def test_the_worker_logs_on_stdout_as_the_server_does(database_url) -> None:
+    """`claimdesk worker` logged on stderr, `claimdesk serve` on stdout: a deployment
+    collecting the services' output missed the worker's (an operator's walkthrough)."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "worker", "--no-migrate"],
+        env=_env(database_url, CLAIMDESK_LOG_LEVEL="info", CLAIMDESK_LOG_FORMAT="json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert worker.stdout is not None
+        # (a worker logging elsewhere writes nothing here: wait a while, not for ever)
+        ready, _, _ = select.select([worker.stdout], [], [], 60)
+        assert ready, "the worker wrote nothing on stdout in 60 s"
+        started = json.loads(worker.stdout.readline())
+        assert started["event"] == "webhook_worker_started"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0
+    assert b"webhook_worker_stopped" in out and err == b""
 
 
 async def test_a_worker_killed_mid_flight_loses_nothing(

@@ -7,7 +7,7 @@ statuses it lists; this holds the service to it for every status, listed or not 
 unknown path, a 405 for an unknown method, ...).
 
 And two generation hooks: half of the time, the ids in a request's path and body (and a
-problem slug) are drawn from what exists (``CLAIMDESK_FUZZ_IDS``, a JSON object of parameter
+problem slug) are drawn from what exists (``CLAIMDESK_TEST_FUZZ_IDS``, a JSON object of parameter
 name -> values, set by run.py from the demo data), so that requests get past their 404s and
 their "no actor with id ..." 422s to the code that reads and writes.
 """
@@ -23,7 +23,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-KNOWN_IDS: dict[str, list[str]] = json.loads(os.environ.get("CLAIMDESK_FUZZ_IDS") or "{}")
+KNOWN_IDS: dict[str, list[str]] = json.loads(os.environ.get("CLAIMDESK_TEST_FUZZ_IDS") or "{}")
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Body fields that refer to another resource, by the path parameter naming its kind.
 BODY_REFERENCES = {

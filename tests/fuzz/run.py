@@ -262,7 +262,7 @@ def main() -> int:
                 "PYTHONPATH": os.pathsep.join(
                     [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
                 ),
-                "CLAIMDESK_FUZZ_IDS": json.dumps(ids),
+                "CLAIMDESK_TEST_FUZZ_IDS": json.dumps(ids),
             }
             config = config_file(args.checks, work)
             command = schemathesis_command(base, key, args, args.report, config)
