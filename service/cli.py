@@ -359,17 +359,21 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def default_openapi_output() -> str:
+    """The checkout's committed document, wherever the command runs (it wrote
+    ``./openapi/openapi.json`` under the current directory, an operator's walkthrough found);
+    installed without a checkout, there is none: standard output (``-``)."""
+    checkout = Path(__file__).resolve().parent.parent / "openapi"
+    return str(checkout / "openapi.json") if checkout.is_dir() else "-"
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from service.app import create_app
     from service.openapi import document
 
     data = document(create_app(Settings(database_url="postgresql://unused")))
     if args.output is None:
-        # The checkout's committed document, wherever the command runs (it wrote
-        # `./openapi/openapi.json` under the current directory, an operator's walkthrough
-        # found); installed without a checkout, there is none: standard output.
-        checkout = Path(__file__).resolve().parent.parent / "openapi"
-        args.output = str(checkout / "openapi.json") if checkout.is_dir() else "-"
+        args.output = default_openapi_output()
     if args.output == "-":
         sys.stdout.buffer.write(data)
     else:

@@ -126,6 +126,15 @@ def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
     assert out.read_bytes() == committed.read_bytes()
 
 
+def test_the_openapi_commands_default_is_the_checkouts_document(tmp_path, monkeypatch):
+    """Not ``./openapi/openapi.json`` under whatever directory the command runs in."""
+    from service import cli
+
+    monkeypatch.chdir(tmp_path)
+    committed = Path(__file__).parent.parent / "openapi" / "openapi.json"
+    assert Path(cli.default_openapi_output()) == committed.resolve()
+
+
 async def test_with_a_database_url_no_embedded_server_is_started(live_url: str, conn, auth) -> None:
     """`live_url` runs `claimdesk serve` with CLAIMDESK_DATABASE_URL set: it writes to that
     database, and nothing appears in the data directory an embedded server would use."""
