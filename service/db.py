@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 import asyncpg
@@ -307,11 +307,17 @@ def forget_dead_handles(pgdata: Path) -> None:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for logs."""
+    """The URL without its password (given before the host or as ``?password=``), for logs."""
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
         parts = parts._replace(netloc=netloc)
+    if parts.query:
+        query = [
+            (name, "***" if name == "password" else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urlencode(query, safe="/*"))
     return urlunsplit(parts)
 
 

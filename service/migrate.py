@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -54,6 +55,34 @@ def head() -> str:
 def known() -> frozenset[str]:
     """Every migration's revision id this code has (a database at another is ahead of it)."""
     return frozenset(r.revision for r in _scripts().walk_revisions())
+
+
+@cache
+def _oldest_first() -> tuple[str, ...]:
+    return tuple(reversed([r.revision for r in _scripts().walk_revisions()]))
+
+
+def position(revision: str | None) -> int:
+    """How far up the migrations ``revision`` is: 0 for none applied (base), 1 for the first."""
+    return 0 if revision is None else _oldest_first().index(revision) + 1
+
+
+def resolve(target: str, current: str | None) -> str | None:
+    """The revision ``target`` names, as alembic reads it (``head``, ``base``, an id or a
+    unique start of one, ``-1``/``+2`` from ``current``); None for base. Raises alembic's
+    CommandError for one it cannot find."""
+    from alembic.util import CommandError
+
+    steps = re.fullmatch(r"[+-]\d+", target)
+    if steps:
+        at = position(current) + int(target)
+        if not 0 <= at <= len(_oldest_first()):
+            raise CommandError(f"{target} from {current or 'base'} is past the migrations' ends")
+        return _oldest_first()[at - 1] if at else None
+    if target == "base":
+        return None
+    revision = _scripts().get_revision("head" if target == "heads" else target)
+    return None if revision is None else str(revision.revision)
 
 
 async def current(url: str) -> str | None:

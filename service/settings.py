@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
@@ -95,48 +96,94 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         """Read ``CLAIMDESK_*`` variables; ``overrides`` (e.g. from CLI flags) win."""
         env = os.environ if environ is None else environ
         raw: dict[str, object] = {}
+        given: dict[str, tuple[str, object]] = {}  # where each value came from, as given
         for name in cls.__struct_fields__:
-            value = env.get(PREFIX + name.upper())
-            if value not in (None, ""):
-                # words from a set (INFO, JSON, Granian) in any case, as logging takes them
-                raw[name] = value.lower() if name in _WORDS else value
-        raw.update({k: v for k, v in overrides.items() if v is not None})
+            variable = PREFIX + name.upper()
+            text = env.get(variable)
+            if not text or service_link(variable, text):
+                continue
+            # words from a set (INFO, JSON, Granian) in any case, as logging takes them
+            raw[name] = text.lower() if name in _WORDS else text
+            given[name] = (variable, text)
+        for name, override in overrides.items():
+            if override is not None:
+                raw[name] = override
+                given[name] = ("--" + name.replace("_", "-"), override)
+        if "database_url" in given and (problem := _url_problem(str(raw["database_url"]))):
+            raise SystemExit(f"claimdesk: invalid {given['database_url'][0]}: {problem}")
         try:
             return msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
             message, _, where = str(exc).partition(" - at `$.")
             field = where.rstrip("`")
-            if field not in cls.__struct_fields__:  # e.g. the pool bounds' check
+            if field not in given:  # e.g. the pool bounds' check
                 raise SystemExit(f"claimdesk: invalid setting: {message}") from None
+            source, shown = given[field]
             expected = _expected(field)
             if expected:  # msgspec's words name Python's types ("Expected `bool`, got `str`")
-                message = f"expected {expected}, got {raw[field]!r}"
-            raise SystemExit(f"claimdesk: invalid {PREFIX}{field.upper()}: {message}") from None
+                message = f"expected {expected}, got {shown!r}"
+            raise SystemExit(f"claimdesk: invalid {source}: {message}") from None
 
 
 # Variables of claimdesk's own test suite and tools, not settings of the service.
 _NOT_SETTINGS = PREFIX + "TEST_"
 
+# What Kubernetes puts in every pod's environment for a Service named claimdesk (its
+# "service links"): CLAIMDESK_SERVICE_HOST, CLAIMDESK_PORT=tcp://10.0.0.5:8000,
+# CLAIMDESK_PORT_8000_TCP_ADDR and the like. Not settings, though one has a setting's name.
+_SERVICE_LINK_NAME = re.compile(
+    PREFIX + r"(SERVICE_(HOST|PORT)(_\w+)?|PORT_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)\Z"
+)
+_SERVICE_LINK_VALUE = re.compile(r"(tcp|udp|sctp)://", re.IGNORECASE)
+
+
+def service_link(variable: str, value: str) -> bool:
+    """Whether a variable is one of Kubernetes' service links (``CLAIMDESK_PORT`` holding
+    ``tcp://10.0.0.5:8000`` failed the start as an invalid port)."""
+    return bool(_SERVICE_LINK_NAME.match(variable)) or (
+        variable == PREFIX + "PORT" and bool(_SERVICE_LINK_VALUE.match(value))
+    )
+
+
+def service_links(environ: Mapping[str, str] | None = None) -> list[str]:
+    env = os.environ if environ is None else environ
+    return sorted(name for name, value in env.items() if service_link(name, value))
+
 
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str | None]]:
-    """``CLAIMDESK_*`` variables that are no setting (a misspelling is otherwise ignored in
-    silence: ``CLAIMDESK_DATABASE_URI`` and the service runs on the embedded server), each
-    with the setting it most resembles, if one does."""
+    """``CLAIMDESK_*`` variables (in any case) that are no setting: a misspelling was ignored
+    in silence (``CLAIMDESK_DATABASE_URI``, and the service ran on the embedded server). Each
+    with the variable it most resembles, if one does (settings are read in upper case)."""
     env = os.environ if environ is None else environ
     fields = Settings.__struct_fields__
+    read = {PREFIX + name.upper() for name in fields}  # what from_env reads
 
     def resembles(variable: str) -> str | None:
-        near = difflib.get_close_matches(variable.removeprefix(PREFIX).lower(), fields, 1, 0.8)
+        near = difflib.get_close_matches(variable[len(PREFIX) :].lower(), fields, 1, 0.8)
         return PREFIX + near[0].upper() if near else None
 
-    read = {PREFIX + name.upper() for name in fields}  # what from_env reads (upper case)
     return [
         (variable, resembles(variable))
-        for variable in sorted(env)
-        if variable.startswith(PREFIX)
+        for variable, value in sorted(env.items())
+        if variable.upper().startswith(PREFIX)
         and variable not in read
-        and not variable.startswith(_NOT_SETTINGS)
+        and not variable.upper().startswith(_NOT_SETTINGS)
+        and not service_link(variable, value)
     ]
+
+
+def _url_problem(url: str) -> str | None:
+    """What asyncpg would stumble on in a database URL before connecting (a port that is not
+    a number was a ValueError's traceback), said without the URL (it may hold a password)."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("postgresql", "postgres"):
+        return "expected a postgresql:// URL"
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    for host in hosts.split(","):  # asyncpg takes several, each with its port
+        port = host.rpartition("]")[2] if host.startswith("[") else host
+        if ":" in port and not port.rpartition(":")[2].isdigit() and port[-1] != ":":
+            return f"the port of {host.rpartition(':')[0] or 'the host'} is not a number"
+    return None
 
 
 def _expected(field: str) -> str | None:

@@ -240,7 +240,8 @@ def test_a_killed_process_does_not_keep_the_embedded_server_running_for_good(tmp
     [
         (["migrate"], "postgresql://postgres@127.0.0.1:1/claimdesk", "ConnectionRefusedError"),
         (["keys", "list"], "postgresql://postgres@127.0.0.1:1/claimdesk", "Connect call failed"),
-        (["migrate"], "mysql://user@host/claimdesk", "invalid DSN"),
+        (["migrate"], "mysql://user@host/claimdesk", "expected a postgresql:// URL"),
+        (["keys", "list"], "postgresql://u@127.0.0.1:abc/db", "port of 127.0.0.1 is not a number"),
         (["openapi", "-o", "/proc/no/such/place.json"], None, "No such file or directory"),
     ],
 )
@@ -302,7 +303,8 @@ def test_keys_and_demo_leave_a_configured_database_to_its_operator(
 
         for command in (["keys", "list"], ["demo"]):
             assert "has not been migrated: run `claimdesk migrate`" in refused(*command)
-        assert revision() is None
+        assert cli.main(["migrate", "--downgrade", "base"]) == 0  # where it is: nothing done
+        assert revision() is None and not asyncio.run(_tables(url))
         migrate.upgrade(url, "0021")
         for command in (["keys", "list"], ["demo"]):
             said = refused(*command)
@@ -325,12 +327,33 @@ def test_keys_and_demo_leave_a_configured_database_to_its_operator(
 
         said = refused("migrate", "--downgrade", "base")
         assert f"from migration {migrate.head()} down to base" in said and "--yes" in said
+        said = refused("migrate", "--downgrade", "-1")
+        assert f"from migration {migrate.head()} down to -1" in said and "--yes" in said
         assert revision() == migrate.head()
         assert cli.main(["migrate", "--downgrade", "0021", "--yes"]) == 0
+        assert revision() == "0021"
+        # a downgrade that would go up, an upgrade that would go down: said, not done
+        said = refused("migrate", "--downgrade", "0022", "--yes")
+        assert "at migration 0021, below 0022: nothing to downgrade" in said
+        said = refused("migrate", "0005")
+        assert "at migration 0021, past 0005: `claimdesk migrate` goes up only" in said
+        assert revision() == "0021"
+        assert cli.main(["migrate", "--downgrade", "0021"]) == 0  # where it is: no --yes
         assert revision() == "0021"
 
         asyncio.run(_set_revision(url, "0099_from_the_future"))
         assert "0099_from_the_future, newer than this claimdesk" in refused("keys", "list")
+
+
+async def _tables(url: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [
+            r[0]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+    finally:
+        await conn.close()
 
 
 async def _set_revision(url: str, version: str) -> None:
@@ -368,10 +391,63 @@ def test_a_misspelled_setting_is_warned_of(database_url):
         ("CLAIMDESK_SHARDS", "not a claimdesk setting, so ignored"),
         (
             "CLAIMDESK_workers",
-            "not a claimdesk setting, so ignored: did you mean CLAIMDESK_WORKERS?",
+            "not a claimdesk setting, so ignored: did you mean CLAIMDESK_WORKERS? "
+            "(settings are read in upper case)",
         ),
     ]
     assert {w["level"] for w in warned} == {"warning"}
+
+
+def test_a_bad_flag_is_named_as_the_flag_and_a_value_as_given():
+    """`CLAIMDESK_WORKERS=4 claimdesk serve --workers 99` blamed CLAIMDESK_WORKERS, and
+    CLAIMDESK_SERVER=Gunicorn was quoted lower-cased (a review's finding)."""
+    with pytest.raises(SystemExit, match=r"invalid --workers: .* got 99\Z"):
+        Settings.from_env({"CLAIMDESK_WORKERS": "4"}, workers=99)
+    with pytest.raises(SystemExit, match=r"invalid CLAIMDESK_SERVER: .* got 'Gunicorn'\Z"):
+        Settings.from_env({"CLAIMDESK_SERVER": "Gunicorn"})
+
+
+def test_kubernetes_service_links_are_no_settings():
+    """A Kubernetes Service named claimdesk puts CLAIMDESK_PORT=tcp://10.0.0.5:8000 and more
+    in every pod's environment: the start failed on an invalid port (a review's finding)."""
+    from service.settings import service_links, unknown_variables
+
+    env = {
+        "CLAIMDESK_SERVICE_HOST": "10.0.0.5",
+        "CLAIMDESK_SERVICE_PORT": "8000",
+        "CLAIMDESK_SERVICE_PORT_HTTP": "8000",
+        "CLAIMDESK_PORT": "tcp://10.0.0.5:8000",
+        "CLAIMDESK_PORT_8000_TCP": "tcp://10.0.0.5:8000",
+        "CLAIMDESK_PORT_8000_TCP_PROTO": "tcp",
+        "CLAIMDESK_PORT_8000_TCP_PORT": "8000",
+        "CLAIMDESK_PORT_8000_TCP_ADDR": "10.0.0.5",
+    }
+    assert Settings.from_env(env).port == 8000
+    assert service_links(env) == sorted(env)
+    assert unknown_variables(env) == []
+    assert Settings.from_env({**env, "CLAIMDESK_PORT": "9000"}).port == 9000
+    with pytest.raises(SystemExit, match="CLAIMDESK_PORT"):
+        Settings.from_env({"CLAIMDESK_PORT": "http://10.0.0.5:8000"})
+
+
+def test_variables_in_lower_case_are_warned_of_too():
+    from service.settings import unknown_variables
+
+    assert unknown_variables({"claimdesk_database_url": "x", "Claimdesk_Port": "1"}) == [
+        ("Claimdesk_Port", "CLAIMDESK_PORT"),
+        ("claimdesk_database_url", "CLAIMDESK_DATABASE_URL"),
+    ]
+    assert unknown_variables({"claimdesk_test_x": "1", "CLAIMDESK_PORT": "1"}) == []
+
+
+def test_a_url_is_logged_and_said_without_its_password():
+    """``?password=`` too: the downgrade's refusal prints the URL (a review's finding)."""
+    assert db.redact("postgresql://u:s3cret@h/db") == "postgresql://u:***@h/db"
+    assert (
+        db.redact("postgresql://u@h:5432/db?password=s3cret&sslmode=require")
+        == "postgresql://u@h:5432/db?password=***&sslmode=require"
+    )
+    assert db.redact("postgresql://u@/db?host=/tmp/pg") == "postgresql://u@/db?host=/tmp/pg"
 
 
 @pytest.mark.parametrize(
@@ -393,3 +469,15 @@ def test_a_bad_setting_says_what_it_takes(variable, value, said):
     message = str(exited.value.code)
     assert message.startswith(f"claimdesk: invalid {variable}: ") and said in message
     assert "`" not in message
+
+
+def test_a_downgrade_of_an_embedded_database_that_is_not_there_makes_none(tmp_path, monkeypatch):
+    """It made a new embedded cluster (46 MB) to find nothing to downgrade (a review's
+    finding)."""
+    from service import cli
+
+    monkeypatch.delenv("CLAIMDESK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CLAIMDESK_DATA_DIR", str(tmp_path))
+    with pytest.raises(SystemExit, match="no embedded database in .*: nothing to downgrade"):
+        cli.main(["migrate", "--downgrade", "base", "--yes"])
+    assert list(tmp_path.iterdir()) == []

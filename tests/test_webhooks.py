@@ -910,7 +910,12 @@ def test_the_worker_logs_on_stdout_as_the_server_does(database_url) -> None:
         assert started["event"] == "webhook_worker_started"
     finally:
         worker.send_signal(signal.SIGTERM)
-        out, err = worker.communicate(timeout=30)
+        try:
+            out, err = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()  # not left running by a failed test
+            worker.communicate()
+            raise
     assert worker.returncode == 0
     assert b"webhook_worker_stopped" in out and err == b""
 
