@@ -873,7 +873,7 @@ async def test_a_body_not_utf8_names_the_byte_of_the_body(client, conn):
 
 
 async def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_500(
-    client, conn, world, admin_url
+    client, conn, world, admin_url, settings
 ):
     """PostgreSQL restarting, down, or refusing connections: a request that needs a new
     connection and cannot get one is a 503 with Retry-After, as a statement timeout is (it
@@ -885,8 +885,12 @@ async def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_500(
                       WHERE datname = current_database() AND pid <> pg_backend_pid()"""
     for _ in range(5):
         await conn.fetchval(end_sessions)
-        statuses = [(await client.get(url)).status_code for _ in range(3)]
-        assert set(statuses) <= {200, 503} and statuses[1:] == [200, 200], statuses
+        # Each idle connection of the pool may be handed out before asyncpg has read of its
+        # end (a 503 each; two in a row were seen), never more than the pool holds; then
+        # new ones answer.
+        statuses = [(await client.get(url)).status_code for _ in range(settings.pool_max_size + 2)]
+        failed = statuses.index(200)
+        assert set(statuses[:failed]) <= {503} and set(statuses[failed:]) == {200}, statuses
     name = await conn.fetchval("SELECT current_database()")
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
