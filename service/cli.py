@@ -257,9 +257,13 @@ def _at_head(settings: Settings, url: str) -> None:
             f"{head}: run `claimdesk migrate` first (it migrates the database for every "
             "server using it)"
         )
-    raise SystemExit(
+    raise SystemExit(_newer(version))
+
+
+def _newer(version: str) -> str:
+    return (
         f"claimdesk: the database is at migration {version}, newer than this claimdesk "
-        f"({head}): use the claimdesk that migrated it"
+        f"({migrate.head()}): use the claimdesk that migrated it"
     )
 
 
@@ -350,6 +354,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise SystemExit(f"claimdesk: no embedded database in {pgdata}: nothing to downgrade")
     with database(settings) as url:
         before = asyncio.run(migrate.current(url))
+        if before is not None and before not in migrate.known():
+            raise SystemExit(_newer(before))
         target = args.downgrade or args.revision
         wanted = migrate.position(migrate.resolve(target, before))
         at = f"the database is at migration {before}" if before else "the database has no migration"

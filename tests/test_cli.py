@@ -342,7 +342,8 @@ def test_keys_and_demo_leave_a_configured_database_to_its_operator(
         assert revision() == "0021"
 
         asyncio.run(_set_revision(url, "0099_from_the_future"))
-        assert "0099_from_the_future, newer than this claimdesk" in refused("keys", "list")
+        for command in (["keys", "list"], ["migrate"], ["migrate", "--downgrade", "-1"]):
+            assert "0099_from_the_future, newer than this claimdesk" in refused(*command)
 
 
 async def _tables(url: str) -> list[str]:
@@ -478,6 +479,6 @@ def test_a_downgrade_of_an_embedded_database_that_is_not_there_makes_none(tmp_pa
 
     monkeypatch.delenv("CLAIMDESK_DATABASE_URL", raising=False)
     monkeypatch.setenv("CLAIMDESK_DATA_DIR", str(tmp_path))
-    with pytest.raises(SystemExit, match="no embedded database in .*: nothing to downgrade"):
+    with pytest.raises(SystemExit, match=r"no embedded database in .*: nothing to downgrade"):
         cli.main(["migrate", "--downgrade", "base", "--yes"])
     assert list(tmp_path.iterdir()) == []
