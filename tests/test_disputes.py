@@ -215,13 +215,14 @@ async def test_status_rules(client, conn, world):
     assert resolved["status"] == "resolved"
     assert resolved["resolution"]["verdict"] == "denied" and resolved["resolution"]["resolved_at"]
 
-    # a resolved dispute may lose a side; reopening it then needs two stances again
+    # a resolved dispute keeps two claims on two sides, as an open one does: its verdict
+    # weighs them (emptied, its card published a verdict above no claims: a walkthrough)
     positions = f"{url}/positions/{world['left']['id']}"
-    assert (await client.delete(positions)).status_code == 200
-    assert fields(problem(await client.patch(url, json={"status": "open"}), 422)) == {"status"}
-    await client.post(
-        f"{url}/positions", json={"claim_id": world["left"]["id"], "stance": "affirms"}
-    )
+    before = await snapshot(conn)
+    assert fields(problem(await client.delete(positions), 422)) == {"claim_id"}
+    agreeing = await client.patch(positions, json={"stance": "denies"})
+    assert fields(problem(agreeing, 422)) == {"stance"}
+    assert await snapshot(conn) == before
     reopened = (await client.patch(url, json={"status": "open"})).json()
     assert reopened["status"] == "open" and reopened["resolution"] is None
 
@@ -229,11 +230,15 @@ async def test_status_rules(client, conn, world):
         await client.patch(url, json={"status": "dismissed", "dismissal": {"note": "Duplicate."}})
     ).json()
     assert dismissed["dismissal"]["note"] == "Duplicate." and dismissed["resolution"] is None
+    # a dismissed dispute disputes nothing: it may lose a side; reopening it then needs two
+    # stances again
+    assert (await client.delete(positions)).status_code == 200
+    assert fields(problem(await client.patch(url, json={"status": "open"}), 422)) == {"status"}
     revisions = (await client.get(f"{url}/revisions")).json()["data"]
     assert [r["data"]["status"] for r in revisions][:4] == [
         "dismissed",
+        "dismissed",
         "open",
-        "resolved",
         "resolved",
     ]
     assert any(r["data"]["resolution"] for r in revisions)  # the reopening kept it in history

@@ -291,7 +291,9 @@ async def _change_position(
     stance: str | None,
     precondition: etag.Preconditions | None,
 ) -> Dispute:
-    """Set the stance of ``claim_id`` (``None``: remove it), keeping an open dispute disputed."""
+    """Set the stance of ``claim_id`` (``None``: remove it), keeping an open or resolved
+    dispute disputed (a resolved one's verdict weighs its sides: emptied, its card published
+    a verdict above no claims, a walkthrough found); a dismissed one disputes nothing."""
     current = await get(conn, dispute_id, lock=True)
     etag.require(precondition, current)
     stances = _stances(current)
@@ -303,7 +305,7 @@ async def _change_position(
         del stances[claim_id]
     else:
         stances[claim_id] = stance
-    if current.status == "open":
+    if current.status != "dismissed":
         _check_minimum(list(stances.values()), "stance" if stance else "claim_id")
     if stance is None:
         await conn.execute(

@@ -191,7 +191,7 @@ class DisputeController(Controller):
         "/{dispute_id:str}/positions/{claim_id:str}",
         operation_id="update_dispute_position",
         summary="Change a claim's stance in a dispute",
-        description="Refused (422) if an open dispute would be left with one stance. Answers "
+        description="Refused (422) if an open or resolved dispute would be left with one stance. Answers "
         "the dispute as it now stands; `If-Match` compares the dispute's tag.",
         responses=responses(400, 404, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
@@ -220,7 +220,7 @@ class DisputeController(Controller):
         operation_id="remove_dispute_position",
         summary="Remove a claim from a dispute",
         status_code=200,
-        description="Refused (422) if an open dispute would be left with fewer than two "
+        description="Refused (422) if an open or resolved dispute would be left with fewer than two "
         "claims or one stance. Answers the dispute as it now stands; `If-Match` compares the "
         "dispute's tag.",
         responses=responses(404, 412, 422),
