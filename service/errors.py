@@ -24,7 +24,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Reference
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from service.schemas import HTTP_URL_PATTERN, PUBLIC_URL_PATTERN
+from service.schemas import (
+    COUNTRY_PATTERN,
+    HTTP_URL_PATTERN,
+    PUBLIC_URL_PATTERN,
+    TOPIC_PATTERN,
+    WIKIDATA_PATTERN,
+)
 from service.text import visible
 from service.text.lang import LANG_PATTERN
 
@@ -437,6 +443,8 @@ def _readable(message: str) -> str:
         message = message.replace(
             "Expected `str` matching regex '" + pattern.replace("\\", "\\\\") + "'", words
         )
+    # (msgspec's "Invalid RFC3339 encoded datetime" is left: its own words suffice)
+    message = _DATE.sub("Expected a date, such as 2019-11-24, without a time", message)
     return message.replace("\\\\Z'", "$'")
 
 
@@ -449,7 +457,21 @@ _IN_WORDS = {
     HTTP_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page",
     PUBLIC_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page, "
     "without a user name or password (it is shown to readers)",
+    TOPIC_PATTERN: "Expected a topic: lower-case letters and digits, words joined by single "
+    "hyphens, such as safe-zone",
+    COUNTRY_PATTERN: "Expected a country's ISO 3166-1 alpha-2 code in capitals, such as TR",
+    WIKIDATA_PATTERN: "Expected a Wikidata item's id, such as Q43",
 }
+
+
+_DATE = re.compile(r"Invalid RFC3339 encoded date(?!time)")
+
+
+def in_words(pattern: str, words: str) -> str:
+    """``pattern``, which a problem is to name in ``words`` (what it takes, with an example)
+    rather than quote: a regular expression tells a user little."""
+    _IN_WORDS[pattern] = words
+    return pattern
 
 
 def _named_field(path: str, message: str) -> str:
@@ -476,6 +498,9 @@ _AS_TEXT = {
     "Expected `int`, got `str`": "Expected a whole number",
     "Expected `float`, got `str`": "Expected a number",
     "Expected `bool`, got `str`": "Expected true or false",
+    "Expected `int | null`, got `str`": "Expected a whole number",
+    "Expected `float | null`, got `str`": "Expected a number",
+    "Expected `bool | null`, got `str`": "Expected true or false",
 }
 
 

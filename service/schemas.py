@@ -25,10 +25,13 @@ LangTag = Annotated[
         examples=["ar"],
     ),
 ]
+TOPIC_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
+COUNTRY_PATTERN = r"^[A-Z]{2}\Z"
+WIKIDATA_PATTERN = r"^Q[1-9][0-9]{0,11}\Z"
 Topic = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z",
+        pattern=TOPIC_PATTERN,
         max_length=64,
         description="A short lowercase slug.",
         examples=["safe-zone"],

@@ -23,7 +23,7 @@ from service.deps import Request
 from service.errors import invalid, responses
 from service.history import Revision, RevisionPage, Version
 from service.pagination import Cursor, Limit, decode_cursor, page, searchable
-from service.schemas import ActorKind
+from service.schemas import COUNTRY_PATTERN, WIKIDATA_PATTERN, ActorKind
 
 ActorId = Annotated[UUID, PathParameter(description="The actor's id.")]
 
@@ -50,9 +50,9 @@ class ActorController(Controller):
         cursor: Cursor = None,
         kind: Annotated[ActorKind | None, QueryParameter(description="Only this kind.")] = None,
         country: Annotated[
-            str | None, QueryParameter(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2.")
+            str | None, QueryParameter(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2.")
         ] = None,
-        wikidata_id: Annotated[str | None, QueryParameter(pattern=r"^Q[1-9][0-9]{0,11}\Z")] = None,
+        wikidata_id: Annotated[str | None, QueryParameter(pattern=WIKIDATA_PATTERN)] = None,
         member_of: Annotated[
             UUID | None,
             QueryParameter(description="Only members of this organization (an actor id)."),

@@ -9,7 +9,14 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import ActorKind, Input, LangTag, Stamped
+from service.schemas import (
+    COUNTRY_PATTERN,
+    WIKIDATA_PATTERN,
+    ActorKind,
+    Input,
+    LangTag,
+    Stamped,
+)
 from service.text.visible import LINE_PATTERN
 
 NameKind = Literal["official", "common", "abbreviation", "transliteration", "translation"]
@@ -19,9 +26,10 @@ ActorNameText = Annotated[
 ]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 Country = Annotated[
-    str, msgspec.Meta(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2.", examples=["TR"])
+    str,
+    msgspec.Meta(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2.", examples=["TR"]),
 ]
-WikidataId = Annotated[str, msgspec.Meta(pattern=r"^Q[1-9][0-9]{0,11}\Z", examples=["Q43"])]
+WikidataId = Annotated[str, msgspec.Meta(pattern=WIKIDATA_PATTERN, examples=["Q43"])]
 Role = Annotated[
     str,
     msgspec.Meta(

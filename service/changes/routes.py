@@ -14,7 +14,7 @@ from litestar.params import QueryParameter
 from service.changes import queries
 from service.changes.schemas import ChangePage
 from service.deps import Request
-from service.errors import Invalid, invalid, responses
+from service.errors import Invalid, in_words, invalid, responses
 from service.pagination import Limit, decode_cursor, encode_cursor
 
 TYPES = queries.TYPES
@@ -86,7 +86,11 @@ async def list_changes(
     types: Annotated[
         str | None,
         QueryParameter(
-            pattern=rf"^({_TYPE})(,({_TYPE}))*\Z",
+            pattern=in_words(
+                rf"^({_TYPE})(,({_TYPE}))*\Z",
+                "Expected one or more of " + ", ".join(TYPES) + ", comma-separated "
+                "(such as claim,dispute)",
+            ),
             description="Comma-separated resource types to list (default: all): "
             + ", ".join(f"`{t}`" for t in TYPES)
             + ".",

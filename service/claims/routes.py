@@ -31,6 +31,7 @@ from service.pagination import (
     documents_page_response,
     searchable,
 )
+from service.schemas import TOPIC_PATTERN
 from service.text.lang import LANG_PATTERN
 
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -66,7 +67,7 @@ class ClaimController(Controller):
         topic: Annotated[
             str | None,
             QueryParameter(
-                pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z",
+                pattern=TOPIC_PATTERN,
                 max_length=64,
                 examples=[Example(summary="The safe zone", value="safe-zone")],
             ),

@@ -34,6 +34,7 @@ from service.pagination import (
     documents_page_response,
     page,
 )
+from service.schemas import TOPIC_PATTERN
 
 DisputeId = Annotated[UUID, PathParameter(description="The dispute's id.")]
 ClaimId = Annotated[UUID, PathParameter(description="The claim's id.")]
@@ -68,7 +69,7 @@ class DisputeController(Controller):
         topic: Annotated[
             str | None,
             QueryParameter(
-                pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z",
+                pattern=TOPIC_PATTERN,
                 max_length=64,
                 examples=[Example(summary="The safe zone", value="safe-zone")],
             ),

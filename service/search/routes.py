@@ -14,9 +14,10 @@ from litestar.params import PathParameter, QueryParameter
 from service import references
 from service.claims.schemas import DisputeStatus
 from service.deps import Request
-from service.errors import invalid, responses
+from service.errors import in_words, invalid, responses
 from service.pagination import Cursor, Limit, decode_cursor, page, searchable
 from service.responses import EncodedJson
+from service.schemas import TOPIC_PATTERN
 from service.search import queries
 from service.search.schemas import (
     HitType,
@@ -75,7 +76,11 @@ async def search(
     type: Annotated[
         str | None,
         QueryParameter(
-            pattern=r"^(actor|claim|dispute)(,(actor|claim|dispute))*\Z",
+            pattern=in_words(
+                r"^(actor|claim|dispute)(,(actor|claim|dispute))*\Z",
+                "Expected actor, claim or dispute, or several of them comma-separated "
+                "(such as claim,dispute)",
+            ),
             description="Comma-separated types to search (default: all).",
             examples=[Example(summary="Claims and disputes", value="claim,dispute")],
         ),
@@ -85,9 +90,7 @@ async def search(
     target_id: Annotated[
         UUID | None, QueryParameter(description="Claims about this actor.")
     ] = None,
-    topic: Annotated[
-        str | None, QueryParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*\Z", max_length=64)
-    ] = None,
+    topic: Annotated[str | None, QueryParameter(pattern=TOPIC_PATTERN, max_length=64)] = None,
     stated_from: Annotated[
         date | None, QueryParameter(description="Claims whose stated period ends on or after.")
     ] = None,

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from service.errors import in_words
 from service.schemas import ActorKind, Input, LangTag, PublicUrl, Stamped
 from service.text.visible import LINE_PATTERN
 
@@ -26,7 +27,11 @@ Title = Annotated[str, msgspec.Meta(min_length=1, pattern=LINE_PATTERN, max_leng
 PublishedAt = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2}))?\Z",
+        pattern=in_words(
+            r"^\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2}))?\Z",
+            "Expected a date (2019-11-24) or an RFC 3339 date-time with its offset "
+            "(2019-11-24T09:30:00+03:00, or Z for UTC)",
+        ),
         description="A date (`2019-11-24`) or an RFC 3339 date-time with offset "
         "(`2019-11-24T09:30:00+03:00`; RFC 3339 lets `t` and `z` be lower case); read back "
         "as given, date-times in UTC.",
