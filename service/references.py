@@ -97,7 +97,10 @@ async def refuse_if_held(
         if r["count"]
     ]
     if held:
-        what = ", ".join(f"{h.count} {h.resource} ({h.field})" for h in held)
+        what = ", ".join(
+            f"{h.count} {h.resource.removesuffix('s') if h.count == 1 else h.resource} ({h.field})"
+            for h in held
+        )
         raise InUse(
             f"This {noun} is still referenced by {what}; remove those references first.", held
         )

@@ -238,6 +238,9 @@ async def test_delete_refused_while_referenced(client, conn):
         ("claims", "targets[].actor_id"),
         ("actors", "memberships[].organization_id"),
     }
+    # one of each, said as one ("1 claims" until a walkthrough read it)
+    assert "1 claim (targets[].actor_id)" in body["detail"]
+    assert "1 actor (memberships[].organization_id)" in body["detail"]
 
     body = problem(await client.delete(f"/v1/actors/{akar['id']}"), 409)
     assert [h["field"] for h in body["held_by"]] == ["speaker_id"]

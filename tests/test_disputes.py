@@ -175,9 +175,14 @@ async def test_positions_add_change_remove(client, conn, world):
     assert removed.status_code == 200 and removed.json()["version"] == 4
 
     before = await snapshot(conn)
-    # now two claims, two stances: neither may go, nor may they agree, while open
-    problem(await client.delete(f"{url}/{world['left']['id']}"), 422)
-    problem(await client.patch(f"{url}/{world['left']['id']}", json={"stance": "denies"}), 422)
+    # now two claims, two stances: neither may go, nor may they agree, while open; a removal
+    # names the claim of its path (it said "body", a request without one: a walkthrough)
+    removal = problem(await client.delete(f"{url}/{world['left']['id']}"), 422)
+    assert [(e["field"], e["location"]) for e in removal["errors"]] == [("claim_id", "path")]
+    change = problem(
+        await client.patch(f"{url}/{world['left']['id']}", json={"stance": "denies"}), 422
+    )
+    assert [(e["field"], e["location"]) for e in change["errors"]] == [("stance", "body")]
     problem(await client.delete(f"{url}/{world['doubt']['id']}"), 404)  # not in it
     assert await snapshot(conn) == before
 

@@ -20,7 +20,7 @@ from service.disputes.schemas import (
     DisputeUpdate,
     PositionInput,
 )
-from service.errors import Duplicate, FieldError, Invalid, NotFound, invalid, repeats
+from service.errors import Duplicate, FieldError, Invalid, Location, NotFound, invalid, repeats
 from service.history import Who
 from service.pagination import keyset_pages, page_size
 from service.schemas import sent, unchanged
@@ -127,7 +127,9 @@ async def list_disputes_json(
     return documents or b"", last
 
 
-def _check_minimum(stances: list[str], field: str = "positions") -> None:
+def _check_minimum(
+    stances: list[str], field: str = "positions", location: Location = "body"
+) -> None:
     """Nothing is disputed without two claims on two different sides."""
     if len(stances) < 2 or len(set(stances)) < 2:
         held = ", ".join(f"{n} {s}" for s, n in Counter(stances).items()) or "no claims"
@@ -135,6 +137,7 @@ def _check_minimum(stances: list[str], field: str = "positions") -> None:
             field,
             "A dispute needs at least two claims holding at least two "
             f"different stances; this would leave {held}.",
+            location,
         )
 
 
@@ -306,7 +309,11 @@ async def _change_position(
     else:
         stances[claim_id] = stance
     if current.status != "dismissed":
-        _check_minimum(list(stances.values()), "stance" if stance else "claim_id")
+        # a removal names the claim of its path; a change, the stance of its body
+        if stance is None:
+            _check_minimum(list(stances.values()), "claim_id", "path")
+        else:
+            _check_minimum(list(stances.values()), "stance")
     if stance is None:
         await conn.execute(
             "DELETE FROM dispute_positions WHERE dispute_id = $1 AND claim_id = $2",
