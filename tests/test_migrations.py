@@ -15,6 +15,7 @@ import pytest
 from service import migrate
 from service.demo import load
 from service.settings import Settings
+from service.text.normalize import normalize
 from tests import helpers
 
 pytestmark = pytest.mark.compat
@@ -168,41 +169,71 @@ def test_0020_rebuilds_the_roles_it_changes(admin_url):
             assert asyncio.run(_role_of(url, claim)) == minister
 
 
-async def _folded(url: str, setup: bool = False) -> dict[str, object]:
-    """Erdoğan's actor, name, claim and dispute (made when ``setup``), and what the stored
-    computed columns make of him; the indexes on them."""
+# What a migration that folds more letters is tested on: an actor's name, one of its
+# names, a claim's text and a dispute's title, and a lexeme each of the claim and the
+# dispute that only the new folding finds.
+Spelling = dict[str, str]
+ERDOGAN: Spelling = {
+    "name": "Recep Tayyip Erdoğan",
+    "value": "Erdoğan",
+    "claim": "Erdoğan ve Çavuşoğlu",
+    "dispute": "Erdoğan",
+    "claim term": "cavusoglu",
+    "dispute term": "erdogan",
+}
+# Akar and Ain Issa as a Persian keyboard types them: keheh and Farsi yeh (code points: the
+# letters reorder on screen among others)
+AKAR: Spelling = {
+    "name": "\u062e\u0644\u0648\u0635\u06cc \u0622\u06a9\u0627\u0631",  # خلوصی آکار
+    "value": "\u0622\u06a9\u0627\u0631",  # آکار
+    "claim": "\u0639\u06cc\u0646 \u0639\u06cc\u0633\u06cc",  # عین عیسی
+    "dispute": "\u0622\u06a9\u0627\u0631",
+    "claim term": "\u0639\u064a\u0633\u064a",  # عيسي, as the Arabic spelling folds
+    "dispute term": "\u0627\u0643\u0627\u0631",  # اكار
+}
+
+
+async def _folded(url: str, spelling: Spelling, setup: bool = False) -> dict[str, object]:
+    """An actor, name, claim and dispute spelled as ``spelling`` has them (made when
+    ``setup``), what the stored computed columns make of them, and the indexes on them."""
     conn = await asyncpg.connect(url)
     try:
         if setup:
-            erdogan = uuid.uuid4()
+            actor = uuid.uuid4()
             await conn.execute(
-                "INSERT INTO actors (id, kind, name) VALUES ($1, 'person', 'Recep Tayyip Erdoğan')",
-                erdogan,
+                "INSERT INTO actors (id, kind, name) VALUES ($1, 'person', $2)",
+                actor,
+                spelling["name"],
             )
             await conn.execute(
                 "INSERT INTO actor_names (actor_id, position, value, lang, kind) "
-                "VALUES ($1, 0, 'Erdoğan', 'tr', 'common')",
-                erdogan,
+                "VALUES ($1, 0, $2, 'tr', 'common')",
+                actor,
+                spelling["value"],
             )
             await conn.execute(
                 "INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind) "
-                "VALUES ($1, $2, 'Erdoğan ve Çavuşoğlu', 'tr', false, 'assertion')",
+                "VALUES ($1, $2, $3, 'tr', false, 'assertion')",
                 uuid.uuid4(),
-                erdogan,
+                actor,
+                spelling["claim"],
             )
             await conn.execute(
-                "INSERT INTO disputes (id, title, question) VALUES ($1, 'Erdoğan', 'Did he?')",
+                "INSERT INTO disputes (id, title, question) VALUES ($1, $2, 'Did he?')",
                 uuid.uuid4(),
+                spelling["dispute"],
             )
         return {
             "name": await conn.fetchval("SELECT name_norm FROM actors"),
             "value": await conn.fetchval("SELECT value_norm FROM actor_names"),
             "claim": await conn.fetchval("SELECT search_norm FROM claims"),
             "claim found": await conn.fetchval(
-                "SELECT count(*) FROM claims WHERE search_vector @@ 'cavusoglu'::tsquery"
+                "SELECT count(*) FROM claims WHERE search_vector @@ to_tsquery('simple', $1)",
+                spelling["claim term"],
             ),
             "dispute found": await conn.fetchval(
-                "SELECT count(*) FROM disputes WHERE search_vector @@ 'erdogan'::tsquery"
+                "SELECT count(*) FROM disputes WHERE search_vector @@ to_tsquery('simple', $1)",
+                spelling["dispute term"],
             ),
             "indexes": sorted(
                 r[0]
@@ -221,11 +252,11 @@ def test_0021_folds_latin_diacritics_in_what_is_stored(admin_url):
     it (their computed columns computed again, every index back); down, as they were."""
     with helpers.scratch_database(admin_url, "claimdesk_migration_0021_test") as url:
         migrate.upgrade(url, "0020")
-        before = asyncio.run(_folded(url, setup=True))
+        before = asyncio.run(_folded(url, ERDOGAN, setup=True))
         assert (before["name"], before["value"]) == ("recep tayyip erdoğan", "erdoğan")
         assert (before["claim found"], before["dispute found"]) == (0, 0)
         migrate.upgrade(url, "0021")
-        after = asyncio.run(_folded(url))
+        after = asyncio.run(_folded(url, ERDOGAN))
         assert (after["name"], after["value"], after["claim"]) == (
             "recep tayyip erdogan",
             "erdogan",
@@ -234,7 +265,28 @@ def test_0021_folds_latin_diacritics_in_what_is_stored(admin_url):
         assert (after["claim found"], after["dispute found"]) == (1, 1)
         assert after["indexes"] == before["indexes"]
         migrate.downgrade(url, "0020")
-        assert asyncio.run(_folded(url)) == before
+        assert asyncio.run(_folded(url, ERDOGAN)) == before
+
+
+def test_0023_folds_persian_keheh_and_yeh_in_what_is_stored(admin_url):
+    """Names, claims and disputes typed on a Persian keyboard (keheh for kaf, Farsi yeh for
+    yeh) are found by the Arabic spelling after it; down, as they were."""
+    with helpers.scratch_database(admin_url, "claimdesk_migration_0023_test") as url:
+        migrate.upgrade(url, "0022")
+        before = asyncio.run(_folded(url, AKAR, setup=True))
+        assert (before["claim found"], before["dispute found"]) == (0, 0)
+        migrate.upgrade(url, "0023")
+        after = asyncio.run(_folded(url, AKAR))
+        assert (after["name"], after["value"], after["claim"]) == (
+            normalize(AKAR["name"]),
+            "\u0627\u0643\u0627\u0631",  # اكار
+            "\u0639\u064a\u0646 \u0639\u064a\u0633\u064a",  # عين عيسي
+        )
+        assert normalize(AKAR["name"]) == normalize("خلوصي آكار")
+        assert (after["claim found"], after["dispute found"]) == (1, 1)
+        assert after["indexes"] == before["indexes"]
+        migrate.downgrade(url, "0022")
+        assert asyncio.run(_folded(url, AKAR)) == before
 
 
 def _matching(tool: str, major: int) -> str | None:

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.compat
         ("مستشفى", "مستشفي"),  # alef maqsura
         ("مؤتمر", "موتمر"),
         ("رئيس", "رييس"),  # hamza on waw and ya
+        ("\u0622\u06a9\u0627\u0631", "اكار"),  # آکار: keheh as kaf (migration 0023)
+        ("\u0639\u06cc\u0633\u06cc", "عيسي"),  # عیسی: Farsi yeh as yeh
         ("سُوتْشِي", "سوتشي"),
         ("قسدٌ", "قسد"),
         ("نَعُدُّ", "نعد"),  # tashkeel

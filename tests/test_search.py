@@ -484,6 +484,29 @@ async def test_a_claim_hit_title_is_one_line(client):
     assert hit["title"] == "Hulusi Akar: First line second quokkabird line"
 
 
+async def test_persian_keyboard_letters_find_the_arabic_ones_and_back(client):
+    """`آکار` (keheh) finds آكار and `عین عیسی` (Farsi yeh) finds عين عيسى: what a Persian
+    keyboard types for kaf and yeh found nothing (a fact-checker's walkthrough; migration
+    0023). Written as code points: the letters look alike and reorder on screen."""
+    akar = await helpers.actor(client, "\u062e\u0644\u0648\u0635\u064a \u0622\u0643\u0627\u0631")
+    src = await helpers.source(client)
+    ain_issa = "\u0639\u064a\u0646 \u0639\u064a\u0633\u0649"  # عين عيسى
+    claim = await helpers.claim(client, akar["id"], src["id"], text=f"دخلوا {ain_issa}")
+    keheh = "\u0622\u06a9\u0627\u0631"  # آکار
+    (exact,) = await hits(client, keheh, type="actor")
+    assert exact["id"] == akar["id"]
+    typed = (await client.get("/v1/actors", params={"name": keheh})).json()
+    assert [a["id"] for a in typed["data"]] == [akar["id"]]
+    (hit,) = await hits(client, "\u0639\u06cc\u0646 \u0639\u06cc\u0633\u06cc", type="claim")
+    assert hit["id"] == claim["id"] and "<mark>" in hit["snippet"]
+    # and a claim typed on a Persian keyboard is found by the Arabic spelling
+    persian = await helpers.claim(
+        client, akar["id"], src["id"], text="\u06a9\u0648\u0628\u0627\u0646\u06cc"
+    )
+    (hit,) = await hits(client, "\u0643\u0648\u0628\u0627\u0646\u064a", type="claim")
+    assert hit["id"] == persian["id"]
+
+
 async def test_latin_diacritics_are_folded_both_ways(client):
     """`Erdogan` finds Erdoğan and `Çavuşoğlu` finds Cavusoglu, names and claims alike, and
     the snippet marks the spelling the text used (migration 0021; a fact-checker typing a

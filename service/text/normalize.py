@@ -8,7 +8,8 @@ Steps: Unicode NFKC (presentation forms, ligatures, full-width letters); lower c
 marks (U+0300-U+036F: `ğ` is `g`, `é` is `e`), tashkeel (harakat, tanween, shadda, sukun,
 superscript alef, Quranic marks, and the hamza and madda marks that decomposing أ إ آ ؤ ئ
 leaves) and tatweel; fold alef wasla ٱ (and any precomposed alef variant) to ا, ta marbuta ة
-to ه, alef maqsura ى to ي, hamza on waw ؤ to و and on ya ئ to ي, Turkish dotless ı to i and
+to ه, alef maqsura ى to ي, hamza on waw ؤ to و and on ya ئ to ي, Persian keheh and Farsi yeh
+(what a Persian keyboard types for kaf and yeh; migration 0023) to ك and ي, Turkish dotless ı to i and
 ø ł đ to o l d; Arabic-Indic and Persian digits to ASCII; runs of whitespace to one space.
 """
 
@@ -22,8 +23,8 @@ import unicodedata
 # U+0670 superscript alef, U+06D6-U+06ED Quranic annotation marks, U+0640 tatweel.
 _MARKS = re.compile("[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _FOLD = str.maketrans(
-    "أإآٱؤئىةıøłđ٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",
-    "ااااوييهiold01234567890123456789",
+    "أإآٱؤئى\u06cc\u06a9ةıøłđ٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",  # (U+06CC Farsi yeh, U+06A9 keheh)
+    "ااااوييي\u0643هiold01234567890123456789",  # (U+0643 kaf)
 )
 _SPACE = re.compile("[ \t\n\r\f\v]+")
 
