@@ -444,7 +444,10 @@ def _readable(message: str) -> str:
             "Expected `str` matching regex '" + pattern.replace("\\", "\\\\") + "'", words
         )
     # (msgspec's "Invalid RFC3339 encoded datetime" is left: its own words suffice)
-    message = _DATE.sub("Expected a date, such as 2019-11-24, without a time", message)
+    message = _DATE.sub(
+        "Expected a real calendar date written YYYY-MM-DD, such as 2019-11-24, without a time",
+        message,
+    )
     return message.replace("\\\\Z'", "$'")
 
 

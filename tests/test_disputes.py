@@ -239,6 +239,8 @@ async def test_status_rules(client, conn, world):
     # stances again
     assert (await client.delete(positions)).status_code == 200
     assert fields(problem(await client.patch(url, json={"status": "open"}), 422)) == {"status"}
+    resolving = {"status": "resolved", "resolution": {"verdict": "denied", "note": "n"}}
+    assert fields(problem(await client.patch(url, json=resolving), 422)) == {"status"}
     revisions = (await client.get(f"{url}/revisions")).json()["data"]
     assert [r["data"]["status"] for r in revisions][:4] == [
         "dismissed",

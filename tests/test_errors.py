@@ -831,6 +831,49 @@ async def test_names_stored_before_the_one_line_rule_stay_readable_and_writable(
     assert got["rating"]["label"] == "Mostly\nfalse"
 
 
+def test_every_pattern_of_a_body_or_a_parameter_is_said_in_words():
+    """Each pattern the document holds a body field or a query or path parameter to has its
+    words (``errors.in_words``), before any app is made; the header patterns (If-Match,
+    Idempotency-Key) are the service's own checks, which say them in words themselves."""
+    import subprocess
+    import sys
+
+    # as importing the service leaves them, in a process that has made no app yet
+    known = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json, service.app, service.errors as e; print(json.dumps(list(e._IN_WORDS)))",
+            ],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    )
+    document = json.loads((Path(__file__).parents[1] / "openapi" / "openapi.json").read_bytes())
+    found: list[tuple[str, str]] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("in") == "header":
+                return
+            if isinstance(node.get("pattern"), str):
+                found.append((where, node["pattern"]))
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}/{i}")
+
+    walk(document["paths"], "paths")
+    walk(document["components"]["schemas"], "schemas")
+    # the document writes an end ``$`` (and a pattern with none, as it is)
+    said = {p[:-2] + "$" if p.endswith("\\Z") else p for p in known}
+    assert len(found) > 30
+    assert [(where, p) for where, p in found if p not in said] == []
+
+
 async def test_a_pattern_in_a_problem_reads_as_the_document_writes_it(client, world):
     """The patterns end in Python's ``\\Z`` (above); every pattern of a body or a parameter
     is said in words (a topic's, a language tag's grammar), and one that is not would be
@@ -942,7 +985,7 @@ async def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_500(
             "/v1/claims",
             {"stated_on": "2019-11-24T10:00:00Z"},
             "stated_on",
-            "Expected a date, such as 2019-11-24, without a time",
+            "Expected a real calendar date written YYYY-MM-DD, such as 2019-11-24, without a time",
         ),
     ],
 )

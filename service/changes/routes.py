@@ -19,6 +19,11 @@ from service.pagination import Limit, decode_cursor, encode_cursor
 
 TYPES = queries.TYPES
 _TYPE = "|".join(TYPES)
+# (a constant: annotations are read late, and the words must be known before any request)
+TYPES_PATTERN = in_words(
+    rf"^({_TYPE})(,({_TYPE}))*\Z",
+    "Expected one or more of " + ", ".join(TYPES) + ", comma-separated (such as claim,dispute)",
+)
 CURSOR_KIND = "changes"
 START: queries.Position = (0, 0)
 NOW = "now"
@@ -86,11 +91,7 @@ async def list_changes(
     types: Annotated[
         str | None,
         QueryParameter(
-            pattern=in_words(
-                rf"^({_TYPE})(,({_TYPE}))*\Z",
-                "Expected one or more of " + ", ".join(TYPES) + ", comma-separated "
-                "(such as claim,dispute)",
-            ),
+            pattern=TYPES_PATTERN,
             description="Comma-separated resource types to list (default: all): "
             + ", ".join(f"`{t}`" for t in TYPES)
             + ".",

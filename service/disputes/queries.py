@@ -229,7 +229,9 @@ async def update(
         errors.append(FieldError(field="dismissal", message="Dismissing needs a note saying why."))
     if errors:
         raise Invalid(errors)
-    if status == "open" and moving:
+    if status != "dismissed" and moving:
+        # opened or resolved: the minimum holds again (a dismissed dispute may have lost a
+        # side; resolving it so would publish a verdict above one)
         _check_minimum(list(_stances(current).values()), "status")
 
     resolution = changes.get("resolution")

@@ -43,6 +43,13 @@ _ONLY = {
 }
 
 
+# (a constant: annotations are read late, and the words must be known before any request)
+TYPES_PATTERN = in_words(
+    r"^(actor|claim|dispute)(,(actor|claim|dispute))*\Z",
+    "Expected actor, claim or dispute, or several of them comma-separated (such as claim,dispute)",
+)
+
+
 @get(
     "/v1/search",
     operation_id="search",
@@ -50,7 +57,8 @@ _ONLY = {
     tags=["search"],
     description="Ranked hits across resources, in any spelling: hamza, diacritics (Arabic "
     "and Latin: `Erdogan` finds `Erdoğan`), tatweel, "
-    "ta marbuta and alef maqsura are folded, Arabic and English words are "
+    "ta marbuta, alef maqsura and the Persian keyboard's keheh and yeh (`آکار` finds "
+    "`آكار`) are folded, Arabic and English words are "
     "stemmed, and names match exactly, by prefix or fuzzily. A filter that only "
     "concerns some types (e.g. `speaker_id`: claims) keeps the search to them. "
     "`snippet` is HTML: escaped text with the matches in `<mark>`. Stop words "
@@ -76,11 +84,7 @@ async def search(
     type: Annotated[
         str | None,
         QueryParameter(
-            pattern=in_words(
-                r"^(actor|claim|dispute)(,(actor|claim|dispute))*\Z",
-                "Expected actor, claim or dispute, or several of them comma-separated "
-                "(such as claim,dispute)",
-            ),
+            pattern=TYPES_PATTERN,
             description="Comma-separated types to search (default: all).",
             examples=[Example(summary="Claims and disputes", value="claim,dispute")],
         ),
