@@ -118,6 +118,16 @@ def children(pid: int) -> list[int]:
     return found
 
 
+async def tables(url: str) -> set[str]:
+    """The tables of the database at ``url`` (its public schema)."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {r["tablename"] for r in rows}
+    finally:
+        await conn.close()
+
+
 @contextlib.contextmanager
 def scratch_database(admin_url: str, name: str) -> Iterator[str]:
     """A database of its own on the server at ``admin_url`` (a migration test's, the fuzz

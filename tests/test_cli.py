@@ -304,7 +304,7 @@ def test_keys_and_demo_leave_a_configured_database_to_its_operator(
         for command in (["keys", "list"], ["demo"]):
             assert "has not been migrated: run `claimdesk migrate`" in refused(*command)
         assert cli.main(["migrate", "--downgrade", "base"]) == 0  # where it is: nothing done
-        assert revision() is None and not asyncio.run(_tables(url))
+        assert revision() is None and not asyncio.run(helpers.tables(url))
         migrate.upgrade(url, "0021")
         for command in (["keys", "list"], ["demo"]):
             said = refused(*command)
@@ -344,17 +344,6 @@ def test_keys_and_demo_leave_a_configured_database_to_its_operator(
         asyncio.run(_set_revision(url, "0099_from_the_future"))
         for command in (["keys", "list"], ["migrate"], ["migrate", "--downgrade", "-1"]):
             assert "0099_from_the_future, newer than this claimdesk" in refused(*command)
-
-
-async def _tables(url: str) -> list[str]:
-    conn = await asyncpg.connect(url)
-    try:
-        return [
-            r[0]
-            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        ]
-    finally:
-        await conn.close()
 
 
 async def _set_revision(url: str, version: str) -> None:

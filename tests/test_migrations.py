@@ -21,25 +21,16 @@ from tests import helpers
 pytestmark = pytest.mark.compat
 
 
-async def _tables(url: str) -> set[str]:
-    conn = await asyncpg.connect(url)
-    try:
-        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        return {r["tablename"] for r in rows}
-    finally:
-        await conn.close()
-
-
 def test_up_down_up(admin_url):
     with helpers.scratch_database(admin_url, "claimdesk_migrations_test") as url:
         migrate.upgrade(url)
         assert {"actors", "claims", "sources", "revisions", "change_events"} <= asyncio.run(
-            _tables(url)
+            helpers.tables(url)
         )
         migrate.downgrade(url, "base")
-        assert asyncio.run(_tables(url)) == {"alembic_version"}
+        assert asyncio.run(helpers.tables(url)) == {"alembic_version"}
         migrate.upgrade(url)
-        assert "claims" in asyncio.run(_tables(url))
+        assert "claims" in asyncio.run(helpers.tables(url))
         migrate.upgrade(url)  # idempotent at head
 
 
