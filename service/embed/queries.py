@@ -18,7 +18,8 @@ from service.disputes.schemas import Dispute
 class SourceInfo(msgspec.Struct, kw_only=True, frozen=True):
     lang: str | None
     published_on: date | None  # the publication date in UTC
-    publisher: str | None
+    publisher: str | None  # its display name
+    publisher_id: UUID | None  # named in the card's language as the other actors are
 
 
 class Name(msgspec.Struct, kw_only=True, frozen=True):
@@ -39,7 +40,7 @@ class Card(msgspec.Struct, kw_only=True, frozen=True):
 
 
 _SOURCES = """
-SELECT s.id, s.lang, (s.published_at AT TIME ZONE 'UTC')::date, p.name
+SELECT s.id, s.lang, (s.published_at AT TIME ZONE 'UTC')::date, p.name, p.id
 FROM sources s LEFT JOIN actors p ON p.id = s.publisher_id
 WHERE s.id = ANY($1::uuid[])
 """
@@ -78,11 +79,13 @@ async def card(conn: asyncpg.Connection, dispute_id: UUID) -> Card:
         dispute = await disputes.get(conn, dispute_id)
         source_ids, actor_ids = _ids(dispute)
         source_rows = await conn.fetch(_SOURCES, list(source_ids))
+        actor_ids.update(r[4] for r in source_rows if r[4] is not None)  # the publishers
         actor_rows = await conn.fetch(_ACTORS, list(actor_ids))
     return Card(
         dispute=dispute,
         sources={
-            r[0]: SourceInfo(lang=r[1], published_on=r[2], publisher=r[3]) for r in source_rows
+            r[0]: SourceInfo(lang=r[1], published_on=r[2], publisher=r[3], publisher_id=r[4])
+            for r in source_rows
         },
         actors={r[0]: ActorNames(name=r[1], names=_names(r[2])) for r in actor_rows},
     )

@@ -187,8 +187,10 @@ def _claim(claim: Claim, card: Card, names: _Names, lang: str) -> str:
         else:
             title = f'<cite class="source-title"{title_attrs}>{esc(source.title)}</cite>'
         details = []
-        if info and info.publisher:
-            details.append(f'<bdi class="publisher" dir="auto">{esc(info.publisher)}</bdi>')
+        if info and info.publisher and info.publisher_id:
+            # in the card's language, as a speaker is (the Arabic card said "Awtan Post" of
+            # a publisher named أوطان بوست in Arabic: a walkthrough)
+            details.append(names.html(info.publisher_id, info.publisher, "publisher"))
         if info and info.published_on:
             details.append(_date(info.published_on, "day", lang))
         tail = f'<span class="pub">{" · ".join(details)}</span>' if details else ""
