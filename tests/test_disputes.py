@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import msgspec
 import pytest
 
@@ -219,6 +221,19 @@ async def test_status_rules(client, conn, world):
     ).json()
     assert resolved["status"] == "resolved"
     assert resolved["resolution"]["verdict"] == "denied" and resolved["resolution"]["resolved_at"]
+    # a note mended keeps the day it was resolved; a verdict changed is resolved anew (the
+    # card showed the first verdict's day beside the second: a walkthrough)
+    await conn.execute(
+        "UPDATE disputes SET resolved_at = resolved_at - interval '3 days' WHERE id = $1",
+        UUID(dispute["id"]),
+    )
+    first = (await client.get(url)).json()["resolution"]["resolved_at"]
+    mended = await client.patch(
+        url, json={"resolution": {"verdict": "denied", "note": "SDF members seen inside."}}
+    )
+    assert mended.json()["resolution"]["resolved_at"] == first
+    changed = await client.patch(url, json={"resolution": {"verdict": "mixed", "note": "Both."}})
+    assert changed.json()["resolution"]["resolved_at"] > first
 
     # a resolved dispute keeps two claims on two sides, as an open one does: its verdict
     # weighs them (emptied, its card published a verdict above no claims: a walkthrough)

@@ -243,8 +243,13 @@ async def update(
             resolution_verdict = CASE WHEN $5 = 'resolved'
                                       THEN COALESCE($6, resolution_verdict) END,
             resolution_note = CASE WHEN $5 = 'resolved' THEN COALESCE($7, resolution_note) END,
+            -- when it was resolved, or its verdict last changed (a verdict changed kept the
+            -- first one's day, which the card then showed beside the new verdict); a note
+            -- mended keeps it
             resolved_at = CASE WHEN $5 = 'resolved'
-                               THEN CASE WHEN status = 'resolved' THEN resolved_at ELSE now() END
+                               THEN CASE WHEN status = 'resolved'
+                                          AND resolution_verdict = COALESCE($6, resolution_verdict)
+                                         THEN resolved_at ELSE now() END
                           END,
             dismissal_note = CASE WHEN $5 = 'dismissed' THEN COALESCE($8, dismissal_note) END,
             dismissed_at = CASE WHEN $5 = 'dismissed'

@@ -89,7 +89,13 @@ class DisputeUpdate(Input, kw_only=True):
 class Resolution(msgspec.Struct, kw_only=True):
     verdict: Verdict
     note: str
-    resolved_at: Timestamp
+    resolved_at: Annotated[
+        Timestamp,
+        msgspec.Meta(
+            description="When the dispute was resolved, or its verdict last changed (set by "
+            "the service; a note mended keeps it)."
+        ),
+    ]
 
 
 class Dismissal(msgspec.Struct, kw_only=True):
