@@ -128,6 +128,17 @@ async def test_duplicate_names_in_one_actor_are_422(client, conn):
         "/v1/actors", json={"kind": "person", "name": "Erdogan", "names": names}
     )
     assert fields(problem(response, 422)) == {"names[1]"}
+    # white space around a name or doubled inside it makes no other name
+    names = [{"value": "SDF", "lang": "en"}, {"value": " SDF  ", "lang": "en"}]
+    response = await client.post(
+        "/v1/actors", json={"kind": "armed_group", "name": "SDF", "names": names}
+    )
+    assert fields(problem(response, 422)) == {"names[1]"}
+    names = [{"value": "Hulusi Akar", "lang": "en"}, {"value": "Hulusi  Akar", "lang": "en"}]
+    response = await client.post(
+        "/v1/actors", json={"kind": "person", "name": "Akar", "names": names}
+    )
+    assert fields(problem(response, 422)) == {"names[1]"}
     assert await snapshot(conn) == before
 
 

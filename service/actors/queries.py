@@ -224,8 +224,12 @@ async def typeahead(
 
 
 def _check_names(names: list[Any]) -> None:
-    # one name in two Unicode spellings (precomposed or not) is still one name
-    keys = [(unicodedata.normalize("NFC", n.value), canonical_lang(n.lang)) for n in names]
+    # one name in two Unicode spellings (precomposed or not), or with white space around it
+    # or doubled inside (`SDF ` beside `SDF`: a walkthrough), is still one name
+    keys = [
+        (" ".join(unicodedata.normalize("NFC", n.value).split()), canonical_lang(n.lang))
+        for n in names
+    ]
     if errors := repeats("names", keys, "same value and lang"):
         raise Invalid(errors)
 
