@@ -154,7 +154,7 @@ async def ready(request: Request) -> Response[Any]:
     if version != migrate.head():
         advice = (
             "run `claimdesk migrate`"
-            if version is None or version in migrate.known()
+            if not migrate.newer(version)
             else "it is newer than this code: run the code that migrated it"
         )
         return problem(

@@ -251,7 +251,7 @@ def _at_head(settings: Settings, url: str) -> None:
             "claimdesk: the database has not been migrated: run `claimdesk migrate` (or "
             "`claimdesk serve`, which migrates) first"
         )
-    if version in migrate.known():
+    if not migrate.newer(version):
         raise SystemExit(
             f"claimdesk: the database is at migration {version} and this claimdesk needs "
             f"{head}: run `claimdesk migrate` first (it migrates the database for every "
@@ -354,7 +354,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise SystemExit(f"claimdesk: no embedded database in {pgdata}: nothing to downgrade")
     with database(settings) as url:
         before = asyncio.run(migrate.current(url))
-        if before is not None and before not in migrate.known():
+        if migrate.newer(before):
             raise SystemExit(_newer(before))
         target = args.downgrade or args.revision
         wanted = migrate.position(migrate.resolve(target, before))

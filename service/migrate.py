@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TypeGuard
 
 import asyncpg
 
@@ -52,14 +53,21 @@ def head() -> str:
 
 
 @cache
-def known() -> frozenset[str]:
-    """Every migration's revision id this code has (a database at another is ahead of it)."""
-    return frozenset(r.revision for r in _scripts().walk_revisions())
+def _oldest_first() -> tuple[str, ...]:
+    """Every migration's revision id this code has, the first first."""
+    return tuple(reversed([r.revision for r in _scripts().walk_revisions()]))
 
 
 @cache
-def _oldest_first() -> tuple[str, ...]:
-    return tuple(reversed([r.revision for r in _scripts().walk_revisions()]))
+def known() -> frozenset[str]:
+    """Every migration's revision id this code has (a database at another is ahead of it)."""
+    return frozenset(_oldest_first())
+
+
+def newer(version: str | None) -> TypeGuard[str]:
+    """Whether a database at ``version`` was migrated by newer code than this (a revision
+    this code does not have); None, never migrated, is not."""
+    return version is not None and version not in known()
 
 
 def position(revision: str | None) -> int:
