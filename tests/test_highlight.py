@@ -193,3 +193,13 @@ def test_a_window_starts_between_words_and_marks_a_letter_with_its_harakat():
         "<mark>gnuhorse</mark> grazes"
     )
     assert snippet("نَعُدُّ الأيام", terms_of("نعد")) == "<mark>نَعُدُّ</mark> الأيام"
+
+
+def test_a_word_with_the_article_marks_the_word_without_it():
+    """A search for ``الصعوبات`` also finds ``صعوبات`` (migration 0024), and marks it; a word
+    without the article is kept as typed (``بيان`` is not also ``يان``)."""
+    assert terms_of("الصعوبات بيان") == ["الصعوبات", "بيان", "صعوبات"]
+    assert snippet("وجود صعوبات في التنفيذ", terms_of("الصعوبات")) == (
+        "وجود <mark>صعوبات</mark> في التنفيذ"
+    )
+    assert snippet("صدر بيان وكيان", terms_of("بيان")) == "صدر <mark>بيان</mark> وكيان"

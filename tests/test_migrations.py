@@ -280,6 +280,39 @@ def test_0023_folds_persian_keheh_and_yeh_in_what_is_stored(admin_url):
         assert asyncio.run(_folded(url, AKAR)) == before
 
 
+# Words with Arabic prefixes (migration 0024): بانسحاب and الصعوبات, found as انسحاب and صعوبات
+PREFIXED: Spelling = {
+    "name": "\u0627\u0644\u0635\u0639\u0648\u0628\u0627\u062a",  # الصعوبات
+    "value": "\u0627\u0644\u0635\u0639\u0648\u0628\u0627\u062a",
+    "claim": "\u064a\u0642\u0636\u064a \u0628\u0627\u0646\u0633\u062d\u0627\u0628",  # يقضي بانسحاب
+    "dispute": "\u0627\u0644\u0635\u0639\u0648\u0628\u0627\u062a",
+    "claim term": "\u0627\u0646\u0633\u062d\u0627\u0628",  # انسحاب
+    "dispute term": "\u0635\u0639\u0648\u0628\u0627\u062a",  # صعوبات
+}
+
+
+def test_0024_indexes_words_without_their_prefixes(admin_url):
+    """Claims and disputes stored before it are found by their words without the Arabic
+    prefixes after it (their full text computed again, every index back), and a query
+    looks for a word without its article; down, as they were."""
+    query = "SELECT claimdesk_tsquery($1, $1)::text"
+    with helpers.scratch_database(admin_url, "claimdesk_migration_0024_test") as url:
+        migrate.upgrade(url, "0023")
+        before = asyncio.run(_folded(url, PREFIXED, setup=True))
+        assert (before["claim found"], before["dispute found"]) == (0, 0)
+        assert asyncio.run(_fetch(url, query, PREFIXED["dispute"])) == "'الصعوبات' | 'صعوب'"
+        migrate.upgrade(url, "0024")
+        after = asyncio.run(_folded(url, PREFIXED))
+        assert (after["claim found"], after["dispute found"]) == (1, 1)
+        assert after["indexes"] == before["indexes"]
+        assert asyncio.run(_fetch(url, query, PREFIXED["dispute"])) == (
+            "'الصعوبات' | 'صعوبات' | 'صعوب'"
+        )
+        migrate.downgrade(url, "0023")
+        assert asyncio.run(_folded(url, PREFIXED)) == before
+        assert asyncio.run(_fetch(url, query, PREFIXED["dispute"])) == "'الصعوبات' | 'صعوب'"
+
+
 def _matching(tool: str, major: int) -> str | None:
     """The ``tool`` (pg_dump, pg_restore) of PostgreSQL ``major``: the embedded server's own,
     or the one on PATH (the machine's server's)."""
@@ -318,16 +351,21 @@ def test_a_backup_restores_whole(admin_url, tmp_path):
             text=True,
         )
         assert done.returncode == 0, done.stderr
-        query = "SELECT count(*), string_agg(search_norm, '|' ORDER BY id) FROM claims"
+        query = (
+            "SELECT count(*), string_agg(search_norm || search_vector::text, '|' ORDER BY id)"
+            " FROM claims"
+        )
         assert asyncio.run(_fetch(restored, query, row=True)) == asyncio.run(
             _fetch(url, query, row=True)
         )
         assert asyncio.run(_fetch(restored, "SELECT count(*) FROM claims")) > 0
 
 
-async def _fetch(url: str, query: str, *, row: bool = False) -> object:
+async def _fetch(url: str, query: str, *args: object, row: bool = False) -> object:
     conn = await asyncpg.connect(url)
     try:
-        return tuple(await conn.fetchrow(query)) if row else await conn.fetchval(query)
+        if row:
+            return tuple(await conn.fetchrow(query, *args))
+        return await conn.fetchval(query, *args)
     finally:
         await conn.close()

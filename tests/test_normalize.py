@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.text.normalize import normalize
+from service.text.normalize import normalize, without_article
 
 pytestmark = pytest.mark.compat
 
@@ -91,3 +91,66 @@ def test_sql_function_is_the_python_function(database_url):
         if p != q
     ]
     assert not mismatches, mismatches[:5]
+
+
+@pytest.mark.parametrize(
+    "normalised, bare",
+    [
+        ("الصعوبات", "صعوبات"),
+        ("وبالانسحاب للمنطقه", "انسحاب منطقه"),  # وبال, لل
+        ("فالجيش والقوات كالعاده", "جيش قوات عاده"),  # فال, وال, كال
+        ("الله التي الي", "الله التي الي"),  # fewer than three letters left
+        ("بانسحاب ولبنان", "بانسحاب ولبنان"),  # no article: as written
+        ("x الجيش (الجيش-الوطني)", "x جيش (جيش-وطني)"),  # after anything but a word's
+        ("aالجيش 2الجيش", "aالجيش 2الجيش"),  # inside a word
+    ],
+)
+def test_the_article_comes_off_words(normalised, bare):
+    assert without_article(normalised) == bare
+
+
+# Words of Arabic letters (and a few others) of every length, most with a prefix, so that
+# the article, what comes before it and the letters left after it meet (migration 0024).
+_PREFIXED_WORD = st.tuples(
+    st.sampled_from(["", "ال", "وال", "فال", "بال", "كال", "وبال", "لل", "ولل", "و", "ب", "ل"]),
+    st.text(
+        alphabet=st.sampled_from([chr(c) for c in range(0x0621, 0x064B)] + ["\u06a9", "\u067e"]),
+        max_size=6,
+    ),
+).map("".join)
+PREFIXED = st.lists(
+    st.tuples(st.sampled_from([" ", "-", "(", "a", "2", ""]), _PREFIXED_WORD).map("".join),
+    max_size=6,
+).map("".join)
+
+
+def test_sql_takes_the_article_off_as_python_does(database_url):
+    """``claimdesk_without_article`` (migration 0024) and ``without_article``, on many
+    generated strings of normalised text."""
+    samples: list[str] = []
+
+    @settings(max_examples=500, database=None)
+    @given(PREFIXED)
+    def collect(text):
+        samples.append(normalize(text))
+
+    collect()
+
+    async def in_sql() -> list[str]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT claimdesk_without_article(t) FROM unnest($1::text[]) t", samples
+            )
+            return [r[0] for r in rows]
+        finally:
+            await conn.close()
+
+    from_sql = asyncio.run(in_sql())
+    mismatches = [
+        (s, p, q)
+        for s, p, q in zip(samples, map(without_article, samples), from_sql, strict=True)
+        if p != q
+    ]
+    assert not mismatches, mismatches[:5]
+    assert sum(s != without_article(s) for s in samples) > 100  # the article met often

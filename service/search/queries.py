@@ -43,9 +43,10 @@ from service.text.normalize import normalize
 # of ``claims.search_vector`` (``pg_stats.most_common_elems``, up to ten for each unit of the
 # statistics target, and none under a cutoff), so a lexeme missing from them is rarer than
 # the least frequent of them. When that one is in fewer than 1 claim in 100 (the window's
-# threshold), a query is rare if, in each of its three configurations that leaves any
-# lexeme, one of its lexemes is missing or listed as rarer than that too (ANALYZE keeps each
-# lexeme's frequency); it goes to the index at once. Each process reads
+# threshold), a query is rare if, in each of its readings that leaves any lexeme (its three
+# configurations', and its words without the Arabic article, which it also looks for:
+# migration 0024), one of its lexemes is missing or listed as rarer than that too (ANALYZE
+# keeps each lexeme's frequency); it goes to the index at once. Each process reads
 # the list once in COMMON_LEXEMES_SECONDS (``CommonLexemes``) and passes it to the statement,
 # which parses the query in each configuration to check it. Without statistics that tell
 # (a new table, a list of only very common words), and for queries with an exclusion or
@@ -138,7 +139,10 @@ strong AS ({strong_matches("$1", "$2")}),
 stats AS (SELECT $19::text AS common WHERE $4 AND $19::text IS NOT NULL),
 rare AS MATERIALIZED (
     SELECT EXISTS (SELECT FROM stats) AND NOT EXISTS (
-        SELECT FROM stats, (VALUES ('simple'::regconfig, $18), ('arabic'::regconfig, lower($17)),
+        SELECT FROM stats, (VALUES ('simple'::regconfig, $18),
+                                   -- each word as written or without the article
+                                   ('simple'::regconfig, claimdesk_without_article($18)),
+                                   ('arabic'::regconfig, lower($17)),
                                    ('english'::regconfig, $18)) AS v (config, words),
         LATERAL (SELECT websearch_to_tsquery(v.config, v.words)::text AS query,
                         tsvector_to_array(to_tsvector(v.config, v.words)) AS lexemes) AS l

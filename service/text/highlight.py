@@ -13,7 +13,7 @@ import unicodedata
 from bisect import bisect_right
 from typing import Protocol
 
-from service.text.normalize import fold, normalize
+from service.text.normalize import fold, normalize, without_article
 
 ELLIPSIS = "…"
 
@@ -28,9 +28,12 @@ def _fold_char(ch: str) -> str:
 
 
 def terms_of(query: str) -> list[str]:
-    """The words of a query worth marking (normalised; quotes and operators dropped)."""
+    """The words of a query worth marking (normalised; quotes and operators dropped), and
+    each without the Arabic article as the search looks for it too (``الصعوبات`` marks
+    ``صعوبات``)."""
     words = normalize(query.replace('"', " ")).split(" ")
-    return [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
+    terms = [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
+    return terms + [bare for bare in map(without_article, terms) if bare not in terms]
 
 
 def _finder(characters: list[str]) -> re.Pattern[str]:

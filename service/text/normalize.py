@@ -39,6 +39,23 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", fold(text)).strip(" ")
 
 
+# The Arabic article on a word (migration 0024): ال, with و or ف and then ب or ك before it (ل
+# with the article is لل), where three letters or more are left, at the start of a word
+# (nothing of a word before it). A query looks for its words with it and without it
+# (``الصعوبات`` is also ``صعوبات``). ``claimdesk_without_article`` in PostgreSQL does the
+# same; a test holds the two together.
+_ARTICLE = re.compile(
+    "(?<![\u0600-\u06ff0-9a-z])"
+    "[\u0648\u0641]?(?:[\u0628\u0643]?\u0627\u0644|\u0644\u0644)"  # [وف]?(?:[بك]?ال|لل)
+    "(?=[\u0621-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06fa-\u06fc]{3})"
+)
+
+
+def without_article(normalised: str) -> str:
+    """Normalised text without the article on its words (``بالانسحاب`` is ``انسحاب``)."""
+    return _ARTICLE.sub("", normalised)
+
+
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 

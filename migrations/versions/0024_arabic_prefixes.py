@@ -1,0 +1,223 @@
+"""Arabic prefixes: `صعوبات` finds `الصعوبات`, `انسحاب` finds `بانسحاب`, and back.
+
+Arabic writes the article and some particles onto the word: ال (the), و ف (and, then), ب ك ل
+(in, like, to), together as in وبال or لل (ل with the article). ``simple`` indexed
+``الصعوبات`` as written, and PostgreSQL's ``arabic`` stemmer takes such prefixes off
+unevenly: ``الصعوبات`` gives ``صعوب`` but ``صعوبات`` gives ``صعوبا``, and ``بانسحاب``,
+``كضامن`` and ``لتركيا`` keep their prefix. So `صعوبات` found nothing where `الصعوبات` found
+Akar's claim, and `انسحاب` no claim that said `بانسحاب` (a fact-checker's walkthrough).
+
+Now the full text holds, beside each word as written, its forms without a prefix, at the
+same position (so a quoted phrase matches either): without the article and what is before
+it when three letters or more are left (``الله`` and ``التي`` keep theirs), without the
+conjunction, the conjunction and preposition, or the preposition when four or more are
+left (``بيان``, ``وزير``, ``لجنة`` and ``فريق`` begin with those letters: taken off, they
+would be ``يان``, ``زير``, ``جنة`` and ``ريق``, other words or none); each that fits, since
+``ولبنان`` is و and لبنان while ``وبالانسحاب`` is وبال and انسحاب. A query looks for each
+word as written and without the article (``الصعوبات`` is also ``صعوبات``), never without
+the other prefixes: a word typed without the article begins with its own letters far more
+often than with a particle (``بيان``, ``بلدية``), and taking them off would match other
+words (``كيان``, ``لديه``). So `صعوبات` and `الصعوبات` find each other, and `انسحاب` and
+`الانسحاب` find `بانسحاب` and `وبالانسحاب`; `بانسحاب` typed finds what PostgreSQL's stemmer
+finds for it, as before.
+
+``claimdesk_without_article`` takes the article off text (``service.text.normalize`` does
+the same; a test holds the two together), ``claimdesk_prefix_forms`` gives a word's forms,
+``claimdesk_tsvector`` indexes them and ``claimdesk_tsquery`` offers each word without the
+article too. The full-text columns of claims and disputes are computed again (each dropped
+and added again: one rewrite of each table, locked meanwhile; see 0021), and the tables
+analysed. Down: the functions as they were, and the same again.
+
+Revision ID: 0024
+Revises: 0023
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from alembic import op
+from sqlalchemy import text
+
+from migrations import execute_script
+
+revision = "0024"
+down_revision = "0023"
+branch_labels = None
+depends_on = None
+
+_0003 = importlib.import_module("migrations.versions.0003_search")
+_0012 = importlib.import_module("migrations.versions.0012_tsquery_once")
+_0021 = importlib.import_module("migrations.versions.0021_latin_diacritics")
+
+
+def _range(*pairs: tuple[int, int]) -> str:
+    """Ranges of code points as a bracket expression's inside (Arabic written literally
+    reorders on screen among the rest)."""
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in pairs)
+
+
+# Arabic letters as normalised text has them (its digits are ASCII by then): hamza to yeh,
+# and the Persian and Urdu letters beyond.
+LETTER = _range((0x621, 0x64A), (0x66E, 0x66F), (0x671, 0x6D3), (0x6D5, 0x6D5), (0x6FA, 0x6FC))
+WAW, FA, BA, KAF, LAM, ALEF = "\u0648", "\u0641", "\u0628", "\u0643", "\u0644", "\u0627"
+# A word's prefixes, in three layers: a conjunction (و ف), a preposition (ب ك ل), the article
+# (ال; after ل it is لل). Taken off: the article with what is before it when three letters or
+# more are left; the conjunction, or the conjunction and a preposition, or the preposition,
+# when four or more are left. A word may take each that fits (``ولبنان`` is و and لبنان, or
+# ول and a word ``بنان``: both are indexed).
+ARTICLE = f"[{WAW}{FA}]?(?:[{BA}{KAF}]?{ALEF}{LAM}|{LAM}{LAM})(?=[{LETTER}]{{3}})"
+CONJUNCTION = f"[{WAW}{FA}](?=[{LETTER}]{{4}})"
+PREPOSITION = f"[{WAW}{FA}]?[{BA}{KAF}{LAM}](?=[{LETTER}]{{4}})"
+# Where a prefix begins a word of normalised text: nothing of a word (an Arabic letter or
+# sign, an ASCII letter or digit) before it. The same in Python: ``service.text.normalize``.
+WORD_START = f"(?<![{_range((0x600, 0x6FF))}0-9a-z])"
+
+
+def functions(schema: str) -> list[str]:
+    """The functions, each a statement of its own (PL/pgSQL's body holds semicolons),
+    calling ours as ``schema``'s (quoted, with its dot): a generated column calls
+    ``claimdesk_tsvector``, and a restore runs with no ``search_path`` (0022)."""
+    script = _FUNCTIONS
+    for name, value in [
+        ("{schema}", schema),
+        ("{LETTER}", LETTER),
+        ("{ARTICLE}", ARTICLE),
+        ("{CONJUNCTION}", CONJUNCTION),
+        ("{PREPOSITION}", PREPOSITION),
+        ("{WORD_START}", WORD_START),
+        ("{FIRST}", WAW + FA + BA + KAF + LAM + ALEF),
+    ]:
+        script = script.replace(name, value)
+    return [statement.strip() for statement in script.split("\n\n\n")]
+
+
+# The statements, two blank lines apart; ``functions`` fills in the names in braces.
+_FUNCTIONS = r"""
+-- Normalised text without the article (and what is before it) on its words: what a query
+-- looks for too.
+CREATE OR REPLACE FUNCTION claimdesk_without_article(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT regexp_replace(t, '{WORD_START}{ARTICLE}', '', 'g')
+$$
+
+
+-- A word's forms without a prefix, each that fits (none for a word of other letters).
+CREATE OR REPLACE FUNCTION claimdesk_prefix_forms(word text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT ARRAY(SELECT DISTINCT form
+                 FROM unnest(ARRAY[regexp_replace(word, '^{ARTICLE}', ''),
+                                   regexp_replace(word, '^{CONJUNCTION}', ''),
+                                   regexp_replace(word, '^{PREPOSITION}', '')]) AS form
+                 WHERE form <> word AND word ~ '^[{LETTER}]+$')
+$$
+
+
+-- Each word as written and in its forms without a prefix, at its positions (a tsvector's
+-- text form read back merges them into one; a tsvector's || would move the second's
+-- positions past the first's), then the Arabic and English stems, as before. Only words
+-- that begin with a prefix's letter are looked at.
+CREATE OR REPLACE FUNCTION claimdesk_tsvector(normalised text, raw text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(
+               (SELECT (s.words::text || ' '
+                        || string_agg('''' || f.form || ''':'
+                                      || array_to_string(w.positions, ','), ' '))::tsvector
+                FROM unnest(s.words) AS w,
+                     unnest({schema}claimdesk_prefix_forms(w.lexeme)) AS f (form)
+                WHERE strpos('{FIRST}', left(w.lexeme, 1)) > 0),
+               s.words)
+           || to_tsvector('arabic'::regconfig, lower(raw))
+           || to_tsvector('english'::regconfig, normalised)
+    FROM (SELECT to_tsvector('simple'::regconfig, normalised) AS words) AS s
+$$
+
+
+-- ``searched`` (parsed from ``normalised``) with each word the article comes off offered as
+-- written or without it.
+CREATE OR REPLACE FUNCTION claimdesk_or_without_article(searched tsquery, normalised text)
+RETURNS tsquery LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    word text;
+BEGIN
+    FOR word IN
+        SELECT w FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, normalised))) AS w
+        WHERE w ~ '^[{LETTER}]+$' AND {schema}claimdesk_without_article(w) <> w
+    LOOP
+        searched := ts_rewrite(searched, quote_literal(word)::tsquery,
+                               quote_literal(word)::tsquery
+                               || quote_literal({schema}claimdesk_without_article(word))::tsquery);
+    END LOOP;
+    RETURN searched;
+END
+$$
+
+
+-- As migration 0012 wrote it, the words as written offered without the article too; the
+-- Arabic stems are left out when that is all they add (``الانسحاب`` stems to ``انسحاب``).
+CREATE OR REPLACE FUNCTION claimdesk_tsquery(normalised text, raw text) RETURNS tsquery
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN english IN (written, arabic) THEN first_two ELSE first_two || english END
+    FROM (SELECT english, arabic, written,
+                 CASE WHEN arabic IN (written, bare) THEN either ELSE either || arabic END
+                     AS first_two
+          FROM (SELECT written, arabic, english,
+                       {schema}claimdesk_or_without_article(written, normalised) AS either,
+                       websearch_to_tsquery('simple'::regconfig,
+                                            {schema}claimdesk_without_article(normalised))
+                           AS bare
+                FROM (SELECT websearch_to_tsquery('simple'::regconfig, normalised) AS written,
+                             websearch_to_tsquery('arabic'::regconfig, lower(raw)) AS arabic,
+                             websearch_to_tsquery('english'::regconfig, normalised) AS english
+                     ) AS parsed
+               ) AS alternatives
+         ) AS q
+$$
+"""
+
+
+_OLD_TSVECTOR = next(s for s in _0003.UP.split("\n\n") if "FUNCTION claimdesk_tsvector" in s)
+_OLD_TSVECTOR = _OLD_TSVECTOR[_OLD_TSVECTOR.index("CREATE FUNCTION") :].replace(
+    "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
+)
+assert _OLD_TSVECTOR.rstrip().endswith("$$;"), _OLD_TSVECTOR
+
+# The full-text columns dropped (their indexes go with them) and added again as 0021 made
+# them: one rewrite of claims and of disputes.
+RECOMPUTE = """
+ALTER TABLE claims DROP COLUMN search_vector;
+ALTER TABLE disputes DROP COLUMN search_vector;
+ALTER TABLE claims
+    ADD COLUMN search_vector tsvector
+        GENERATED ALWAYS AS (claimdesk_tsvector(claimdesk_claim_document(text, translations),
+                                                claimdesk_claim_text(text, translations))) STORED;
+ALTER TABLE disputes ADD COLUMN search_vector tsvector
+    GENERATED ALWAYS AS (claimdesk_tsvector(claimdesk_normalize(title || ' ' || question),
+                                            title || ' ' || question)) STORED;
+CREATE INDEX claims__search_vector_idx ON claims USING gin (search_vector);
+CREATE INDEX disputes__search_vector_idx ON disputes USING gin (search_vector);
+"""
+
+
+def upgrade() -> None:
+    schema = op.get_bind().execute(text("SELECT quote_ident(current_schema())")).scalar()
+    for statement in functions(f"{schema}."):
+        op.execute(statement)
+    execute_script(RECOMPUTE)
+    op.execute(_0021.ANALYZE)
+
+
+def downgrade() -> None:
+    execute_script(
+        _OLD_TSVECTOR
+        + "\n"
+        + _0012.UP
+        + RECOMPUTE
+        + """
+DROP FUNCTION claimdesk_or_without_article(tsquery, text);
+DROP FUNCTION claimdesk_prefix_forms(text);
+DROP FUNCTION claimdesk_without_article(text);
+"""
+    )
+    op.execute(_0021.ANALYZE)
