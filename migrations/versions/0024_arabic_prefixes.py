@@ -22,9 +22,10 @@ words (``كيان``, ``لديه``). So `صعوبات` and `الصعوبات` fin
 finds for it, as before.
 
 ``claimdesk_without_article`` takes the article off text (``service.text.normalize`` does
-the same; a test holds the two together), ``claimdesk_prefix_forms`` gives a word's forms,
-``claimdesk_tsvector`` indexes them and ``claimdesk_tsquery`` offers each word without the
-article too. The full-text columns of claims and disputes are computed again (each dropped
+the same; a test holds the two together), ``claimdesk_tsvector`` indexes each word's forms
+and ``claimdesk_tsquery`` offers each word without the article too. Indexing a claim costs
+PostgreSQL about twice as much (some 140 µs more for a claim of 20 to 50 words, measured in
+bench/README.md). The full-text columns of claims and disputes are computed again (each dropped
 and added again: one rewrite of each table, locked meanwhile; see 0021), and the tables
 analysed. Down: the functions as they were, and the same again.
 
@@ -103,21 +104,11 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 
 
--- A word's forms without a prefix, each that fits (none for a word of other letters).
-CREATE OR REPLACE FUNCTION claimdesk_prefix_forms(word text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT ARRAY(SELECT DISTINCT form
-                 FROM unnest(ARRAY[regexp_replace(word, '^{ARTICLE}', ''),
-                                   regexp_replace(word, '^{CONJUNCTION}', ''),
-                                   regexp_replace(word, '^{PREPOSITION}', '')]) AS form
-                 WHERE form <> word AND word ~ '^[{LETTER}]+$')
-$$
-
-
 -- Each word as written and in its forms without a prefix, at its positions (a tsvector's
 -- text form read back merges them into one; a tsvector's || would move the second's
--- positions past the first's), then the Arabic and English stems, as before. Only words
--- that begin with a prefix's letter are looked at.
+-- positions past the first's), then the Arabic and English stems, as before. Written out
+-- here, not as a function called for each word: a call of a SQL function PostgreSQL cannot
+-- inline costs some 10 µs, and made indexing a claim four times as costly as before.
 CREATE OR REPLACE FUNCTION claimdesk_tsvector(normalised text, raw text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT coalesce(
@@ -125,12 +116,16 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
                         || string_agg('''' || f.form || ''':'
                                       || array_to_string(w.positions, ','), ' '))::tsvector
                 FROM unnest(s.words) AS w,
-                     unnest({schema}claimdesk_prefix_forms(w.lexeme)) AS f (form)
-                WHERE strpos('{FIRST}', left(w.lexeme, 1)) > 0),
+                     LATERAL (VALUES (regexp_replace(w.lexeme, '^{ARTICLE}', '')),
+                                     (regexp_replace(w.lexeme, '^{CONJUNCTION}', '')),
+                                     (regexp_replace(w.lexeme, '^{PREPOSITION}', ''))) AS f (form)
+                WHERE strpos('{FIRST}', left(w.lexeme, 1)) > 0 AND w.lexeme ~ '^[{LETTER}]+$'
+                  AND f.form <> w.lexeme),
                s.words)
            || to_tsvector('arabic'::regconfig, lower(raw))
            || to_tsvector('english'::regconfig, normalised)
-    FROM (SELECT to_tsvector('simple'::regconfig, normalised) AS words) AS s
+    -- (OFFSET 0: computed once, not where each of the three uses above reads it)
+    FROM (SELECT to_tsvector('simple'::regconfig, normalised) AS words OFFSET 0) AS s
 $$
 
 
@@ -216,7 +211,6 @@ def downgrade() -> None:
         + RECOMPUTE
         + """
 DROP FUNCTION claimdesk_or_without_article(tsquery, text);
-DROP FUNCTION claimdesk_prefix_forms(text);
 DROP FUNCTION claimdesk_without_article(text);
 """
     )
