@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.text.normalize import normalize, without_article
+from service.text.normalize import article_forms, normalize, without_article
 
 pytestmark = pytest.mark.compat
 
@@ -103,6 +103,7 @@ def test_sql_function_is_the_python_function(database_url):
         ("بانسحاب ولبنان", "بانسحاب ولبنان"),  # no article: as written
         ("x الجيش (الجيش-الوطني)", "x جيش (جيش-وطني)"),  # after anything but a word's
         ("aالجيش 2الجيش", "aالجيش 2الجيش"),  # inside a word
+        ("الجيش،الصعوبات؟", "جيش،صعوبات؟"),  # Arabic punctuation is not of a word
     ],
 )
 def test_the_article_comes_off_words(normalised, bare):
@@ -119,7 +120,10 @@ _PREFIXED_WORD = st.tuples(
     ),
 ).map("".join)
 PREFIXED = st.lists(
-    st.tuples(st.sampled_from([" ", "-", "(", "a", "2", ""]), _PREFIXED_WORD).map("".join),
+    st.tuples(
+        st.sampled_from([" ", "-", "(", "\u060c", "\u061f", "a", "2", "\u064e", ""]),
+        _PREFIXED_WORD,
+    ).map("".join),
     max_size=6,
 ).map("".join)
 
@@ -154,3 +158,37 @@ def test_sql_takes_the_article_off_as_python_does(database_url):
     ]
     assert not mismatches, mismatches[:5]
     assert sum(s != without_article(s) for s in samples) > 100  # the article met often
+
+
+def test_sql_gives_a_query_word_the_forms_python_does(database_url):
+    """``claimdesk_article_forms`` (migration 0024) and ``article_forms``: a word typed
+    without the article, and without the first ل of لل, on many generated words."""
+    samples: list[str] = []
+
+    @settings(max_examples=500, database=None)
+    @given(_PREFIXED_WORD)
+    def collect(word):
+        samples.append(normalize(word))
+
+    collect()
+    samples += ["للاجيين", "وللوزير", "الله", "لل", "bال"]
+
+    async def in_sql() -> list[list[str]]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT claimdesk_article_forms(w) FROM unnest($1::text[]) w", samples
+            )
+            return [list(r[0]) for r in rows]
+        finally:
+            await conn.close()
+
+    from_sql = asyncio.run(in_sql())
+    mismatches = [
+        (s, p, q)
+        for s, p, q in zip(samples, map(article_forms, samples), from_sql, strict=True)
+        if p != q
+    ]
+    assert not mismatches, mismatches[:5]
+    assert article_forms("للاجيين") == ["اجيين", "لاجيين"]
+    assert sum(bool(article_forms(s)) for s in samples) > 100

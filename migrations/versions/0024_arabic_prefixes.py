@@ -8,26 +8,28 @@ unevenly: ``الصعوبات`` gives ``صعوب`` but ``صعوبات`` gives ``�
 Akar's claim, and `انسحاب` no claim that said `بانسحاب` (a fact-checker's walkthrough).
 
 Now the full text holds, beside each word as written, its forms without a prefix, at the
-same position (so a quoted phrase matches either): without the article and what is before
-it when three letters or more are left (``الله`` and ``التي`` keep theirs), without the
-conjunction, the conjunction and preposition, or the preposition when four or more are
-left (``بيان``, ``وزير``, ``لجنة`` and ``فريق`` begin with those letters: taken off, they
-would be ``يان``, ``زير``, ``جنة`` and ``ريق``, other words or none); each that fits, since
-``ولبنان`` is و and لبنان while ``وبالانسحاب`` is وبال and انسحاب. A query looks for each
-word as written and without the article (``الصعوبات`` is also ``صعوبات``), never without
-the other prefixes: a word typed without the article begins with its own letters far more
-often than with a particle (``بيان``, ``بلدية``), and taking them off would match other
-words (``كيان``, ``لديه``). So `صعوبات` and `الصعوبات` find each other, and `انسحاب` and
-`الانسحاب` find `بانسحاب` and `وبالانسحاب`; `بانسحاب` typed finds what PostgreSQL's stemmer
-finds for it, as before.
+same position (so a quoted phrase matches either), each that fits where three letters or
+more are left: without the article and what is before it, without the conjunction, without
+the conjunction and preposition, without the preposition (``ولبنان`` is indexed as لبنان
+and as بنان, ``وبالانسحاب`` as بالانسحاب, الانسحاب and انسحاب). Three letters, not four:
+``لغزة``, ``بمصر`` and ``لقسد`` are found by `غزة`, `مصر` and `قسد`. The price is a form that
+is no word or another word for a word whose own first letter is such a letter (``بيان`` is
+also indexed as يان, ``لجنة`` as جنة, ``وزارة`` as زارة): searching that other word finds it
+(`جنة`, paradise, finds ``لجنة``, a committee). A query looks for each word as typed and
+without the article (``الصعوبات`` is also ``صعوبات``; ``للاجئين`` is also ``لاجئين``, the
+article's ل written once with the word's), never without the other prefixes: a word typed
+without the article begins with its own letters far more often than with a particle, and
+taking them off would match other words (`بيان` would find ``كيان``). So `صعوبات` and
+`الصعوبات` find each other, and `انسحاب` and `الانسحاب` find ``بانسحاب`` and ``وبالانسحاب``;
+`بانسحاب` typed finds what PostgreSQL's stemmer finds for it, as before (not ``انسحاب``).
 
-``claimdesk_without_article`` takes the article off text (``service.text.normalize`` does
-the same; a test holds the two together), ``claimdesk_tsvector`` indexes each word's forms
-and ``claimdesk_tsquery`` offers each word without the article too. Indexing a claim costs
-PostgreSQL about twice as much (some 140 µs more for a claim of 20 to 50 words, measured in
-bench/README.md). The full-text columns of claims and disputes are computed again (each dropped
-and added again: one rewrite of each table, locked meanwhile; see 0021), and the tables
-analysed. Down: the functions as they were, and the same again.
+``claimdesk_without_article`` takes the article off text and ``claimdesk_article_forms`` a
+query's word (``service.text.normalize`` does the same; tests hold them together),
+``claimdesk_tsvector`` indexes each word's forms and ``claimdesk_tsquery`` offers each word
+without the article too. Indexing a claim costs PostgreSQL about twice as much (measured in
+bench/README.md). The full-text columns of claims and disputes are computed again (each
+dropped and added again: one rewrite of each table, locked meanwhile; see 0021), and the
+tables analysed. Down: the functions as they were, and the same again.
 
 Revision ID: 0024
 Revises: 0023
@@ -64,16 +66,22 @@ def _range(*pairs: tuple[int, int]) -> str:
 LETTER = _range((0x621, 0x64A), (0x66E, 0x66F), (0x671, 0x6D3), (0x6D5, 0x6D5), (0x6FA, 0x6FC))
 WAW, FA, BA, KAF, LAM, ALEF = "\u0648", "\u0641", "\u0628", "\u0643", "\u0644", "\u0627"
 # A word's prefixes, in three layers: a conjunction (و ف), a preposition (ب ك ل), the article
-# (ال; after ل it is لل). Taken off: the article with what is before it when three letters or
-# more are left; the conjunction, or the conjunction and a preposition, or the preposition,
-# when four or more are left. A word may take each that fits (``ولبنان`` is و and لبنان, or
-# ول and a word ``بنان``: both are indexed).
+# (ال; after ل it is لل). Taken off where three letters or more are left: the article with
+# what is before it; the conjunction; the conjunction and a preposition, or the preposition.
+# A word takes each that fits (``ولبنان`` is و and لبنان, or ول and a word ``بنان``: both are
+# indexed).
 ARTICLE = f"[{WAW}{FA}]?(?:[{BA}{KAF}]?{ALEF}{LAM}|{LAM}{LAM})(?=[{LETTER}]{{3}})"
-CONJUNCTION = f"[{WAW}{FA}](?=[{LETTER}]{{4}})"
-PREPOSITION = f"[{WAW}{FA}]?[{BA}{KAF}{LAM}](?=[{LETTER}]{{4}})"
+CONJUNCTION = f"[{WAW}{FA}](?=[{LETTER}]{{3}})"
+PREPOSITION = f"[{WAW}{FA}]?[{BA}{KAF}{LAM}](?=[{LETTER}]{{3}})"
+# A query's word that begins with لل (after و or ف) is ل and the article, the article's ل
+# written once with the word's own (``للاجئين`` is ل and ``اللاجئين``), or ل and a word that
+# begins with ل (``للجنة``, to a committee): its form without the ل is looked for too.
+LAM_BEFORE_LAM = f"[{WAW}{FA}]?{LAM}(?={LAM}[{LETTER}]{{2}})"
 # Where a prefix begins a word of normalised text: nothing of a word (an Arabic letter or
-# sign, an ASCII letter or digit) before it. The same in Python: ``service.text.normalize``.
-WORD_START = f"(?<![{_range((0x600, 0x6FF))}0-9a-z])"
+# mark, an ASCII letter or digit) before it; Arabic punctuation (، ؛ ؟) is not of a word. The
+# same in Python: ``service.text.normalize``.
+MARK = _range((0x610, 0x61A), (0x640, 0x640), (0x64B, 0x65F), (0x670, 0x670), (0x6D6, 0x6ED))
+WORD_START = f"(?<![{LETTER}{MARK}0-9a-z])"
 
 
 def functions(schema: str) -> list[str]:
@@ -87,6 +95,7 @@ def functions(schema: str) -> list[str]:
         ("{ARTICLE}", ARTICLE),
         ("{CONJUNCTION}", CONJUNCTION),
         ("{PREPOSITION}", PREPOSITION),
+        ("{LAM_BEFORE_LAM}", LAM_BEFORE_LAM),
         ("{WORD_START}", WORD_START),
         ("{FIRST}", WAW + FA + BA + KAF + LAM + ALEF),
     ]:
@@ -104,7 +113,8 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 
 
--- Each word as written and in its forms without a prefix, at its positions (a tsvector's
+-- Each word as written and in its forms without a prefix, at its positions, the forms of
+-- weight C, the rest D as before (see ``claimdesk_as_written``; a tsvector's
 -- text form read back merges them into one; a tsvector's || would move the second's
 -- positions past the first's), then the Arabic and English stems, as before. Written out
 -- here, not as a function called for each word: a call of a SQL function PostgreSQL cannot
@@ -114,7 +124,8 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT coalesce(
                (SELECT (s.words::text || ' '
                         || string_agg('''' || f.form || ''':'
-                                      || array_to_string(w.positions, ','), ' '))::tsvector
+                                      || array_to_string(w.positions, 'C,') || 'C', ' ')
+                       )::tsvector
                 FROM unnest(s.words) AS w,
                      LATERAL (VALUES (regexp_replace(w.lexeme, '^{ARTICLE}', '')),
                                      (regexp_replace(w.lexeme, '^{CONJUNCTION}', '')),
@@ -129,33 +140,65 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 
 
+-- A query's word without its article: the article off, and a ل before ل off (see
+-- ``LAM_BEFORE_LAM``); none for a word of other letters, or with no article. In code point
+-- order, as Python sorts them (``service.text.normalize.article_forms``).
+CREATE OR REPLACE FUNCTION claimdesk_article_forms(word text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT ARRAY(SELECT DISTINCT form COLLATE "C"
+                 FROM unnest(ARRAY[regexp_replace(word, '^{ARTICLE}', ''),
+                                   regexp_replace(word, '^{LAM_BEFORE_LAM}', '')]) AS form
+                 WHERE form <> word AND word ~ '^[{LETTER}]+$'
+                 ORDER BY 1)
+$$
+
+
 -- ``searched`` (parsed from ``normalised``) with each word the article comes off offered as
--- written or without it.
+-- written or in its forms without it.
 CREATE OR REPLACE FUNCTION claimdesk_or_without_article(searched tsquery, normalised text)
 RETURNS tsquery LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     word text;
+    form text;
+    either tsquery;
 BEGIN
     FOR word IN
         SELECT w FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, normalised))) AS w
-        WHERE w ~ '^[{LETTER}]+$' AND {schema}claimdesk_without_article(w) <> w
     LOOP
-        searched := ts_rewrite(searched, quote_literal(word)::tsquery,
-                               quote_literal(word)::tsquery
-                               || quote_literal({schema}claimdesk_without_article(word))::tsquery);
+        either := quote_literal(word)::tsquery;
+        FOREACH form IN ARRAY {schema}claimdesk_article_forms(word) LOOP
+            either := either || quote_literal(form)::tsquery;
+        END LOOP;
+        IF either <> quote_literal(word)::tsquery THEN
+            searched := ts_rewrite(searched, quote_literal(word)::tsquery, either);
+        END IF;
     END LOOP;
     RETURN searched;
 END
 $$
 
 
+-- ``q`` matching words as written and stems (weight D), not a word's form without its prefix
+-- (weight C): a stem of one word is not to find another's form (``بيان`` stems to يان, and
+-- ``كيان`` is also indexed as يان).
+CREATE OR REPLACE FUNCTION claimdesk_as_written(q tsquery) RETURNS tsquery
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN numnode(q) = 0 THEN q
+                ELSE regexp_replace(q::text, '(''(?:[^'']|'''')*'')', '\1:D', 'g')::tsquery END
+$$
+
+
 -- As migration 0012 wrote it, the words as written offered without the article too; the
 -- Arabic stems are left out when that is all they add (``الانسحاب`` stems to ``انسحاب``).
+-- The words as written (and without the article) match a word's forms without a prefix; the
+-- stems do not (``claimdesk_as_written``).
 CREATE OR REPLACE FUNCTION claimdesk_tsquery(normalised text, raw text) RETURNS tsquery
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE WHEN english IN (written, arabic) THEN first_two ELSE first_two || english END
+    SELECT CASE WHEN english IN (written, arabic) THEN first_two
+                ELSE first_two || {schema}claimdesk_as_written(english) END
     FROM (SELECT english, arabic, written,
-                 CASE WHEN arabic IN (written, bare) THEN either ELSE either || arabic END
+                 CASE WHEN arabic IN (written, bare) THEN either
+                      ELSE either || {schema}claimdesk_as_written(arabic) END
                      AS first_two
           FROM (SELECT written, arabic, english,
                        {schema}claimdesk_or_without_article(written, normalised) AS either,
@@ -210,7 +253,9 @@ def downgrade() -> None:
         + _0012.UP
         + RECOMPUTE
         + """
+DROP FUNCTION claimdesk_as_written(tsquery);
 DROP FUNCTION claimdesk_or_without_article(tsquery, text);
+DROP FUNCTION claimdesk_article_forms(text);
 DROP FUNCTION claimdesk_without_article(text);
 """
     )

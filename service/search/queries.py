@@ -73,6 +73,10 @@ from service.text.normalize import normalize
 RECENT_WINDOW = 2000
 COMMON_MATCHES = 20
 SEARCH_CANDIDATES = 200
+# ``ts_rank_cd``'s weights, D to A: a word's form without its Arabic prefix (weight C, migration
+# 0024: ``صعوبات`` in ``الصعوبات``) counts half what a word as written or a stem counts (D, the
+# default 0.1), so that the text that says the word as searched ranks first.
+RANK_WEIGHTS = "'{0.1, 0.05, 0.4, 1.0}'::float4[]"
 _CLAIM_FILTERS = """($6::text IS NULL OR c.lang = $6 OR c.lang LIKE $6 || '-%')
                  AND ($7::uuid IS NULL OR c.speaker_id = $7)
                  AND ($8::uuid IS NULL
@@ -170,10 +174,11 @@ candidates AS (
     WHERE (SELECT count(*) FROM recent) < {COMMON_MATCHES}),
 ranked AS MATERIALIZED (
     SELECT c.id, c.speaker_id, c.text, c.translations,
-           ts_rank_cd(c.search_vector, p.q)::float8 AS score
+           ts_rank_cd({RANK_WEIGHTS}, c.search_vector, p.q)::float8 AS score
     FROM params p, candidates c),
 ranked_disputes AS MATERIALIZED (
-    SELECT d.id, d.title, d.question, ts_rank_cd(d.search_vector, p.q)::float8 AS score
+    SELECT d.id, d.title, d.question,
+           ts_rank_cd({RANK_WEIGHTS}, d.search_vector, p.q)::float8 AS score
     FROM params p, LATERAL (
         SELECT d.id, d.title, d.question, d.search_vector
         FROM disputes d
@@ -297,9 +302,10 @@ async def search(
 
 
 # Claims by other speakers that share a pair of neighbouring content words with this claim
-# (Arabic and English stems; stop words left out by those configurations), in its text or its
-# translations: selective enough for the GIN index to find few candidates. At most
-# SIMILAR_CANDIDATES of them are ranked (text rank, plus 0.1 for every shared topic).
+# (Arabic and English stems, not the forms without a prefix: weight D; stop words left out by
+# those configurations), in its text or its translations: selective enough for the GIN index to
+# find few candidates. At most SIMILAR_CANDIDATES of them are ranked (text rank, plus 0.1 for
+# every shared topic).
 SIMILAR_CANDIDATES = 2000
 _SIMILAR = f"""
 WITH me AS (SELECT id, speaker_id, topics, search_norm,
@@ -315,12 +321,13 @@ words AS (
 ),
 pairs AS (
     SELECT to_tsquery('simple'::regconfig, string_agg(
-               format('(%s & %s)', quote_literal(previous), quote_literal(lexeme)), ' | ')) AS q
+               format('(%s:D & %s:D)', quote_literal(previous), quote_literal(lexeme)), ' | '))
+               AS q
     FROM (SELECT lexeme, lag(lexeme) OVER (ORDER BY pos, lexeme) AS previous FROM words) AS w
     WHERE previous IS NOT NULL AND previous <> lexeme
 )
 SELECT {DOCUMENT}::text, c.score FROM (
-    SELECT c.*, (ts_rank_cd(c.search_vector, pairs.q)
+    SELECT c.*, (ts_rank_cd({RANK_WEIGHTS}, c.search_vector, pairs.q)
                  + 0.1 * cardinality(ARRAY(SELECT unnest(c.topics)
                                            INTERSECT SELECT unnest(me.topics))))::float8 AS score
     FROM me, pairs, LATERAL (

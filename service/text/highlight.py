@@ -13,7 +13,7 @@ import unicodedata
 from bisect import bisect_right
 from typing import Protocol
 
-from service.text.normalize import fold, normalize, without_article
+from service.text.normalize import article_forms, fold, normalize
 
 ELLIPSIS = "…"
 
@@ -33,7 +33,8 @@ def terms_of(query: str) -> list[str]:
     ``صعوبات``)."""
     words = normalize(query.replace('"', " ")).split(" ")
     terms = [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
-    return terms + [bare for bare in map(without_article, terms) if bare not in terms]
+    forms = [form for term in terms for form in article_forms(term)]
+    return terms + [form for form in dict.fromkeys(forms) if form not in terms]
 
 
 def _finder(characters: list[str]) -> re.Pattern[str]:

@@ -42,18 +42,33 @@ def normalize(text: str) -> str:
 # The Arabic article on a word (migration 0024): ال, with و or ف and then ب or ك before it (ل
 # with the article is لل), where three letters or more are left, at the start of a word
 # (nothing of a word before it). A query looks for its words with it and without it
-# (``الصعوبات`` is also ``صعوبات``). ``claimdesk_without_article`` in PostgreSQL does the
-# same; a test holds the two together.
+# (``الصعوبات`` is also ``صعوبات``); and for a word that begins with لل without its first ل
+# too (``للاجئين`` is ل and ``اللاجئين``, the article's ل written once with the word's).
+# ``claimdesk_without_article`` and ``claimdesk_article_forms`` in PostgreSQL do the same;
+# tests hold them together.
+_ARABIC_LETTER = "\u0621-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06fa-\u06fc"
 _ARTICLE = re.compile(
-    "(?<![\u0600-\u06ff0-9a-z])"
+    # nothing of a word before: an Arabic letter or mark, an ASCII letter or digit
+    f"(?<![{_ARABIC_LETTER}\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06ed0-9a-z])"
     "[\u0648\u0641]?(?:[\u0628\u0643]?\u0627\u0644|\u0644\u0644)"  # [وف]?(?:[بك]?ال|لل)
-    "(?=[\u0621-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06fa-\u06fc]{3})"
+    f"(?=[{_ARABIC_LETTER}]{{3}})"
 )
+_LAM_BEFORE_LAM = re.compile(f"^[\u0648\u0641]?\u0644(?=\u0644[{_ARABIC_LETTER}]{{2}})")
+_ARABIC_WORD = re.compile(f"[{_ARABIC_LETTER}]+")
 
 
 def without_article(normalised: str) -> str:
     """Normalised text without the article on its words (``بالانسحاب`` is ``انسحاب``)."""
     return _ARTICLE.sub("", normalised)
+
+
+def article_forms(word: str) -> list[str]:
+    """A query's word (normalised) without its article, as the search also looks for it:
+    none for a word with no article or of other letters."""
+    if not _ARABIC_WORD.fullmatch(word):
+        return []
+    forms = {without_article(word), _LAM_BEFORE_LAM.sub("", word)} - {word}
+    return sorted(forms)
 
 
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
