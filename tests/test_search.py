@@ -472,6 +472,9 @@ async def test_near_misses_are_reached_by_paging_past_the_strong_matches(client)
         ),
         # لل is ل and the article, or ل before a word's own ل: both
         ("للاجيين", "للاجئين", "'للاجيين' | 'اجيين' | 'لاجيين' | 'اجء':D"),
+        # a word and its form with the article: each word's own alternatives, not a form of
+        # a form (التزام is the first word's form, تزام the second's)
+        ("الالتزام التزام", "الالتزام التزام", "( 'التزام' | 'تزام' ) & ( 'الالتزام' | 'التزام' )"),
         # no article to take off: a word that begins with ب is looked for as typed (and as
         # PostgreSQL's Arabic stemmer has it), not without the ب
         ("بيان", "بيان", "'بيان' | 'يان':D"),

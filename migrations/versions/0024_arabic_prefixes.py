@@ -154,24 +154,38 @@ $$
 
 
 -- ``searched`` (parsed from ``normalised``) with each word the article comes off offered as
--- written or in its forms without it.
+-- written or in its forms without it. Each such word is first replaced by a placeholder (a
+-- lexeme with a space, which no parsed word has), then each placeholder by its word's
+-- alternatives: rewriting the words one after another would rewrite a form already put in
+-- (``الالتزام التزام``: التزام is a form of the first word too). Only words of Arabic
+-- letters have forms, and only they are quoted here (no quote or backslash in them).
 CREATE OR REPLACE FUNCTION claimdesk_or_without_article(searched tsquery, normalised text)
 RETURNS tsquery LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     word text;
     form text;
     either tsquery;
+    placeholders tsquery[] := '{}';
+    alternatives tsquery[] := '{}';
 BEGIN
     FOR word IN
         SELECT w FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, normalised))) AS w
+        WHERE w ~ '^[{LETTER}]+$'
     LOOP
         either := quote_literal(word)::tsquery;
         FOREACH form IN ARRAY {schema}claimdesk_article_forms(word) LOOP
             either := either || quote_literal(form)::tsquery;
         END LOOP;
-        IF either <> quote_literal(word)::tsquery THEN
-            searched := ts_rewrite(searched, quote_literal(word)::tsquery, either);
+        IF numnode(either) > 1 THEN
+            placeholders := placeholders
+                            || quote_literal(' ' || cardinality(placeholders))::tsquery;
+            alternatives := alternatives || either;
+            searched := ts_rewrite(searched, quote_literal(word)::tsquery,
+                                   placeholders[cardinality(placeholders)]);
         END IF;
+    END LOOP;
+    FOR i IN 1 .. cardinality(placeholders) LOOP
+        searched := ts_rewrite(searched, placeholders[i], alternatives[i]);
     END LOOP;
     RETURN searched;
 END
