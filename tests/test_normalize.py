@@ -62,34 +62,42 @@ ALPHABET = st.sampled_from(
 )
 
 
-def test_sql_function_is_the_python_function(database_url):
-    """One IMMUTABLE SQL function mirrors the Python normaliser, on many generated strings."""
+def generated(strategy: st.SearchStrategy[str], examples: int) -> list[str]:
+    """``examples`` strings ``strategy`` draws (hypothesis, not run as a test of its own)."""
     samples: list[str] = []
 
-    @settings(max_examples=400, database=None)
-    @given(st.text(alphabet=ALPHABET, max_size=40))
+    @settings(max_examples=examples, database=None)
+    @given(strategy)
     def collect(text):
         samples.append(text)
 
     collect()
-    samples += ["خلوصي آكار", "ميليشيات قسد", "Türkiye", "ﻻ", "ＳＤＦ"]
+    return samples
 
-    async def in_sql() -> list[str]:
+
+def sql_mismatches(database_url: str, function: str, python, samples: list[str]) -> list:
+    """The samples on which SQL ``function`` (of one text) and ``python`` disagree, each with
+    both answers (an array from SQL as a list)."""
+
+    async def in_sql() -> list[object]:
         conn = await asyncpg.connect(database_url)
         try:
-            rows = await conn.fetch(
-                "SELECT claimdesk_normalize(t) FROM unnest($1::text[]) t", samples
-            )
-            return [r[0] for r in rows]
+            rows = await conn.fetch(f"SELECT {function}(t) FROM unnest($1::text[]) t", samples)
+            return [list(r[0]) if isinstance(r[0], list) else r[0] for r in rows]
         finally:
             await conn.close()
 
     from_sql = asyncio.run(in_sql())
-    mismatches = [
-        (s, p, q)
-        for s, p, q in zip(samples, map(normalize, samples), from_sql, strict=True)
-        if p != q
+    return [
+        (s, p, q) for s, p, q in zip(samples, map(python, samples), from_sql, strict=True) if p != q
     ]
+
+
+def test_sql_function_is_the_python_function(database_url):
+    """One IMMUTABLE SQL function mirrors the Python normaliser, on many generated strings."""
+    samples = generated(st.text(alphabet=ALPHABET, max_size=40), 400)
+    samples += ["خلوصي آكار", "ميليشيات قسد", "Türkiye", "ﻻ", "ＳＤＦ"]
+    mismatches = sql_mismatches(database_url, "claimdesk_normalize", normalize, samples)
     assert not mismatches, mismatches[:5]
 
 
@@ -131,31 +139,8 @@ PREFIXED = st.lists(
 def test_sql_takes_the_article_off_as_python_does(database_url):
     """``claimdesk_without_article`` (migration 0024) and ``without_article``, on many
     generated strings of normalised text."""
-    samples: list[str] = []
-
-    @settings(max_examples=500, database=None)
-    @given(PREFIXED)
-    def collect(text):
-        samples.append(normalize(text))
-
-    collect()
-
-    async def in_sql() -> list[str]:
-        conn = await asyncpg.connect(database_url)
-        try:
-            rows = await conn.fetch(
-                "SELECT claimdesk_without_article(t) FROM unnest($1::text[]) t", samples
-            )
-            return [r[0] for r in rows]
-        finally:
-            await conn.close()
-
-    from_sql = asyncio.run(in_sql())
-    mismatches = [
-        (s, p, q)
-        for s, p, q in zip(samples, map(without_article, samples), from_sql, strict=True)
-        if p != q
-    ]
+    samples = [normalize(text) for text in generated(PREFIXED, 500)]
+    mismatches = sql_mismatches(database_url, "claimdesk_without_article", without_article, samples)
     assert not mismatches, mismatches[:5]
     assert sum(s != without_article(s) for s in samples) > 100  # the article met often
 
@@ -163,32 +148,9 @@ def test_sql_takes_the_article_off_as_python_does(database_url):
 def test_sql_gives_a_query_word_the_forms_python_does(database_url):
     """``claimdesk_article_forms`` (migration 0024) and ``article_forms``: a word typed
     without the article, and without the first ل of لل, on many generated words."""
-    samples: list[str] = []
-
-    @settings(max_examples=500, database=None)
-    @given(_PREFIXED_WORD)
-    def collect(word):
-        samples.append(normalize(word))
-
-    collect()
+    samples = [normalize(word) for word in generated(_PREFIXED_WORD, 500)]
     samples += ["للاجيين", "وللوزير", "الله", "لل", "bال"]
-
-    async def in_sql() -> list[list[str]]:
-        conn = await asyncpg.connect(database_url)
-        try:
-            rows = await conn.fetch(
-                "SELECT claimdesk_article_forms(w) FROM unnest($1::text[]) w", samples
-            )
-            return [list(r[0]) for r in rows]
-        finally:
-            await conn.close()
-
-    from_sql = asyncio.run(in_sql())
-    mismatches = [
-        (s, p, q)
-        for s, p, q in zip(samples, map(article_forms, samples), from_sql, strict=True)
-        if p != q
-    ]
+    mismatches = sql_mismatches(database_url, "claimdesk_article_forms", article_forms, samples)
     assert not mismatches, mismatches[:5]
     assert article_forms("للاجيين") == ["اجيين", "لاجيين"]
     assert sum(bool(article_forms(s)) for s in samples) > 100
