@@ -203,10 +203,3 @@ def test_a_word_with_the_article_marks_the_word_without_it():
         "وجود <mark>صعوبات</mark> في التنفيذ"
     )
     assert snippet("صدر بيان وكيان", terms_of("بيان")) == "صدر <mark>بيان</mark> وكيان"
-
-
-def test_words_to_exclude_are_not_marked():
-    """``-word`` and ``-"a phrase"`` are what a hit does not hold: not marked (a word
-    excluded in one form could be marked in another)."""
-    assert terms_of('مجلس -الصعوبات -"من جهته" al-Assad') == ["مجلس", "al-assad"]
-    assert terms_of("-قسد") == []

@@ -23,10 +23,6 @@ taking them off would match other words (`بيان` would find ``كيان``). So
 `الصعوبات` find each other, and `انسحاب` and `الانسحاب` find ``بانسحاب`` and ``وبالانسحاب``;
 `بانسحاب` typed finds what PostgreSQL's stemmer finds for it, as before (not ``انسحاب``).
 
-Excluding a word (``-الصعوبات``) now excludes every reading of it: each reading of the query
-(words as written, Arabic stems, English stems) used to exclude its own form alone, and a
-claim excluded by one was found by another (``claimdesk_tsquery`` below).
-
 ``claimdesk_without_article`` takes the article off text and ``claimdesk_article_forms`` a
 query's word (``service.text.normalize`` does the same; tests hold them together),
 ``claimdesk_tsvector`` indexes each word's forms and ``claimdesk_tsquery`` offers each word
@@ -81,13 +77,6 @@ PREPOSITION = f"[{WAW}{FA}]?[{BA}{KAF}{LAM}](?=[{LETTER}]{{3}})"
 # written once with the word's own (``للاجئين`` is ل and ``اللاجئين``), or ل and a word that
 # begins with ل (``للجنة``, to a committee): its form without the ل is looked for too.
 LAM_BEFORE_LAM = f"[{WAW}{FA}]?{LAM}(?={LAM}[{LETTER}]{{2}})"
-# A word or phrase a query excludes, as ``service.text.stopwords`` writes the query (tokens
-# apart by one space): ``-word`` or ``-"a phrase"``, after the start or a space.
-EXCLUDED = '(^| )-("[^"]*"?|[^ "]+)'
-# The same with an ``or`` before it, taken out with it (``a or -b`` is ``a`` less ``b``); an
-# ``or`` left first is taken out after. (A group, not ``(?:``, before ``or``: SQLAlchemy,
-# which alembic runs the statement through, reads a colon before a word as a parameter.)
-EXCLUDED_OR = '(^| )(or )?-("[^"]*"?|[^ "]+)'
 # Where a prefix begins a word of normalised text: nothing of a word (an Arabic letter or
 # mark, an ASCII letter or digit) before it; Arabic punctuation (، ؛ ؟) is not of a word. The
 # same in Python: ``service.text.normalize``.
@@ -107,8 +96,6 @@ def functions(schema: str) -> list[str]:
         ("{CONJUNCTION}", CONJUNCTION),
         ("{PREPOSITION}", PREPOSITION),
         ("{LAM_BEFORE_LAM}", LAM_BEFORE_LAM),
-        ("{EXCLUDED_OR}", EXCLUDED_OR),
-        ("{EXCLUDED}", EXCLUDED),
         ("{WORD_START}", WORD_START),
         ("{FIRST}", WAW + FA + BA + KAF + LAM + ALEF),
     ]:
@@ -126,12 +113,13 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 
 
--- Each word as written and in its forms without a prefix, at its positions, the forms of
--- weight C, the rest D as before (see ``claimdesk_as_written``; a tsvector's
--- text form read back merges them into one; a tsvector's || would move the second's
--- positions past the first's), then the Arabic and English stems, as before. Written out
--- here, not as a function called for each word: a call of a SQL function PostgreSQL cannot
--- inline costs some 10 µs, and made indexing a claim four times as costly as before.
+-- Each word as written (weight D, as before) and its forms without a prefix (weight C: see
+-- ``claimdesk_as_written``), at the word's positions: the tsvector's text form, read back,
+-- merges them into one (a tsvector's || would move the second's positions past the
+-- first's). Then the Arabic and English stems, as before. Only words that begin with a
+-- prefix's letter are looked at. Written out here, not as a function called for each word:
+-- a call of a SQL function PostgreSQL cannot inline costs some 10 µs, and made indexing a
+-- claim four times as costly as before.
 CREATE OR REPLACE FUNCTION claimdesk_tsvector(normalised text, raw text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT coalesce(
@@ -215,13 +203,11 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 
 
--- A query's readings, as migration 0012 joined them: the words as written (offered without
--- the article too), the Arabic stems and the English ones, joined with |; the
--- Arabic stems are left out when that is all they add (``الانسحاب`` stems to ``انسحاب``),
--- the English when they add nothing.
--- The words as written (and without the article) match a word's forms without a prefix; the
--- stems do not (``claimdesk_as_written``).
-CREATE OR REPLACE FUNCTION claimdesk_readings(normalised text, raw text) RETURNS tsquery
+-- The query's readings, joined with | as migration 0012 joined them: the words as written
+-- (offered without the article too), which match a word's forms without a prefix; the Arabic
+-- stems, left out when that is all they add (``الانسحاب`` stems to ``انسحاب``); the English
+-- stems, left out when they add nothing. The stems match no form (``claimdesk_as_written``).
+CREATE OR REPLACE FUNCTION claimdesk_tsquery(normalised text, raw text) RETURNS tsquery
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT CASE WHEN english IN (written, arabic) THEN first_two
                 ELSE first_two || {schema}claimdesk_as_written(english) END
@@ -239,32 +225,6 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
                              websearch_to_tsquery('english'::regconfig, normalised) AS english
                      ) AS parsed
                ) AS alternatives
-         ) AS q
-$$
-
-
--- The query: its readings (``claimdesk_readings``), less any reading of a word or phrase it
--- excludes (``-word``, ``-"a phrase"``). Each reading used to exclude its own form of the
--- word, so a claim excluded by one was found by another: ``مجلس -الصعوبات`` found "مجلس
--- بصعوبات" through the stems (a fact-checker's walkthrough). Now the words to exclude are
--- taken out of the text and read on their own, and whatever matches any of their readings
--- is left out. A query with nothing else is read as before (search and the claims list
--- send none: ``service.text.stopwords``); an ``or`` before an excluded word goes with it.
-CREATE OR REPLACE FUNCTION claimdesk_tsquery(normalised text, raw text) RETURNS tsquery
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE WHEN excluded IS NULL OR kept !~ '[^ ]'
-                THEN {schema}claimdesk_readings(normalised, raw)
-                ELSE {schema}claimdesk_readings(kept, kept_raw)
-                     && !! {schema}claimdesk_readings(excluded, coalesce(excluded_raw, excluded))
-           END
-    FROM (SELECT regexp_replace(regexp_replace(normalised, '{EXCLUDED_OR}', '\1', 'gi'),
-                                '^ *or( |$)', '', 'i') AS kept,
-                 regexp_replace(regexp_replace(raw, '{EXCLUDED_OR}', '\1', 'gi'),
-                                '^ *or( |$)', '', 'i') AS kept_raw,
-                 (SELECT string_agg(m[2], ' or ')
-                  FROM regexp_matches(normalised, '{EXCLUDED}', 'g') AS m) AS excluded,
-                 (SELECT string_agg(m[2], ' or ')
-                  FROM regexp_matches(raw, '{EXCLUDED}', 'g') AS m) AS excluded_raw
          ) AS q
 $$
 """
@@ -308,7 +268,6 @@ def downgrade() -> None:
         + _0012.UP
         + RECOMPUTE
         + """
-DROP FUNCTION claimdesk_readings(text, text);
 DROP FUNCTION claimdesk_as_written(tsquery);
 DROP FUNCTION claimdesk_or_without_article(tsquery, text);
 DROP FUNCTION claimdesk_article_forms(text);

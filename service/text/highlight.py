@@ -27,15 +27,11 @@ def _fold_char(ch: str) -> str:
     return fold(ch)
 
 
-# A word or phrase the query excludes (``-word``, ``-"a phrase"``): not marked.
-_EXCLUDED = re.compile(r'(?:^|(?<=\s))-(?:"[^"]*"?|[^\s"]+)')
-
-
 def terms_of(query: str) -> list[str]:
-    """The words of a query worth marking (normalised; quotes and operators dropped, words
-    to exclude left out), and each without the Arabic article as the search looks for it
-    too (``الصعوبات`` marks ``صعوبات``)."""
-    words = normalize(_EXCLUDED.sub(" ", query).replace('"', " ")).split(" ")
+    """The words of a query worth marking (normalised; quotes and operators dropped), and
+    each without the Arabic article as the search looks for it too (``الصعوبات`` marks
+    ``صعوبات``)."""
+    words = normalize(query.replace('"', " ")).split(" ")
     terms = [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
     forms = [form for term in terms for form in article_forms(term)]
     return terms + [form for form in dict.fromkeys(forms) if form not in terms]
