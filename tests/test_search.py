@@ -574,8 +574,9 @@ async def test_a_word_beginning_with_a_prefix_letter_is_not_another_word(client)
     """A word searched for loses only its article: `بيان` (a statement) does not find
     `كيان` (an entity), nor `بلدية` (a municipality) `لديه` (he has), whose letters after
     the first are the same. A stored word loses any prefix where three letters are left, so
-    that `غزة` and `قسد` find `لغزة` and `لقسد`; `للاجئين` typed is ل and `اللاجئين`. An
-    excluded word goes with its forms (migration 0024)."""
+    that `غزة` and `قسد` find `لغزة` and `لقسد`; `للاجئين` typed is ل and `اللاجئين`.
+    Excluding a word with or without its article excludes a text that writes it with it
+    (migration 0024)."""
     speaker = await helpers.actor(client, "Sergei Lavrov")
     src = await helpers.source(client)
 
