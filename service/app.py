@@ -145,7 +145,7 @@ async def health() -> Health:
 async def ready(request: Request) -> Response[Any]:
     try:
         async with request.pool.acquire(timeout=2) as conn:
-            version = await conn.fetchval("SELECT version_num FROM alembic_version")
+            version = await migrate.version(conn)
             server = await conn.fetchval("SHOW server_version")
     except (OSError, asyncpg.PostgresError, DatabaseUnreachable) as exc:  # TimeoutError: OSError
         return problem(

@@ -93,11 +93,17 @@ def resolve(target: str, current: str | None) -> str | None:
     return None if revision is None else str(revision.revision)
 
 
+async def version(conn: asyncpg.Connection) -> str | None:
+    """The revision the database is at, read on ``conn`` (None: down to base); raises
+    asyncpg's UndefinedTableError for a database never migrated."""
+    return await conn.fetchval("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+
+
 async def current(url: str) -> str | None:
     """The revision the database at ``url`` is at (None: never migrated, or down to base)."""
     conn = await asyncpg.connect(url)
     try:
-        return await conn.fetchval("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+        return await version(conn)
     except asyncpg.UndefinedTableError:
         return None
     finally:
