@@ -357,25 +357,25 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if migrate.newer(before):
             raise SystemExit(_newer(before))
         target = args.downgrade or args.revision
-        wanted = migrate.position(migrate.resolve(target, before))
+        wanted, was = migrate.position(migrate.resolve(target, before)), migrate.position(before)
         at = f"the database is at migration {before}" if before else "the database has no migration"
         if args.downgrade:
-            if wanted > migrate.position(before):
+            if wanted > was:
                 raise SystemExit(
                     f"claimdesk: {at}, below {target}: nothing to downgrade "
                     f"(`claimdesk migrate {target}` goes up)"
                 )
-            if wanted < migrate.position(before) and not args.yes:
+            if wanted < was and not args.yes:
                 # `--downgrade base` dropped every table at once (an operator's walkthrough)
                 raise SystemExit(
                     f"claimdesk: --downgrade {target} takes {db.redact(url)} from migration "
                     f"{before} down to {target}, dropping what the later migrations added "
                     "(tables, columns and the data in them): add --yes to do it"
                 )
-            if wanted < migrate.position(before):
+            if wanted < was:
                 migrate.downgrade(url, target)
         else:
-            if wanted < migrate.position(before):
+            if wanted < was:
                 # it did nothing, and said it had migrated
                 raise SystemExit(
                     f"claimdesk: {at}, past {target}: `claimdesk migrate` goes up only "
