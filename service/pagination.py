@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import math
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -153,7 +154,7 @@ def keyset_page_sql(
     join: str,
 ) -> str:
     """The statement of a newest-first page of documents: the ``rows`` (``claims c``) that
-    pass the ``used`` filters (names of ``filters``: SQL with ``{0}`` and ``{1}`` for their
+    pass the ``used`` filters (names of ``filters``: SQL with ``{0}``, ``{1}``... for their
     parameters, taken from ``$1`` on in that order), at most ``size`` of them (one of
     ``PAGE_SIZES``; the page's own size is the last parameter), by ``key`` descending. It
     answers one row: the page's ``document``s (SQL of ``p.id`` and what ``join`` brings)
@@ -177,7 +178,7 @@ def keyset_page_sql(
         raise ValueError(f"not a page size: {size}")
     conditions, n = [], 1
     for name in used:
-        arity = filters[name].count("{1}") + 1
+        arity = 1 + max(int(i) for i in re.findall(r"\{(\d)\}", filters[name]))
         conditions.append(filters[name].format(*(f"${n + i}" for i in range(arity))))
         n += arity
     limit = f"${n}::int"

@@ -313,6 +313,28 @@ def test_0024_indexes_words_without_their_prefixes(admin_url):
         assert asyncio.run(_fetch(url, query, PREFIXED["dispute"])) == "'الصعوبات' | 'صعوب'"
 
 
+def test_0025_excludes_a_word_in_every_reading(admin_url):
+    """After it, a query's exclusions leave out a text that holds the word in any reading
+    (`مجلس -الصعوبات` and "مجلس بصعوبات", found before through the stems); the query of two
+    arguments, which servers of the code before it call, is as it was; down, as before."""
+    council = "\u0645\u062c\u0644\u0633"  # مجلس
+    text = council + " \u0628\u0635\u0639\u0648\u0628\u0627\u062a"  # مجلس بصعوبات
+    difficulties = "\u0627\u0644\u0635\u0639\u0648\u0628\u0627\u062a"  # الصعوبات
+    as_before = "SELECT claimdesk_tsvector($1, $1) @@ claimdesk_tsquery($2, $2)"
+    excluded = "SELECT claimdesk_tsvector($1, $1) @@ claimdesk_tsquery($2, $2, $3, $3)"
+    with helpers.scratch_database(admin_url, "claimdesk_migration_0025_test") as url:
+        migrate.upgrade(url, "0024")
+        assert asyncio.run(_fetch(url, as_before, text, f"{council} -{difficulties}")) is True
+        migrate.upgrade(url, "0025")
+        assert asyncio.run(_fetch(url, as_before, text, f"{council} -{difficulties}")) is True
+        assert asyncio.run(_fetch(url, excluded, text, council, [difficulties])) is False
+        assert asyncio.run(_fetch(url, excluded, text, council, None)) is True
+        migrate.downgrade(url, "0024")
+        functions = "SELECT count(*) FROM pg_proc WHERE proname = ANY($1)"
+        names = ["claimdesk_tsquery", "claimdesk_excluded"]
+        assert asyncio.run(_fetch(url, functions, names)) == 1
+
+
 def _matching(tool: str, major: int) -> str | None:
     """The ``tool`` (pg_dump, pg_restore) of PostgreSQL ``major``: the embedded server's own,
     or the one on PATH (the machine's server's)."""

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from service.demo import load
+from service.search import queries
 from service.search.queries import COMMON_MATCHES, RECENT_WINDOW, SEARCH_CANDIDATES
+from service.search.routes import ALL_TYPES
+from service.search.schemas import SearchFilters
+from service.text.normalize import normalize
+from service.text.stopwords import search_words
 from tests import helpers
 from tests.helpers import problem
 
@@ -568,6 +573,52 @@ async def test_arabic_words_find_each_other_with_and_without_their_prefixes(clie
     # in a phrase too: each word with or without its prefix, next to each other
     assert (await found('"انسحاب ميليشيات"')).keys() == (await found("بانسحاب")).keys()
     assert (await found('"صعوبات في خلال"')).keys() < difficulties.keys()
+
+
+async def test_an_exclusion_leaves_out_every_form_of_the_word(client):
+    """`-word` leaves out a claim that holds the word in any form the search would find it by:
+    as written, without its prefix, through its Arabic or English stem. A query was its
+    readings joined with "or", each excluding its own form of the word, and another reading
+    found what one left out (`مجلس -الصعوبات` found "مجلس بصعوبات" through the Arabic stems,
+    `council -patrol` "patrols" through the words as written). Wherever the exclusion stands
+    (after `or` too), in search and in the claims list; an excluded phrase by the readings
+    that keep all its words (`-"the regime"` does not leave out every claim saying regime)."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    src = await helpers.source(client)
+
+    async def claim(text):
+        return (await helpers.claim(client, speaker["id"], src["id"], text=text))["id"]
+
+    hard = await claim("اجتمع مجلس الامن بصعوبات كبيرة")
+    plain = await claim("اجتمع مجلس الامن امس")
+    patrols = await claim("The council discussed joint patrols")
+    envoy = await claim("The council met the regime envoy")
+    forces = await claim("The council criticised regime forces")
+    assert await claim_ids(client, "مجلس") == {hard, plain}
+    for q in ["مجلس -الصعوبات", "مجلس -صعوبات", "-الصعوبات مجلس", "مجلس or -الصعوبات"]:
+        assert await claim_ids(client, q) == {plain}, q
+        listed = (await client.get("/v1/claims", params={"q": q})).json()["data"]
+        assert [c["id"] for c in listed] == [plain], q
+    assert await claim_ids(client, "مجلس -بصعوبات") == {plain}
+    assert await claim_ids(client, "council") == {patrols, envoy, forces}
+    assert await claim_ids(client, "council -patrol") == {envoy, forces}
+    assert await claim_ids(client, "council -PATROLLING") == {envoy, forces}  # one stem
+    assert await claim_ids(client, 'council -"the regime"') == {patrols, forces}
+    assert await claim_ids(client, 'council -"regimes envoy"') == {patrols, forces}
+    assert await claim_ids(client, "council (-regime)") == {patrols}
+
+
+async def test_a_query_with_nothing_to_look_for_parses_nothing(conn):
+    """Stop words or exclusions alone look for no text: the search's full-text parameters
+    are NULL and nothing is parsed (PostgreSQL sent five "text-search query doesn't contain
+    lexemes" notices a search)."""
+    notices = []
+    conn.add_log_listener(lambda _, message: notices.append(message))
+    filters = SearchFilters(types=ALL_TYPES)
+    for q in ["the", "-قسد", "من -the"]:
+        assert await queries.search(conn, search_words(q), normalize(q), filters, 21, None) == []
+    await conn.execute("DO $$ BEGIN RAISE NOTICE 'heard'; END $$")  # notices are heard
+    assert [n.message for n in notices] == ["heard"]
 
 
 async def test_a_word_beginning_with_a_prefix_letter_is_not_another_word(client):

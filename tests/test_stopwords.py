@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+import asyncpg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service.text.normalize import normalize
-from service.text.stopwords import ARABIC, ENGLISH, STOP_WORDS, is_stop, without_stop_words
+from service.text.stopwords import ARABIC, ENGLISH, STOP_WORDS, is_stop, search_words
+from tests.test_normalize import generated
 
 pytestmark = pytest.mark.compat
 
@@ -34,41 +37,59 @@ async def test_the_english_list_is_the_english_configurations(conn):
 
 
 @pytest.mark.parametrize(
-    "query, left",
+    "query, left, excluded",
     [
-        ("the Kurdish", "Kurdish"),
-        ("قال من", "قال"),
-        ("قالَ مِنْ", "قالَ"),  # stop words in any spelling, the rest as typed
-        ("وصل الوفد إلى موسكو", "وصل الوفد موسكو"),
-        ("على", ""),
-        ("من في the OF", ""),
-        ("من، قسد.", "قسد."),
-        ('"قال من" القوات', '"قال من" القوات'),  # a phrase keeps its stop words
-        ("iş birliği", "iş birliği"),  # Turkish iş (work) folds to `is`, yet is no stop word
-        ("ön cephe IS", "ön cephe"),
-        ("the İŞ", "İŞ"),
-        ('"من في"', ""),  # unless it has nothing else
-        ('"the safe zone', '"the safe zone"'),  # an unclosed quote runs to the end
-        ('قسد -"من جهته"', 'قسد -"من جهته"'),
-        ("the or قسد", "قسد"),
-        ("قسد or the", "قسد"),
-        ("قسد or من or روسيا", "قسد or روسيا"),
-        ("-قسد", ""),  # only words to exclude: nothing to look for
-        ("-قسد -the روسيا", "-قسد روسيا"),
-        ("...", ""),
-        ("WHO", "WHO"),
+        ("the Kurdish", "Kurdish", ()),
+        ("قال من", "قال", ()),
+        ("قالَ مِنْ", "قال", ()),  # stop words in any spelling, the rest as typed but for marks
+        ("وصل الوفد إلى موسكو", "وصل الوفد موسكو", ()),
+        ("على", "", ()),
+        ("من في the OF", "", ()),
+        ("من، قسد.", "قسد.", ()),
+        ('"قال من" القوات', '"قال من" القوات', ()),  # a phrase keeps its stop words
+        ("iş birliği", "iş birliği", ()),  # Turkish iş (work) folds to `is`, yet is no stop word
+        ("ön cephe IS", "ön cephe", ()),
+        ("the İŞ", "İŞ", ()),
+        ('"من في"', "", ()),  # unless it has nothing else
+        ('"the safe zone', '"the safe zone"', ()),  # an unclosed quote runs to the end
+        ("the or قسد", "قسد", ()),
+        ("قسد or the", "قسد", ()),
+        ("قسد or من or روسيا", "قسد or روسيا", ()),
+        ("...", "", ()),
+        ("WHO", "WHO", ()),
+        # exclusions apart, wherever they stand, however the minus is written
+        ('قسد -"من جهته"', "قسد", ('"من جهته"',)),
+        ("-قسد", "", ()),  # only words to exclude: nothing to look for
+        ("-قسد -the روسيا", "روسيا", ("قسد",)),
+        ("مجلس -الصعوبات", "مجلس", ("الصعوبات",)),
+        ("قسد or -روسيا", "قسد", ("روسيا",)),
+        ('safe - "the regime', "safe", ('"the regime"',)),
+        ("safe - zone", "safe", ("zone",)),
+        ("4242 (-danger)", "4242", ("danger",)),
+        ("4242 \uff0ddanger", "4242", ("danger",)),  # a full-width minus, normalised to -
+        ("قسد \u0640-روسيا", "قسد", ("روسيا",)),  # a tatweel, which normalising leaves out
+        ('safe "zone"-patrols', 'safe "zone"', ("patrols",)),
+        ("safe --zone", "safe zone", ()),  # not not
+        ("safe -. zone", "safe zone", ()),  # a minus before no word excludes nothing
+        ("safe -zone -zone -the", "safe", ("zone",)),
+        # a minus inside a word is the word's; operators separate words
+        ("the-wall", "the-wall", ()),
+        ('safe-"zone"', 'safe- "zone"', ()),
+        ("4242 or(4243", "4242 or 4243", ()),
+        ("\u0640 -Turkey", "", ()),  # a tatweel alone is no word to look for
     ],
 )
-def test_without_stop_words(query, left):
-    assert without_stop_words(query) == left
+def test_search_words(query, left, excluded):
+    assert search_words(query) == (left, excluded)
 
 
 def test_an_empty_phrase_is_dropped():
     # found by the property below: an unclosed quote at the end left `""` after an `or`
-    assert without_stop_words('قسد or "') == "قسد"
-    assert without_stop_words('"" قال') == "قال"
+    assert search_words('قسد or "').words == "قسد"
+    assert search_words('"" قال').words == "قال"
     # and `or` before a phrase stays (found by the property, too strict at first)
-    assert without_stop_words('قسد or " قسد') == 'قسد or "قسد"'
+    assert search_words('قسد or " قسد').words == 'قسد or "قسد"'
+    assert search_words('safe -"" zone') == ("safe zone", ())  # the minus went with it
 
 
 def test_a_token_is_a_stop_word_only_when_all_its_words_are():
@@ -78,7 +99,11 @@ def test_a_token_is_a_stop_word_only_when_all_its_words_are():
 
 QUERY = st.lists(
     st.sampled_from(
-        ["من", "في", "the", "of", "or", "OR", "قسد", "Kurdish", "-قسد", "-the", '"', "قال", "،"]
+        [
+            *["من", "في", "the", "of", "or", "OR", "قسد", "Kurdish", "-قسد", "-the", '"', "قال"],
+            *["،", "-", "\uff0d", "\u0640", "(", ")", "!", "|", "&", "<", "\uff02", "a-b"],
+            "\u2474",
+        ]
     ),
     max_size=8,
 ).map(" ".join)
@@ -86,12 +111,42 @@ QUERY = st.lists(
 
 @given(QUERY)
 def test_what_is_left_has_a_word_to_look_for_and_no_stop_word_outside_quotes(query):
-    left = without_stop_words(query)
-    assert without_stop_words(left) == left
-    if not left:
+    words, excluded = search_words(query)
+    assert search_words(words) == (words, ())
+    for exclusion in excluded:  # each as it would be searched for
+        assert search_words(exclusion) == (exclusion, ())
+    if not words:
+        assert not excluded
         return
-    outside = [t for i, part in enumerate(left.split('"')) if not i % 2 for t in part.split()]
+    outside = [t for i, part in enumerate(words.split('"')) if not i % 2 for t in part.split()]
     assert not any(is_stop(t) for t in outside if t.lower() != "or")
     # `or` only between two things to look for (a quoted phrase counts as one)
-    tokens = re.findall(r'-?"[^"]*"?|\S+', left)
+    tokens = re.findall(r'"[^"]*"?|\S+', words)
     assert tokens[0].lower() != "or" and tokens[-1].lower() != "or"
+
+
+def test_postgresql_reads_no_exclusion_in_what_is_left(database_url):
+    """The words to look for and each exclusion, as typed and normalised, hold no operator
+    PostgreSQL's websearch syntax reads as "not": the readings of a query (the Arabic stemmer's
+    of the text as typed, the others' of the normalised text) see the same words, and an
+    exclusion is the query's whole (``claimdesk_tsquery``)."""
+    samples = generated(QUERY, 300)
+    texts = []
+    for query in samples:
+        words, excluded = search_words(query)
+        for text in [words, *excluded]:
+            texts += [text, normalize(text)]
+
+    async def negated() -> list[str]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT t FROM unnest($1::text[]) AS t"
+                " WHERE websearch_to_tsquery('simple', t)::text LIKE '%!%'",
+                texts,
+            )
+            return [r[0] for r in rows]
+        finally:
+            await conn.close()
+
+    assert asyncio.run(negated()) == []

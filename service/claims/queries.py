@@ -22,7 +22,7 @@ from service.reviews.queries import REVIEW_SUMMARY_FIELDS
 from service.schemas import changed, sent
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
-from service.text.stopwords import without_stop_words
+from service.text.stopwords import search_words
 
 
 def claim_json() -> str:
@@ -152,7 +152,7 @@ _FILTERS = {
     "before": "c.id < {0}",
     # parsed once (an InitPlan): the function is not inlined, and a plan made for any query
     # would otherwise parse it again for every row it checks
-    "q": "c.search_vector @@ (SELECT claimdesk_tsquery({0}, {1}))",
+    "q": "c.search_vector @@ (SELECT claimdesk_tsquery({0}, {1}, {2}::text[], {3}::text[]))",
 }
 
 
@@ -183,10 +183,10 @@ def list_query(f: ClaimFilters, limit: int, before: UUID | None) -> tuple[str, l
         "before": (before,),
     }
     if f.q:
-        words = without_stop_words(f.q)
-        if not words:
+        words = search_words(f.q)
+        if not words.words:
             return None
-        given["q"] = (normalize(words), words)
+        given["q"] = (normalize(words.words), words.words, *words.exclusions())
     used = tuple(name for name, values in given.items() if values[0] is not None)
     args = [v for name in used for v in given[name]]
     return list_sql(used, page_size(limit)), [*args, limit]

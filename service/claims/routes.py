@@ -97,7 +97,8 @@ class ClaimController(Controller):
             QueryParameter(
                 max_length=200,
                 description="Only claims whose text or a translation matches, in any spelling "
-                "(newest first; `/v1/search` ranks by relevance).",
+                "(newest first; `/v1/search` ranks by relevance). Written as `/v1/search`'s "
+                '`q`: words, `"a phrase"`, `or`, `-word` to leave out.',
                 examples=[Example(summary="The safe zone, without hamza", value="المنطقه الامنه")],
             ),
         ] = None,

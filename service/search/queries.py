@@ -17,6 +17,7 @@ from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
 from service.text.lang import canonical_lang
 from service.text.normalize import normalize
+from service.text.stopwords import SearchWords
 
 # Claims are ranked among a bounded set of candidates, so that no query makes a search rank,
 # or even fetch, a large part of the table (stop words are left out before it gets here:
@@ -48,9 +49,10 @@ from service.text.normalize import normalize
 # migration 0024), one of its lexemes is missing or listed as rarer than that too (ANALYZE
 # keeps each lexeme's frequency); it goes to the index at once. Each process reads
 # the list once in COMMON_LEXEMES_SECONDS (``CommonLexemes``) and passes it to the statement,
-# which parses the query in each configuration to check it. Without statistics that tell
-# (a new table, a list of only very common words), and for queries with an exclusion or
-# ``or`` (which do not narrow the match), the newest claims are read as before. The
+# which parses the query in each configuration to check it (its words to look for: its
+# exclusions only narrow it further). Without statistics that tell (a new table, a list of
+# only very common words), and for queries with ``or`` (which does not narrow the match), the
+# newest claims are read as before. The
 # statistics are of the whole table: a word common among the newest claims but not in the
 # table (one that has just become common) counts as rare, and ranks the first
 # SEARCH_CANDIDATES matches the index yields rather than the newest.
@@ -138,7 +140,7 @@ class CommonLexemes:
 
 
 _SEARCH = f"""
-WITH params AS (SELECT claimdesk_tsquery($18, $17) AS q),
+WITH params AS (SELECT claimdesk_tsquery($18, $17, $20::text[], $21::text[]) AS q),
 strong AS ({strong_matches("$1", "$2")}),
 stats AS (SELECT $19::text AS common WHERE $4 AND $19::text IS NOT NULL),
 rare AS MATERIALIZED (
@@ -150,8 +152,8 @@ rare AS MATERIALIZED (
                                    ('english'::regconfig, $18)) AS v (config, words),
         LATERAL (SELECT websearch_to_tsquery(v.config, v.words)::text AS query,
                         tsvector_to_array(to_tsvector(v.config, v.words)) AS lexemes) AS l
-        -- an exclusion or an "or" does not narrow the match: not a rare query
-        WHERE l.query ~ '[|!]'
+        -- an "or" does not narrow the match: not a rare query (exclusions are apart: $20)
+        WHERE l.query ~ '[|]'
            OR (cardinality(l.lexemes) > 0
                AND NOT EXISTS (SELECT FROM unnest(l.lexemes) AS x (lexeme)
                                WHERE strpos(stats.common, ' ' || x.lexeme || ' ') = 0))
@@ -244,7 +246,7 @@ LIMIT $16
 
 
 def search_args(
-    words: str,
+    words: SearchWords,
     normalised: str,
     f: SearchFilters,
     limit: int,
@@ -252,16 +254,18 @@ def search_args(
     common: str | None = None,
 ) -> tuple[Any, ...]:
     """The parameters of ``_SEARCH``. Names match ``normalised`` (all of it); full text matches
-    ``words``, the query without its stop words (``without_stop_words``), and finds no claim
-    or dispute when nothing is left of it (``the``, ``من``, ``-قسد``). ``common``: the common
-    lexemes (``CommonLexemes``)."""
+    ``words`` (``search_words``: the query without its stop words, its exclusions apart), and
+    finds no claim or dispute when nothing is left to look for (``the``, ``من``, ``-قسد``:
+    the full-text parameters NULL, nothing parsed). ``common``: the common lexemes
+    (``CommonLexemes``)."""
     score, kind, last_id = after or (None, None, None)
+    looked_for = words.words or None
     return (
         normalised,
         prefix_tsquery(normalised),
         "actor" in f.types,
-        "claim" in f.types and bool(words),
-        "dispute" in f.types and bool(words),
+        "claim" in f.types and bool(looked_for),
+        "dispute" in f.types and bool(looked_for),
         canonical_lang(f.lang) if f.lang else None,  # stored canonical, as the claims list
         f.speaker_id,
         f.target_id,
@@ -273,15 +277,16 @@ def search_args(
         kind,
         last_id,
         limit,
-        words,
-        normalize(words),
+        looked_for,
+        normalize(looked_for) if looked_for else None,
         common,
+        *words.exclusions(),
     )
 
 
 async def search(
     conn: asyncpg.Connection,
-    words: str,
+    words: SearchWords,
     normalised: str,
     f: SearchFilters,
     limit: int,

@@ -28,7 +28,7 @@ from service.search.schemas import (
 )
 from service.text.highlight import plain, shorten, snippet, terms_of
 from service.text.lang import LANG_PATTERN
-from service.text.stopwords import without_stop_words
+from service.text.stopwords import search_words
 
 ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
 # Filters that only make sense for some types keep the search to those types.
@@ -77,7 +77,11 @@ async def search(
         QueryParameter(
             min_length=1,
             max_length=200,
-            description="What to look for.",
+            description='What to look for: words, a phrase in quotes (`"safe zone"`: its '
+            "words side by side, in order), `or` between alternatives, and `-word` or "
+            '`-"a phrase"` to leave out the texts that hold it in any form a word is found by '
+            "(as written, without its article or a particle, through its stem), wherever it "
+            "stands in the query (`قسد or -روسيا` is `قسد` without `روسيا`).",
             examples=[
                 Example(summary="Akar without hamza", value="اكار"),
                 Example(summary="A misspelled name", value="Hulusi Akr"),
@@ -149,7 +153,7 @@ async def search(
         status=status,
     )
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
-    words = without_stop_words(q)
+    words = search_words(q)
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
             conn, words, normalised, filters, limit + 1, after, request.app.state.common_lexemes
@@ -157,7 +161,7 @@ async def search(
         if not rows:  # filtered by a merged actor: 308 to the survivor's search
             await references.follow_merges(conn, speaker_id, target_id)
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
-    terms = terms_of(words) or terms_of(q)  # not every من in a snippet
+    terms = terms_of(words.words) or terms_of(q)  # not every من, nor what is excluded
     hits = []
     for row in rows:
         texts = [row["body"], *(row["translations"] or ())]

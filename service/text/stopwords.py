@@ -3,7 +3,7 @@
 PostgreSQL's ``arabic`` configuration has no stop words and the ``simple`` one (words as
 written) has none either, so ``من`` or ``the`` alone would match a third of all claims and
 ranking them is what made search slow. The search query leaves them out of its full-text part
-(``without_stop_words``); the index keeps them, so a quoted phrase (``"قال من"``), which keeps
+(``search_words``); the index keeps them, so a quoted phrase (``"قال من"``), which keeps
 its words, still finds exactly that phrase.
 
 The lists are written in the form ``normalize`` produces (``على`` is ``علي``, ``إلى`` is ``الي``,
@@ -15,8 +15,10 @@ claims; ``"علي حسن"`` in quotes, or with another word, does.
 from __future__ import annotations
 
 import re
+import unicodedata
+from typing import NamedTuple
 
-from service.text.normalize import fold, normalize
+from service.text.normalize import fold, normalize, without_marks
 
 ARABIC = frozenset(
     """
@@ -66,27 +68,58 @@ def _loses_a_diacritic(token: str) -> bool:
     )
 
 
-def without_stop_words(query: str) -> str:
+class SearchWords(NamedTuple):
+    """A query as full-text search reads it (``search_words``)."""
+
+    words: str
+    """What to look for, in websearch syntax (words, ``"phrases"``, ``or``), stop words left
+    out; empty when nothing is left to look for."""
+    excluded: tuple[str, ...] = ()
+    """Each word or ``"phrase"`` to leave out, as typed, without its ``-``: a match holds
+    none of them in any form (``claimdesk_tsquery``)."""
+
+    def exclusions(self) -> tuple[list[str] | None, list[str] | None]:
+        """``claimdesk_tsquery``'s last two parameters: the exclusions normalised, and as
+        typed (the Arabic stemmer's reading); NULL for none."""
+        if not self.excluded:
+            return None, None
+        return [normalize(e) for e in self.excluded], list(self.excluded)
+
+
+def search_words(query: str) -> SearchWords:
     """``query`` (websearch syntax: words, ``"phrases"``, ``-not``, ``or``) with its stop words
-    left out, as typed otherwise: ``the Kurdish`` -> ``Kurdish``, ``قال من`` -> ``قال``.
+    left out, as typed otherwise (``the Kurdish`` -> ``Kurdish``, ``قال من`` -> ``قال``), and
+    its exclusions apart: a word or a quoted phrase after ``-`` (``-قسد``, ``-"من جهته"``,
+    ``- قسد``, ``(-قسد``) leaves out whatever holds it, wherever it stands in the query
+    (``قسد or -روسيا`` is ``قسد`` without ``روسيا``). A ``-`` inside a word (``the-wall``) is
+    part of it, and PostgreSQL's operators between words (``( ) ! & | <``) separate them, as
+    its ``websearch_to_tsquery`` reads them: what is left holds none, so the readings of a
+    query, as typed and normalised, see the same words.
 
     A quoted phrase keeps all its words (they must be adjacent, so the others narrow it) unless
-    every one of them is a stop word. ``or`` stays between what remains. The result is empty
+    every one of them is a stop word. ``or`` stays between what remains. ``words`` is empty
     when nothing is left to look for: only stop words, or only words to exclude (``-قسد``
-    alone would match nearly every claim).
+    alone would match nearly every claim); a word is something left once normalised (not a
+    lone tatweel).
     """
     tokens: list[str] = []
-    negate = ""
-    for i, part in enumerate(query.split('"')):
-        if i % 2:  # inside quotes (an unclosed quote runs to the end, as in PostgreSQL)
-            if part.strip() and not is_stop(part):  # an empty phrase looks for nothing
-                tokens.append(f'{negate}"{part.strip()}"')
+    excluded: list[str] = []
+    dashes = 0
+    # tatweel and marks out (the stemmer and the normaliser leave them out too: ``ـ-قسد`` is
+    # an exclusion as the normalised text reads it), look-alikes of the operators as them
+    for found in _TOKEN.finditer(without_marks(query).translate(_OPERATORS)):
+        part = found.group()
+        if part == "-":
+            dashes += 1
             continue
-        words = part.split()
-        negate = "-" if words and words[-1].endswith("-") and part[-1:] == "-" else ""
-        if negate:  # -"a phrase": the phrase is excluded
-            words[-1] = words[-1][:-1]
-        tokens += [t for t in words if t and (t.lower() == "or" or not is_stop(t))]
+        if part.startswith('"'):  # an unclosed quote runs to the end, as in PostgreSQL
+            phrase = part.strip('"').strip()
+            part = f'"{phrase}"' if phrase and not is_stop(phrase) else ""
+        elif is_stop(part) and (dashes % 2 or part.lower() != "or"):
+            part = ""
+        if part:
+            (excluded if dashes % 2 else tokens).append(part)
+        dashes = 0
     kept: list[str] = []
     for token in tokens:
         if token.lower() == "or" and (not kept or kept[-1].lower() == "or"):
@@ -94,6 +127,29 @@ def without_stop_words(query: str) -> str:
         kept.append(token)
     while kept and kept[-1].lower() == "or":
         kept.pop()
-    if not any(_WORD.search(t) and not t.startswith("-") and t.lower() != "or" for t in kept):
-        return ""
-    return " ".join(kept)
+    if not any(_has_word(t) and t.lower() != "or" for t in kept):
+        return SearchWords("")
+    return SearchWords(" ".join(kept), tuple(e for e in dict.fromkeys(excluded) if _has_word(e)))
+
+
+# A minus, a quoted phrase (to the end when unclosed), or a word: what is between them
+# (white space, PostgreSQL's operators) separates them.
+_TOKEN = re.compile(r'-|"[^"]*"?|[^\s"!&|()<-][^\s"!&|()<]*')
+
+
+def _operators() -> dict[int, str]:
+    """The characters that normalising (NFKC) makes into an operator or a quote: full-width
+    and small forms, parenthesised letters (``⑴`` is ``(1)``)."""
+    table = {}
+    for code in [*range(0x80, 0x3000), *range(0xFE00, 0x10000)]:
+        nfkc = unicodedata.normalize("NFKC", chr(code))
+        if nfkc != chr(code) and any(c in '-"!&|()<' for c in nfkc):
+            table[code] = nfkc
+    return table
+
+
+_OPERATORS = _operators()
+
+
+def _has_word(token: str) -> bool:
+    return _WORD.search(normalize(token)) is not None
