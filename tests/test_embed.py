@@ -21,6 +21,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.demo import load
 from service.embed import i18n
+from tests import helpers
 from tests.browser import Chromium, chromium_binary
 from tests.helpers import actor, claim, create, source
 
@@ -420,6 +421,23 @@ async def test_resolved_and_dismissed_cards_show_the_outcome(client, anonymous):
     assert "dismissed" in outcome.attrs["class"].split()
     assert outcome.one("div", "note").text() == "Not a real dispute."
     assert page.one("span", "status").text() == "مستبعد"
+
+
+async def test_the_card_dates_a_source_by_its_own_day(client, anonymous):
+    """A source published at half past midnight in Damascus is dated by that day on the
+    card, not by the UTC day before it (migration 0026)."""
+    speaker = await actor(client)
+    other = await actor(client, "Sergei Lavrov")
+    late = await source(client, published_at="2019-11-24T00:30:00+03:00")
+    utc = await source(client, published_at="2019-11-23T21:30:00Z")
+    one = await claim(client, speaker["id"], late["id"])
+    two = await claim(client, other["id"], utc["id"])
+    made = await helpers.dispute(client, one["id"], two["id"])
+    _, page = await card(anonymous, made["id"])
+    (late_day,) = claim_node(page, "affirms").one("span", "pub").all("time")
+    (utc_day,) = claim_node(page, "denies").one("span", "pub").all("time")
+    assert (late_day.attrs["datetime"], late_day.text()) == ("2019-11-24", "24 November 2019")
+    assert utc_day.attrs["datetime"] == "2019-11-23"
 
 
 async def test_card_is_cacheable_and_public(client, anonymous):

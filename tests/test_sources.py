@@ -236,6 +236,42 @@ async def test_update_and_filters(client):
     assert await ids(published_from="2019-11-25") == []
 
 
+async def test_a_source_s_own_day_is_in_the_offset_it_was_given_with(client, conn):
+    """Half past midnight in Damascus is the day before in UTC: the sources list counts the
+    source on its own day (migration 0026; the API returns the instant in UTC as ever).
+    Sending the instant back as read (in UTC), or changing other fields, keeps the offset;
+    another offset or a date replaces it. An offset beyond RFC 3339's minutes is a 422."""
+    local = await helpers.source(client, published_at="2019-11-24T00:30:00+03:00")
+    utc = await helpers.source(client, published_at="2019-11-23T21:30:00Z")
+    day = await helpers.source(client, published_at="2019-11-24")
+    assert local["published_at"] == utc["published_at"] == "2019-11-23T21:30:00Z"
+
+    async def on(date):
+        response = await client.get(
+            "/v1/sources", params={"published_from": date, "published_to": date}
+        )
+        assert response.status_code == 200, response.text
+        return {s["id"] for s in response.json()["data"]}
+
+    assert await on("2019-11-24") == {local["id"], day["id"]}
+    assert await on("2019-11-23") == {utc["id"]}
+    path = f"/v1/sources/{local['id']}"
+    for change in ({"title": "renamed"}, {"published_at": "2019-11-23T21:30:00Z"}):
+        response = await client.patch(path, json=change)
+        assert response.status_code == 200, response.text
+        assert await on("2019-11-24") == {local["id"], day["id"]}, change
+    west = await client.patch(path, json={"published_at": "2019-11-23T16:30:00-05:00"})
+    assert west.json()["published_at"] == "2019-11-23T21:30:00Z"
+    assert await on("2019-11-23") == {utc["id"], local["id"]}
+    await client.patch(path, json={"published_at": "2019-11-25"})
+    assert await on("2019-11-25") == {local["id"]}
+    before = await snapshot(conn)
+    for bad in ("2019-11-24T00:30:00+03:75", "2019-11-24T00:30:00+24:00"):
+        body = problem(await client.patch(path, json={"published_at": bad}), 422)
+        assert fields(body) == {"published_at"}, bad
+    assert await snapshot(conn) == before
+
+
 async def test_clearing_the_url_allows_a_new_source_there(client):
     first = await helpers.source(client, url=URL)
     cleared = (await client.patch(f"/v1/sources/{first['id']}", json={"url": None})).json()

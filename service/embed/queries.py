@@ -13,11 +13,12 @@ import msgspec
 from service.disputes import queries as disputes
 from service.disputes.queries import STANCES
 from service.disputes.schemas import Dispute
+from service.sources.queries import SOURCE_DAY
 
 
 class SourceInfo(msgspec.Struct, kw_only=True, frozen=True):
     lang: str | None
-    published_on: date | None  # the publication date in UTC
+    published_on: date | None  # the source's own day (``SOURCE_DAY``)
     publisher: str | None  # its display name
     publisher_id: UUID | None  # named in the card's language as the other actors are
 
@@ -39,8 +40,8 @@ class Card(msgspec.Struct, kw_only=True, frozen=True):
     actors: dict[UUID, ActorNames]
 
 
-_SOURCES = """
-SELECT s.id, s.lang, (s.published_at AT TIME ZONE 'UTC')::date, p.name, p.id
+_SOURCES = f"""
+SELECT s.id, s.lang, {SOURCE_DAY}, p.name, p.id
 FROM sources s LEFT JOIN actors p ON p.id = s.publisher_id
 WHERE s.id = ANY($1::uuid[])
 """

@@ -31,6 +31,12 @@ SOURCE_JSON = f"""json_build_object(
 
 _decode = msgspec.json.Decoder(Source).decode
 
+# A source's own day: the date its readers saw, in the offset its `published_at` was given
+# with (migration 0026); a date's own, and the UTC day of a source stored before the offset
+# was kept.
+SOURCE_DAY = """(s.published_at AT TIME ZONE 'UTC'
+                 + make_interval(mins => coalesce(s.published_at_offset, 0)))::date"""
+
 
 async def get(conn: asyncpg.Connection, source_id: UUID, *, lock: bool = False) -> Source:
     if lock:
@@ -48,8 +54,8 @@ WHERE ($1::text IS NULL OR s.kind = $1)
   AND ($2::uuid IS NULL OR s.publisher_id = $2)
   AND ($3::text IS NULL OR s.lang = $3 OR s.lang LIKE $3 || '-%')
   AND ($4::text IS NULL OR s.url_key = $4)
-  AND ($5::date IS NULL OR s.published_at >= $5::timestamp AT TIME ZONE 'UTC')
-  AND ($6::date IS NULL OR s.published_at < ($6 + 1)::timestamp AT TIME ZONE 'UTC')
+  AND ($5::date IS NULL OR {SOURCE_DAY} >= $5)
+  AND ($6::date IS NULL OR {SOURCE_DAY} <= $6)
   AND ($7::uuid IS NULL OR s.id < $7)
 ORDER BY s.id DESC
 LIMIT $8
@@ -80,20 +86,23 @@ async def list_sources(
     return [_decode(r[0]) for r in rows]
 
 
-def _published(value: str | None) -> tuple[datetime | None, str | None]:
-    """``published_at`` as (timestamptz, precision): a date is midnight UTC, precision day."""
+def _published(value: str | None) -> tuple[datetime | None, str | None, int | None]:
+    """``published_at`` as (timestamptz, precision, offset in minutes): a date is midnight
+    UTC, precision day, no offset."""
     if value is None:
-        return None, None
+        return None, None, None
     try:
         if len(value) == 10:
             d = date.fromisoformat(value)
-            return datetime(d.year, d.month, d.day, tzinfo=UTC), "day"
+            return datetime(d.year, d.month, d.day, tzinfo=UTC), "day", None
         instant = datetime.fromisoformat(value.upper())  # RFC 3339 allows `t` and `z`
     except ValueError:
         raise invalid("published_at", f"'{value}' is not a real date or date-time.") from None
     if not representable(instant):  # 9999-12-31T23:59-05:00 is in the year 10000 in UTC
         raise invalid("published_at", OUT_OF_RANGE)
-    return instant, "second"
+    offset = instant.utcoffset()
+    # (the pattern lets no offset through, nor seconds in one: whole minutes, under a day)
+    return instant, "second", int(offset.total_seconds()) // 60 if offset is not None else 0
 
 
 def _url_key(url: str | None) -> str | None:
@@ -121,15 +130,25 @@ async def _check(
     await references.require(conn, "actors", [("publisher_id", publisher_id)])
 
 
+# An update that sends the same instant in UTC (``Z``, as every date-time is returned: a
+# client sending back what it read, or a PATCH of other fields) keeps the offset the instant
+# was given with, and with it the source's own day.
 _WRITE = """
 INSERT INTO sources (id, kind, title, url, url_key, publisher_id, published_at,
-                     published_at_precision, lang, archive_url)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     published_at_precision, published_at_offset, lang, archive_url)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET
     kind = EXCLUDED.kind, title = EXCLUDED.title, url = EXCLUDED.url,
-    url_key = CASE WHEN $11 THEN sources.url_key ELSE EXCLUDED.url_key END,
+    url_key = CASE WHEN $12 THEN sources.url_key ELSE EXCLUDED.url_key END,
     publisher_id = EXCLUDED.publisher_id, published_at = EXCLUDED.published_at,
-    published_at_precision = EXCLUDED.published_at_precision, lang = EXCLUDED.lang,
+    published_at_precision = EXCLUDED.published_at_precision,
+    published_at_offset = CASE
+        WHEN EXCLUDED.published_at_offset = 0
+             AND (EXCLUDED.published_at, EXCLUDED.published_at_precision)
+                 = (sources.published_at, sources.published_at_precision)
+        THEN sources.published_at_offset
+        ELSE EXCLUDED.published_at_offset END,
+    lang = EXCLUDED.lang,
     archive_url = EXCLUDED.archive_url, version = sources.version + 1, updated_at = now()
 """
 
@@ -141,7 +160,7 @@ async def _write(
     it was made (migration 0019 left some keys in an older form, beside a source holding the
     new one: such a source stays editable)."""
     key = _url_key(fields["url"])
-    published_at, precision = _published(fields["published_at"])
+    published_at, precision, offset = _published(fields["published_at"])
     await _check(conn, source_id, None if keep_key else key, fields["publisher_id"])
     await conn.execute(
         _WRITE,
@@ -153,6 +172,7 @@ async def _write(
         fields["publisher_id"],
         published_at,
         precision,
+        offset,
         canonical_lang(fields["lang"]) if fields["lang"] else None,
         fields["archive_url"],
         keep_key,

@@ -63,10 +63,10 @@ class SourceController(Controller):
             ),
         ] = None,
         published_from: Annotated[
-            date | None, QueryParameter(description="On or after (UTC day).")
+            date | None, QueryParameter(description="On or after (the source's own day).")
         ] = None,
         published_to: Annotated[
-            date | None, QueryParameter(description="On or before (UTC day).")
+            date | None, QueryParameter(description="On or before (the source's own day).")
         ] = None,
     ) -> SourcePage:
         before = decode_cursor(cursor, "sources", UUID)[0] if cursor else None
