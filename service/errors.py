@@ -454,8 +454,8 @@ def _readable(message: str) -> str:
 # Patterns a problem names in words rather than quotes: a language tag's grammar is 300
 # characters, and the visible-text ones are lists of code points.
 _IN_WORDS = {
-    LANG_PATTERN: "Expected a language tag well-formed as RFC 5646 has it, e.g. `ar`, `ar-SY`, "
-    "`zh-Hant-TW`",
+    LANG_PATTERN: "Expected a language tag well-formed as RFC 5646 has it, its language in two "
+    "or three letters (ISO 639: `ar`, not `arabic`), e.g. `ar`, `ar-SY`, `zh-Hant-TW`",
     **visible.IN_WORDS,
     HTTP_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page",
     PUBLIC_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page, "

@@ -674,6 +674,10 @@ WELL_FORMED = {
 }
 ILL_FORMED = [
     "arabic-language-long",  # a 4-letter subtag after a variant
+    "arabic",  # a language of 4 to 8 letters: reserved, or registered (none is)
+    "English",
+    "Arab",
+    "arabic-SY",
     "ar-SY-SY",  # two regions
     "a",
     "abcdefghi",
@@ -696,10 +700,10 @@ def test_language_tags_are_well_formed_as_rfc_5646_has_them():
         assert not re.search(LANG_PATTERN, tag), tag
 
 
-async def test_an_ill_formed_language_tag_is_422_wherever_it_is_sent(client, conn, world):
+@pytest.mark.parametrize("bad", ["arabic-language-long", "arabic"])
+async def test_an_ill_formed_language_tag_is_422_wherever_it_is_sent(client, conn, world, bad):
     before = await snapshot(conn)
     akar, src, claim = world["actor"], world["source"], world["claim"]
-    bad = "arabic-language-long"
     for method, path, body, field in (
         (
             "POST",
