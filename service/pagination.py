@@ -11,7 +11,7 @@ import base64
 import binascii
 import functools
 import math
-import re
+import string
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -178,7 +178,7 @@ def keyset_page_sql(
         raise ValueError(f"not a page size: {size}")
     conditions, n = [], 1
     for name in used:
-        arity = 1 + max(int(i) for i in re.findall(r"\{(\d)\}", filters[name]))
+        arity = len({field for _, field, _, _ in string.Formatter().parse(filters[name]) if field})
         conditions.append(filters[name].format(*(f"${n + i}" for i in range(arity))))
         n += arity
     limit = f"${n}::int"

@@ -16,7 +16,7 @@ from service.claims.schemas import Claim
 from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
 from service.text.lang import canonical_lang
-from service.text.normalize import normalize
+from service.text.normalize import has_letter_or_digit, normalize
 from service.text.stopwords import SearchWords
 
 # Claims are ranked among a bounded set of candidates, so that no query makes a search rank,
@@ -253,7 +253,9 @@ def search_args(
     after: tuple[float, str, UUID] | None,
     common: str | None = None,
 ) -> tuple[Any, ...]:
-    """The parameters of ``_SEARCH``. Names match ``normalised`` (all of it); full text matches
+    """The parameters of ``_SEARCH``. Names match ``normalised`` (the query without its
+    exclusions, ``SearchWords.named``, normalised; none when it has no letter or digit, as
+    ``-قسد`` alone); full text matches
     ``words`` (``search_words``: the query without its stop words, its exclusions apart), and
     finds no claim or dispute when nothing is left to look for (``the``, ``من``, ``-قسد``:
     the full-text parameters NULL, nothing parsed). ``common``: the common lexemes
@@ -263,7 +265,7 @@ def search_args(
     return (
         normalised,
         prefix_tsquery(normalised),
-        "actor" in f.types,
+        "actor" in f.types and has_letter_or_digit(normalised),
         "claim" in f.types and bool(looked_for),
         "dispute" in f.types and bool(looked_for),
         canonical_lang(f.lang) if f.lang else None,  # stored canonical, as the claims list

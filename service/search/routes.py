@@ -28,6 +28,7 @@ from service.search.schemas import (
 )
 from service.text.highlight import plain, shorten, snippet, terms_of
 from service.text.lang import LANG_PATTERN
+from service.text.normalize import normalize
 from service.text.stopwords import search_words
 
 ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
@@ -115,7 +116,7 @@ async def search(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response[SearchPage]:
-    normalised = searchable(q, "q")
+    searchable(q, "q")
     types: frozenset[HitType] = ALL_TYPES
     if type:  # the pattern admits only known names
         types = frozenset(t for t in ALL_TYPES if t in type.split(","))
@@ -154,14 +155,15 @@ async def search(
     )
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
     words = search_words(q)
+    named = normalize(words.named)  # names: the query without its exclusions
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
-            conn, words, normalised, filters, limit + 1, after, request.app.state.common_lexemes
+            conn, words, named, filters, limit + 1, after, request.app.state.common_lexemes
         )
         if not rows:  # filtered by a merged actor: 308 to the survivor's search
             await references.follow_merges(conn, speaker_id, target_id)
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
-    terms = terms_of(words.words) or terms_of(q)  # not every من, nor what is excluded
+    terms = terms_of(words.words) or terms_of(words.named)  # not every من, nor what is excluded
     hits = []
     for row in rows:
         texts = [row["body"], *(row["translations"] or ())]

@@ -39,11 +39,6 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", fold(text)).strip(" ")
 
 
-def without_marks(text: str) -> str:
-    """``text`` without the marks and tatweel normalising leaves out, the rest as it is."""
-    return _MARKS.sub("", text)
-
-
 # The Arabic article on a word (migration 0024): ال, with و or ف and then ب or ك before it (ل
 # with the article is لل), where three letters or more are left, at the start of a word
 # (nothing of a word before it). A query looks for its words with it and without it

@@ -15,10 +15,9 @@ claims; ``"علي حسن"`` in quotes, or with another word, does.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import NamedTuple
 
-from service.text.normalize import fold, normalize, without_marks
+from service.text.normalize import fold, normalize
 
 ARABIC = frozenset(
     """
@@ -77,6 +76,9 @@ class SearchWords(NamedTuple):
     excluded: tuple[str, ...] = ()
     """Each word or ``"phrase"`` to leave out, as typed, without its ``-``: a match holds
     none of them in any form (``claimdesk_tsquery``)."""
+    named: str = ""
+    """The query without its exclusions, stop words kept: what names are matched against
+    (names do not go through the stop words) and snippets mark when ``words`` is empty."""
 
     def exclusions(self) -> tuple[list[str] | None, list[str] | None]:
         """``claimdesk_tsquery``'s last two parameters: the exclusions normalised, and as
@@ -93,25 +95,30 @@ def search_words(query: str) -> SearchWords:
     ``- قسد``, ``(-قسد``) leaves out whatever holds it, wherever it stands in the query
     (``قسد or -روسيا`` is ``قسد`` without ``روسيا``). A ``-`` inside a word (``the-wall``) is
     part of it, and PostgreSQL's operators between words (``( ) ! & | <``) separate them, as
-    its ``websearch_to_tsquery`` reads them: what is left holds none, so the readings of a
-    query, as typed and normalised, see the same words.
+    its ``websearch_to_tsquery`` reads them; so does anything that normalises to white space
+    or to one of them (``´`` is a space and a mark, ``－`` a minus). What is left holds none:
+    the readings of a query, as typed and normalised, see the same words, and no ``-`` left in
+    them excludes anything in one reading alone. (Unlike PostgreSQL, a ``:`` inside a word
+    does not end it: ``-10:30`` excludes texts that say 10 and 30, not 10 alone.)
 
     A quoted phrase keeps all its words (they must be adjacent, so the others narrow it) unless
-    every one of them is a stop word. ``or`` stays between what remains. ``words`` is empty
-    when nothing is left to look for: only stop words, or only words to exclude (``-قسد``
-    alone would match nearly every claim); a word is something left once normalised (not a
-    lone tatweel).
+    every one of them is a stop word. ``or`` stays between what remains. An excluded stop word
+    excludes nothing, as a stop word looked for looks for nothing. ``words`` is empty when
+    nothing is left to look for: only stop words, or only words to exclude (``-قسد`` alone
+    would match nearly every claim); a word is something left once normalised (not a lone
+    tatweel).
     """
     tokens: list[str] = []
     excluded: list[str] = []
+    named: list[str] = []
     dashes = 0
-    # tatweel and marks out (the stemmer and the normaliser leave them out too: ``ـ-قسد`` is
-    # an exclusion as the normalised text reads it), look-alikes of the operators as them
-    for found in _TOKEN.finditer(without_marks(query).translate(_OPERATORS)):
+    for found in _TOKEN.finditer(query.translate(_STRUCTURE)):
         part = found.group()
         if part == "-":
             dashes += 1
             continue
+        if dashes % 2 == 0:
+            named.append(part)
         if part.startswith('"'):  # an unclosed quote runs to the end, as in PostgreSQL
             phrase = part.strip('"').strip()
             part = f'"{phrase}"' if phrase and not is_stop(phrase) else ""
@@ -128,27 +135,38 @@ def search_words(query: str) -> SearchWords:
     while kept and kept[-1].lower() == "or":
         kept.pop()
     if not any(_has_word(t) and t.lower() != "or" for t in kept):
-        return SearchWords("")
-    return SearchWords(" ".join(kept), tuple(e for e in dict.fromkeys(excluded) if _has_word(e)))
+        return SearchWords("", named=" ".join(named))
+    exclusions = tuple(e for e in dict.fromkeys(excluded) if _has_word(e))
+    return SearchWords(" ".join(kept), exclusions, " ".join(named))
 
 
 # A minus, a quoted phrase (to the end when unclosed), or a word: what is between them
 # (white space, PostgreSQL's operators) separates them.
 _TOKEN = re.compile(r'-|"[^"]*"?|[^\s"!&|()<-][^\s"!&|()<]*')
+_STRUCTURAL = frozenset('-"!&|()<')
 
 
-def _operators() -> dict[int, str]:
-    """The characters that normalising (NFKC) makes into an operator or a quote: full-width
-    and small forms, parenthesised letters (``⑴`` is ``(1)``)."""
-    table = {}
-    for code in [*range(0x80, 0x3000), *range(0xFE00, 0x10000)]:
-        nfkc = unicodedata.normalize("NFKC", chr(code))
-        if nfkc != chr(code) and any(c in '-"!&|()<' for c in nfkc):
-            table[code] = nfkc
-    return table
+class _Structure(dict[int, str]):
+    """``str.translate``'s table of the query as its words and operators will be once
+    normalised: a character whose normalised form holds white space, an operator, a quote or a
+    minus becomes that form (``´`` a space, ``－`` a minus, ``⑴`` ``(1)``); a mark or a
+    tatweel, which normalising leaves out, nothing (``ـ-قسد`` is an exclusion); any other
+    stays as typed (the Arabic stemmer reads the query as typed). Filled as characters are met
+    (``fold`` one at a time), emptied once it holds ``LIMIT``."""
+
+    LIMIT = 65536
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        typed = chr(code)
+        folded = fold(typed)
+        structural = not folded or any(c.isspace() or c in _STRUCTURAL for c in folded)
+        self[code] = value = folded if structural else typed
+        return value
 
 
-_OPERATORS = _operators()
+_STRUCTURE = _Structure()
 
 
 def _has_word(token: str) -> bool:
