@@ -628,6 +628,13 @@ async def test_a_query_with_nothing_to_look_for_parses_nothing(conn):
     assert [n.message for n in notices] == ["heard"]
 
 
+async def test_or_finds_either_actor(client, demo):
+    """`روسيا or قسد` looks for either in names too, as in text: it found neither actor."""
+    for q in ["روسيا or قسد", "Russia OR SDF"]:
+        actors = {h["id"] for h in await hits(client, q, type="actor")}
+        assert {demo["russia"]["id"], demo["sdf"]["id"]} <= actors, q
+
+
 async def test_a_word_beginning_with_a_prefix_letter_is_not_another_word(client):
     """A word searched for loses only its article: `بيان` (a statement) does not find
     `كيان` (an entity), nor `بلدية` (a municipality) `لديه` (he has), whose letters after

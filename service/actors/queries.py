@@ -133,11 +133,24 @@ def actor_matches(q: str, words: str) -> str:
 _WORD = re.compile(r"[^\W_]+")
 
 
-def prefix_tsquery(normalised: str) -> str | None:
+def prefix_tsquery(normalised: str, alternatives: bool = False) -> str | None:
     """``'hulusi':* & 'ak':*`` for ``hulusi ak``: names with a word starting with each word typed.
-    None when nothing in the query is a word (it then matches no name strongly but exactly)."""
+    None when nothing in the query is a word (it then matches no name strongly but exactly).
+    ``alternatives`` (search's ``q``, which takes ``or``): ``روسيا or قسد`` is either
+    (``'روسيا':* | 'قسد':*``), as its full text is; an ``or`` at either end is a word."""
     words = _WORD.findall(normalised)
-    return " & ".join(f"'{w}':*" for w in words) if words else None
+    if not words:
+        return None
+    groups: list[list[str]] = [[]]
+    for i, word in enumerate(words):
+        if alternatives and word == "or" and 0 < i < len(words) - 1:
+            if groups[-1]:
+                groups.append([])
+            continue
+        groups[-1].append(f"'{word}':*")
+    if len(groups) == 1:
+        return " & ".join(groups[0])
+    return " | ".join(f"({' & '.join(group)})" for group in groups if group)
 
 
 # Filters are a fixed set of clauses; each reads its parameter and is a no-op when it is NULL.

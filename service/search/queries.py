@@ -264,7 +264,7 @@ def search_args(
     looked_for = words.words or None
     return (
         normalised,
-        prefix_tsquery(normalised),
+        prefix_tsquery(normalised, alternatives=True),
         "actor" in f.types and has_letter_or_digit(normalised),
         "claim" in f.types and bool(looked_for),
         "dispute" in f.types and bool(looked_for),
