@@ -455,7 +455,8 @@ def _readable(message: str) -> str:
 # characters, and the visible-text ones are lists of code points.
 _IN_WORDS = {
     LANG_PATTERN: "Expected a language tag well-formed as RFC 5646 has it, its language in two "
-    "or three letters (ISO 639: `ar`, not `arabic`), e.g. `ar`, `ar-SY`, `zh-Hant-TW`",
+    "or three letters (ISO 639's code, not the language's name), e.g. `ar`, `ar-SY`, "
+    "`zh-Hant-TW`",
     **visible.IN_WORDS,
     HTTP_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page",
     PUBLIC_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page, "

@@ -629,10 +629,18 @@ async def test_a_query_with_nothing_to_look_for_parses_nothing(conn):
 
 
 async def test_or_finds_either_actor(client, demo):
-    """`روسيا or قسد` looks for either in names too, as in text: it found neither actor."""
+    """`روسيا or قسد` looks for either in names too, as in text: it found neither actor; and
+    names are looked for without the query's exclusions, in search and the actors list (a
+    walkthrough's finding: `-Russia` listed Russia, `قسد or -روسيا` found no SDF)."""
+    russia, sdf = demo["russia"]["id"], demo["sdf"]["id"]
     for q in ["روسيا or قسد", "Russia OR SDF"]:
-        actors = {h["id"] for h in await hits(client, q, type="actor")}
-        assert {demo["russia"]["id"], demo["sdf"]["id"]} <= actors, q
+        assert {russia, sdf} <= {h["id"] for h in await hits(client, q, type="actor")}, q
+        listed = (await client.get("/v1/actors", params={"q": q})).json()["data"]
+        assert {russia, sdf} <= {a["id"] for a in listed}, q
+    for q, found in [("-Russia", set()), ("SDF -Russia", {sdf}), ("قسد or -روسيا", {sdf})]:
+        assert {h["id"] for h in await hits(client, q, type="actor")} == found, q
+        listed = (await client.get("/v1/actors", params={"q": q})).json()["data"]
+        assert {a["id"] for a in listed} == found, q
 
 
 async def test_a_word_beginning_with_a_prefix_letter_is_not_another_word(client):

@@ -260,6 +260,12 @@ async def test_a_source_s_own_day_is_in_the_offset_it_was_given_with(client, con
         response = await client.patch(path, json=change)
         assert response.status_code == 200, response.text
         assert await on("2019-11-24") == {local["id"], day["id"]}, change
+    # the same moment written another way writes nothing (a CMS sending its local time on
+    # every save made a version each time)
+    version = (await client.get(path)).json()["version"]
+    for same in ("2019-11-24T00:30:00+03:00", "2019-11-23T21:30:00.000Z", "2019-11-23T21:30Z"):
+        response = await client.patch(path, json={"published_at": same})
+        assert response.json()["version"] == version, same
     west = await client.patch(path, json={"published_at": "2019-11-23T16:30:00-05:00"})
     assert west.json()["published_at"] == "2019-11-23T21:30:00Z"
     assert await on("2019-11-23") == {utc["id"], local["id"]}

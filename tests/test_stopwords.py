@@ -105,7 +105,7 @@ def test_names_are_matched_against_the_query_without_its_exclusions():
     assert search_words("من").named == "من"
     assert search_words("Akar -Hulusi -من").named == "Akar"
     assert search_words("-Lavrov").named == ""
-    assert search_words('"Hulusi Akar" or -x').named == '"Hulusi Akar" or'
+    assert search_words('"Hulusi Akar" or -x').named == '"Hulusi Akar"'  # or between two
 
 
 def test_a_token_is_a_stop_word_only_when_all_its_words_are():

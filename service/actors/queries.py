@@ -26,7 +26,8 @@ from service.errors import (
 from service.history import Who
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
-from service.text.normalize import normalize
+from service.text.normalize import has_letter_or_digit, normalize
+from service.text.stopwords import search_words
 
 # The full representation of actor ``a``, built in PostgreSQL: one query, whatever the page size.
 ACTOR_JSON = """json_build_object(
@@ -172,7 +173,12 @@ LIMIT $7
 async def list_actors(
     conn: asyncpg.Connection, filters: ActorFilters, limit: int, before: UUID | None
 ) -> list[Actor]:
-    q = normalize(filters.q) if filters.q else None
+    q = words = None
+    if filters.q:  # the names in search's syntax: `or` between them, exclusions none
+        q = normalize(search_words(filters.q).named)
+        if not has_letter_or_digit(q):  # `-Russia`: no name to look for
+            return []
+        words = prefix_tsquery(q, alternatives=True)
     rows = await conn.fetch(
         _LIST,
         filters.kind,
@@ -182,7 +188,7 @@ async def list_actors(
         q,
         before,
         limit,
-        prefix_tsquery(q) if q else None,
+        words,
     )
     return [_decode(r[0]) for r in rows]
 

@@ -62,7 +62,9 @@ class ActorController(Controller):
             QueryParameter(
                 max_length=300,
                 description="Only actors one of whose names matches, in any spelling: exactly, "
-                "by prefix or nearly (newest first, like the rest of the list).",
+                "by prefix or nearly (newest first, like the rest of the list). Written as "
+                "`/v1/search`'s `q`: `or` between names finds either, and a word excluded "
+                "(`-word`) is no name to look for.",
                 examples=[examples.NAME_EXAMPLE],
             ),
         ] = None,

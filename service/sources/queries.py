@@ -196,13 +196,34 @@ async def update(
 ) -> Source:
     current = await get(conn, source_id, lock=True)
     etag.require(precondition, current)
-    if unchanged(current, sent(data)):
+    changes = sent(data)
+    if "published_at" in changes and await _same_moment(conn, current, changes["published_at"]):
+        del changes["published_at"]  # the same instant and offset, written another way
+    if unchanged(current, changes):
         return current
     fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
-    fields.update(sent(data))
+    fields.update(changes)
     source = await _write(conn, source_id, fields, keep_key=fields["url"] == current.url)
     await history.record(conn, who, "source", source_id, source.version, "update", source)
     return source
+
+
+async def _same_moment(conn: asyncpg.Connection, current: Source, sent: str | None) -> bool:
+    """Whether ``sent`` says what the source's ``published_at`` says: the same instant (or
+    date) and, for an instant, the offset kept for it, or UTC (``Z``, ``+00:00``, or
+    ``.000``: what keeps the offset, ``_WRITE``). A client that sends the article's local
+    time on every save writes nothing new."""
+    if sent is None or current.published_at is None:
+        return sent == current.published_at
+    instant, precision, offset = _published(sent)
+    if (instant, precision) != _published(current.published_at)[:2]:
+        return False
+    if offset in (None, 0):
+        return True
+    stored = await conn.fetchval(
+        "SELECT published_at_offset FROM sources WHERE id = $1", current.id
+    )
+    return bool(stored == offset)
 
 
 HOLDERS: list[references.Holder] = [

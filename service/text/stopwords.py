@@ -127,6 +127,16 @@ def search_words(query: str) -> SearchWords:
         if part:
             (excluded if dashes % 2 else tokens).append(part)
         dashes = 0
+    kept, names = _between(tokens), " ".join(_between(named))
+    if not any(_has_word(t) and t.lower() != "or" for t in kept):
+        return SearchWords("", named=names)
+    exclusions = tuple(e for e in dict.fromkeys(excluded) if _has_word(e))
+    return SearchWords(" ".join(kept), exclusions, names)
+
+
+def _between(tokens: list[str]) -> list[str]:
+    """``tokens`` with ``or`` only between two others: not first, last or twice in a row
+    (``قسد or -روسيا`` is ``قسد``)."""
     kept: list[str] = []
     for token in tokens:
         if token.lower() == "or" and (not kept or kept[-1].lower() == "or"):
@@ -134,10 +144,7 @@ def search_words(query: str) -> SearchWords:
         kept.append(token)
     while kept and kept[-1].lower() == "or":
         kept.pop()
-    if not any(_has_word(t) and t.lower() != "or" for t in kept):
-        return SearchWords("", named=" ".join(named))
-    exclusions = tuple(e for e in dict.fromkeys(excluded) if _has_word(e))
-    return SearchWords(" ".join(kept), exclusions, " ".join(named))
+    return kept
 
 
 # A minus, a quoted phrase (to the end when unclosed), or a word: what is between them
