@@ -101,7 +101,7 @@ def _published(value: str | None) -> tuple[datetime | None, str | None, int | No
     if not representable(instant):  # 9999-12-31T23:59-05:00 is in the year 10000 in UTC
         raise invalid("published_at", OUT_OF_RANGE)
     offset = instant.utcoffset()
-    # (the pattern lets no offset through, nor seconds in one: whole minutes, under a day)
+    # (the pattern requires an offset, in whole minutes, under a day either way)
     return instant, "second", int(offset.total_seconds()) // 60 if offset is not None else 0
 
 
