@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
@@ -73,10 +73,21 @@ class HeldBy(msgspec.Struct, kw_only=True):
     ids: list[UUID]
 
 
+ProblemType = Annotated[
+    str,
+    msgspec.Meta(
+        description="A URI reference naming the class of error: `/problems/<slug>`, which the "
+        "service serves (GET it for a description; README, Errors), or `about:blank`.",
+        examples=["/problems/validation-error"],
+        extra_json_schema={"format": "uri-reference"},
+    ),
+]
+
+
 class ProblemDetails(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An RFC 9457 problem: ``type`` names the class of error, ``detail`` this occurrence."""
 
-    type: str
+    type: ProblemType
     title: str
     status: int
     detail: str

@@ -308,6 +308,18 @@ def test_the_readme_lists_every_problem_type_with_its_status():
     assert rows == expected
 
 
+async def test_a_problem_s_type_is_a_uri_reference_the_service_serves(client):
+    """The document says what ``type`` is (it was a free string to generated clients), and
+    the example it gives, like every type answered, resolves on the service."""
+    document = json.loads((Path(__file__).parent.parent / "openapi" / "openapi.json").read_text())
+    schema = document["components"]["schemas"]["ProblemDetails"]["properties"]["type"]
+    assert schema["format"] == "uri-reference"
+    body = problem(await client.get("/v1/claims", params={"limit": 0}), 422)
+    for type_ in (*schema["examples"], body["type"]):
+        assert type_.startswith("/problems/"), type_
+        assert (await client.get(type_)).status_code == 200, type_
+
+
 def test_the_docker_images_pinned_packages_meet_the_dependencies():
     """The image installs requirements.lock and then claimdesk's wheel, both with --no-deps:
     the lock must pin each of pyproject.toml's dependencies and the granian extra to a version
