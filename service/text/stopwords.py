@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from service.text.normalize import fold, normalize
+from service.text.normalize import fold, has_letter_or_digit, normalize
 
 ARABIC = frozenset(
     """
@@ -128,9 +128,9 @@ def search_words(query: str) -> SearchWords:
             (excluded if dashes % 2 else tokens).append(part)
         dashes = 0
     kept, names = _between(tokens), " ".join(_between(named))
-    if not any(_has_word(t) and t.lower() != "or" for t in kept):
+    if not any(has_letter_or_digit(normalize(t)) and t.lower() != "or" for t in kept):
         return SearchWords("", named=names)
-    exclusions = tuple(e for e in dict.fromkeys(excluded) if _has_word(e))
+    exclusions = tuple(e for e in dict.fromkeys(excluded) if has_letter_or_digit(normalize(e)))
     return SearchWords(" ".join(kept), exclusions, names)
 
 
@@ -147,10 +147,12 @@ def _between(tokens: list[str]) -> list[str]:
     return kept
 
 
-# A minus, a quoted phrase (to the end when unclosed), or a word: what is between them
-# (white space, PostgreSQL's operators) separates them.
-_TOKEN = re.compile(r'-|"[^"]*"?|[^\s"!&|()<-][^\s"!&|()<]*')
-_STRUCTURAL = frozenset('-"!&|()<')
+# PostgreSQL's operators between words in websearch syntax. A token is a minus, a quoted
+# phrase (to the end when unclosed), or a word: what is between them (white space, the
+# operators) separates them.
+_OPERATORS = "!&|()<"
+_TOKEN = re.compile(rf'-|"[^"]*"?|[^\s"{re.escape(_OPERATORS)}-][^\s"{re.escape(_OPERATORS)}]*')
+_STRUCTURAL = frozenset('-"' + _OPERATORS)
 
 
 class _Structure(dict[int, str]):
@@ -174,7 +176,3 @@ class _Structure(dict[int, str]):
 
 
 _STRUCTURE = _Structure()
-
-
-def _has_word(token: str) -> bool:
-    return _WORD.search(normalize(token)) is not None
