@@ -174,12 +174,19 @@ def node(plan: str, name: str) -> str:
     return line
 
 
+# The search's reads of the primary key: the newest claims, the claims before them read on,
+# and the look past the newest for older claims left unread (``incomplete``).
+NEWEST = "Index Scan Backward using claims_pkey on claims latest"
+READ_ON = "Index Scan Backward using claims_pkey on claims earlier"
+UNREAD = "Index Only Scan Backward using claims_pkey on claims unread"
+
+
 async def test_a_common_query_reads_the_newest_claims_not_the_whole_index(conn, many_claims):
     """'safe zone' is in every claim: the newest claims through the primary key are the
     candidates, and the bitmap of all 5,000 matches is never built."""
     plan = await analyze_search(conn, "safe zone")
     assert "never executed" in node(plan, "Bitmap Index Scan on claims__search_vector_idx"), plan
-    newest = node(plan, "Index Scan Backward using claims_pkey on claims")
+    newest = node(plan, NEWEST)
     # every claim matches: the scan stops at as many candidates as are ranked
     assert actual_rows(newest) == search.SEARCH_CANDIDATES, plan
 
@@ -190,7 +197,7 @@ async def test_a_rare_query_uses_the_full_text_index(conn, many_claims):
     plan = await analyze_search(conn, "4242")
     assert "never executed" not in node(plan, "Bitmap Index Scan on claims__search_vector_idx")
     assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 1, plan
-    assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
+    assert "never executed" in node(plan, NEWEST), plan
 
 
 @pytest.mark.parametrize("q", ["zon", "afe"])
@@ -200,7 +207,7 @@ async def test_a_word_is_common_only_if_its_whole_lexeme_is_listed(conn, many_cl
     common = await search.CommonLexemes().get(conn)
     assert common and q not in common.split() and q in common, common
     plan = await analyze_search(conn, q)
-    assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
+    assert "never executed" in node(plan, NEWEST), plan
 
 
 async def test_a_word_listed_rarer_than_the_threshold_goes_to_the_index(conn, many_claims):
@@ -215,7 +222,7 @@ async def test_a_word_listed_rarer_than_the_threshold_goes_to_the_index(conn, ma
     common = await search.CommonLexemes().get(conn)
     assert common and "group7" not in common.split(), common
     plan = await analyze_search(conn, "group7")
-    assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
+    assert "never executed" in node(plan, NEWEST), plan
     assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 25, plan
 
 
@@ -256,7 +263,7 @@ async def test_a_query_that_does_not_narrow_reads_the_newest_claims_first(conn, 
     claim), however PostgreSQL reads it (``or(``): such a query reads the newest claims first,
     as every query does without statistics, and still finds its matches through the index."""
     plan = await analyze_search(conn, q)
-    assert actual_rows(node(plan, "Index Scan Backward using claims_pkey")) == search.RECENT_WINDOW
+    assert actual_rows(node(plan, NEWEST)) == search.RECENT_WINDOW
     assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) >= 1, plan
 
 
@@ -269,13 +276,13 @@ async def test_a_rare_word_with_an_exclusion_is_rare(conn, many_claims, q, found
     full-width minus is one once normalised): a rare word with one goes to the index at once,
     and what it excludes is left out there."""
     plan = await analyze_search(conn, q)
-    assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
+    assert "never executed" in node(plan, NEWEST), plan
     assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == found, plan
 
 
 async def test_a_phrase_of_a_rare_word_is_rare(conn, many_claims):
     plan = await analyze_search(conn, '"4242 about"')
-    assert "never executed" in node(plan, "Index Scan Backward using claims_pkey"), plan
+    assert "never executed" in node(plan, NEWEST), plan
     assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 1, plan
 
 
@@ -291,7 +298,7 @@ async def test_statistics_crowded_with_common_words_are_not_trusted(conn):
     await conn.execute("ALTER TABLE claims ALTER COLUMN search_vector SET STATISTICS 1")
     await conn.execute("ANALYZE claims")
     plan = await analyze_search(conn, "2424")
-    assert actual_rows(node(plan, "Index Scan Backward using claims_pkey")) == search.RECENT_WINDOW
+    assert actual_rows(node(plan, NEWEST)) == search.RECENT_WINDOW
     assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 1, plan
 
 
@@ -313,7 +320,43 @@ async def test_statistics_of_only_very_common_words_are_not_trusted(conn):
     )
     assert "kilo" not in listed and len(listed) < 10, listed  # left out, with room to spare
     plan = await analyze_search(conn, "kilo")
-    assert actual_rows(node(plan, "Index Scan Backward using claims_pkey")) == search.RECENT_WINDOW
+    assert actual_rows(node(plan, NEWEST)) == search.RECENT_WINDOW
+
+
+@pytest.mark.parametrize("speaker", [None, UUID(SPEAKER)])
+async def test_a_query_few_of_the_newest_claims_match_reads_on_not_the_whole_index(conn, speaker):
+    """One claim in 200 says kilo: ten of the newest 2,000, more than READ_ON_MATCHES and
+    fewer than COMMON_MATCHES. The claims before them are read on, newest first, to the
+    twentieth match (claims 3,000 down to 1,200), and those are ranked: the bitmap of every
+    match (thousands for two common words seldom together, 6-14 ms at a million claims) is
+    not built (the plan the service's search sessions make). A filter every claim passes
+    reads the same."""
+    assert search.READ_ON_MATCHES <= 10 < search.COMMON_MATCHES
+    await insert_claims(
+        conn, 5000, "'alpha ' || g || CASE WHEN g % 200 = 0 THEN ' kilo' ELSE '' END"
+    )
+    await conn.execute("VACUUM claims")  # no statistics: the newest claims are read first
+    plan = await analyze_search(conn, "kilo", settings=SEARCH_SESSION, speaker_id=speaker)
+    assert actual_rows(node(plan, NEWEST)) == search.RECENT_WINDOW, plan
+    # past the newest again (OFFSET), then on to claim 1,200
+    assert actual_rows(node(plan, READ_ON)) == search.RECENT_WINDOW + 3000 - 1200 + 1, plan
+    assert "never executed" in node(plan, "Bitmap Index Scan on claims__search_vector_idx"), plan
+    assert actual_rows(node(plan, "CTE Scan on ranked c")) == search.COMMON_MATCHES, plan
+
+
+async def test_too_few_read_on_go_to_the_index(conn):
+    """Ten of the newest claims say kilo and one of the READ_ON_WINDOW before them: the claims
+    read on do not reach COMMON_MATCHES, and the index finds every match, older ones too."""
+    total = search.RECENT_WINDOW + search.READ_ON_WINDOW + 100
+    await insert_claims(
+        conn,
+        total,
+        f"'alpha ' || g || CASE WHEN g > {total} - 10 OR g IN (50, 5000) THEN ' kilo' ELSE '' END",
+    )
+    await conn.execute("VACUUM claims")
+    plan = await analyze_search(conn, "kilo", settings=SEARCH_SESSION)
+    assert actual_rows(node(plan, READ_ON)) == search.RECENT_WINDOW + search.READ_ON_WINDOW, plan
+    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 12, plan
 
 
 async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, many_claims):
@@ -322,7 +365,7 @@ async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, m
     plan = await analyze_search(
         conn, "safe zone", speaker_id=UUID("01937a5e-0000-7000-8000-0000000000a2")
     )
-    newest = node(plan, "Index Scan Backward using claims_pkey on claims")
+    newest = node(plan, NEWEST)
     assert actual_rows(newest) == search.RECENT_WINDOW, plan
 
 
@@ -332,11 +375,9 @@ async def test_older_claims_left_unread_are_told_by_the_statistics(conn, many_cl
     statistics say it holds far more claims than were read: the primary key is not walked
     past the newest to know it, and the search says matches may be left."""
     plan = await analyze_search(conn, "safe zone", topic="idlib")
-    assert actual_rows(node(plan, "Index Scan Backward using claims_pkey on claims")) == (
-        search.RECENT_WINDOW
-    )
+    assert actual_rows(node(plan, NEWEST)) == search.RECENT_WINDOW
     assert actual_rows(node(plan, "CTE Scan on ranked c")) < search.SEARCH_CANDIDATES, plan
-    assert "never executed" in node(plan, "Index Only Scan Backward using claims_pkey"), plan
+    assert "never executed" in node(plan, UNREAD), plan
     f = SearchFilters(types=frozenset({"claim"}), topic="idlib")
     rows = await search.search(conn, search_words("safe zone"), "safe zone", f, 21, None)
     assert rows[0]["incomplete"] is True

@@ -6,7 +6,13 @@ import pytest
 
 from service.demo import load
 from service.search import queries
-from service.search.queries import COMMON_MATCHES, RECENT_WINDOW, SEARCH_CANDIDATES
+from service.search.queries import (
+    COMMON_MATCHES,
+    READ_ON_MATCHES,
+    READ_ON_WINDOW,
+    RECENT_WINDOW,
+    SEARCH_CANDIDATES,
+)
 from service.search.routes import ALL_TYPES
 from service.search.schemas import SearchFilters
 from service.text.normalize import normalize
@@ -375,6 +381,44 @@ async def test_a_common_query_ranks_the_newest_claims_that_match(client, conn):
     for q, params in (("okapi", {}), ("zebra", {"speaker_id": rare["id"]})):
         body = (await client.get("/v1/search", params={"q": q, "type": "claim", **params})).json()
         assert body["incomplete_results"] is False, (q, body)
+
+
+async def test_a_query_few_of_the_newest_claims_match_ranks_its_newest_matches(client, conn):
+    """Ten of the newest claims say zebra (more than READ_ON_MATCHES, fewer than
+    COMMON_MATCHES): the claims before them are read on to the twentieth match, and those
+    twenty are the candidates, as a common query's newest matches are; older ones are left
+    (the page says so). Okapi is in ten of the newest and three older claims: reading on does
+    not reach twenty, and the index finds all thirteen."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    few = 10
+    assert READ_ON_MATCHES <= few < COMMON_MATCHES
+    total = 100 + 3000 + RECENT_WINDOW
+    assert total < RECENT_WINDOW + READ_ON_WINDOW  # reading on reaches the oldest
+    await conn.execute(
+        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
+           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                   || lpad(to_hex(g), 12, '0'))::uuid,
+                  $1::uuid,
+                  CASE WHEN g <= 3 THEN 'zebra okapi ' || g
+                       WHEN g <= 100 OR (g <= $2 - $3 AND g % 100 = 0) THEN 'zebra ' || g
+                       WHEN g > $2 - $4 THEN 'zebra okapi ' || g
+                       ELSE 'crossing ' || g END,
+                  'en', false, 'assertion'
+           FROM generate_series(1, $2) AS g""",
+        speaker["id"],
+        total,
+        RECENT_WINDOW,
+        few,
+    )
+    body = await search_body(client, "zebra", type="claim", limit=100)
+    found = sorted(int(h["title"].rsplit(" ", 1)[1]) for h in body["data"])
+    newest_before = [3100 - 100 * i for i in range(COMMON_MATCHES - few)]
+    assert found == sorted([total - i for i in range(few)] + newest_before), found
+    assert body["incomplete_results"] is True
+    body = await search_body(client, "okapi", type="claim", limit=100)
+    found = sorted(int(h["title"].rsplit(" ", 1)[1]) for h in body["data"])
+    assert found == [1, 2, 3] + [total - few + 1 + i for i in range(few)], found
+    assert body["incomplete_results"] is False
 
 
 async def search_body(client, q, **params):

@@ -72,8 +72,22 @@ from service.text.stopwords import SearchWords
 # SEARCH_CANDIDATES of them are ranked. Until the tenth session all were: a common word is in
 # some 500 of the benchmark's 10,000 disputes, and ranking them took about 1 ms
 # (``ts_rank_cd`` clears 32 kB for each item of the query, for every row it ranks).
+#
+# Between the two: a query with some matches among the newest claims but fewer than
+# COMMON_MATCHES, such as two common words seldom together, made the index read both words'
+# whole lists (some thousands of matches, 6 to 14 ms of a search at a million claims: the
+# benchmark's slowest searches, about 1 in 100). With at least READ_ON_MATCHES of them (about
+# 1 claim in 250 or more), the claims before the newest are read on, newest first, to the
+# COMMON_MATCHES-th match, at most READ_ON_WINDOW of them (expected about 3,000 at the
+# least; a claim read costs about a microsecond, a match the index yields about one to three),
+# and those matches are the candidates, as a common query's are. Fewer, or not found by then:
+# the index as above. The newest are passed again (OFFSET, about 0.5 ms): reading on from the
+# oldest of them, a bound the plan cannot know, let the planner sort every older claim of a
+# table of some thousands instead of walking the primary key.
 RECENT_WINDOW = 2000
 COMMON_MATCHES = 20
+READ_ON_MATCHES = 8
+READ_ON_WINDOW = 6000
 SEARCH_CANDIDATES = 200
 # ``ts_rank_cd``'s weights, D to A: a word's form without its Arabic prefix (weight C, migration
 # 0024: ``صعوبات`` in ``الصعوبات``) counts half what a word as written or a stem counts (D, the
@@ -161,19 +175,32 @@ rare AS MATERIALIZED (
 recent AS MATERIALIZED (
     SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
     FROM params p, (
-        SELECT * FROM claims c WHERE $4 AND NOT (SELECT yes FROM rare)
-        ORDER BY c.id DESC LIMIT {RECENT_WINDOW}) AS c
+        SELECT * FROM claims latest WHERE $4 AND NOT (SELECT yes FROM rare)
+        ORDER BY latest.id DESC LIMIT {RECENT_WINDOW}) AS c
     WHERE c.search_vector @@ p.q AND {_CLAIM_FILTERS}
     LIMIT {SEARCH_CANDIDATES}),
+-- some matches among the newest claims, but too few: the claims before them read on, newest
+-- first, to the COMMON_MATCHES-th match (READ_ON_MATCHES)
+read_on AS MATERIALIZED (
+    SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
+    FROM params p, (
+        SELECT * FROM claims earlier
+        WHERE (SELECT count(*) FROM recent) BETWEEN {READ_ON_MATCHES} AND {COMMON_MATCHES - 1}
+        ORDER BY earlier.id DESC OFFSET {RECENT_WINDOW} LIMIT {READ_ON_WINDOW}) AS c
+    WHERE c.search_vector @@ p.q AND {_CLAIM_FILTERS}
+    LIMIT greatest({COMMON_MATCHES} - (SELECT count(*) FROM recent), 0)),
+newest AS (SELECT (SELECT count(*) FROM recent) + (SELECT count(*) FROM read_on) AS matches),
 candidates AS (
-    SELECT * FROM recent WHERE (SELECT count(*) FROM recent) >= {COMMON_MATCHES}
+    SELECT * FROM recent WHERE (SELECT matches FROM newest) >= {COMMON_MATCHES}
+    UNION ALL
+    SELECT * FROM read_on WHERE (SELECT matches FROM newest) >= {COMMON_MATCHES}
     UNION ALL
     SELECT c.* FROM params p, LATERAL (
         SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
         FROM claims c
         WHERE $4 AND c.search_vector @@ p.q AND {_CLAIM_FILTERS}
         LIMIT {SEARCH_CANDIDATES}) AS c
-    WHERE (SELECT count(*) FROM recent) < {COMMON_MATCHES}),
+    WHERE (SELECT matches FROM newest) < {COMMON_MATCHES}),
 ranked AS MATERIALIZED (
     SELECT c.id, c.speaker_id, c.text, c.translations,
            ts_rank_cd({RANK_WEIGHTS}, c.search_vector, p.q)::float8 AS score
@@ -194,9 +221,10 @@ ranked_disputes AS MATERIALIZED (
 incomplete AS (
     SELECT (SELECT count(*) FROM ranked) >= {SEARCH_CANDIDATES}
         OR (SELECT count(*) FROM ranked_disputes) >= {SEARCH_CANDIDATES}
-        OR ((SELECT count(*) FROM recent) >= {COMMON_MATCHES}
+        OR ((SELECT matches FROM newest) >= {COMMON_MATCHES}
             AND (SELECT CASE WHEN t.reltuples >= {2 * RECENT_WINDOW} THEN true
-                             ELSE EXISTS (SELECT FROM (SELECT FROM claims c ORDER BY c.id DESC
+                             ELSE EXISTS (SELECT FROM (SELECT FROM claims unread
+                                                       ORDER BY unread.id DESC
                                                        OFFSET {RECENT_WINDOW} LIMIT 1) AS o)
                         END
                  FROM pg_class t WHERE t.oid = 'claims'::regclass))
