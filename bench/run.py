@@ -59,7 +59,6 @@ from service.pagination import encode_cursor
 from service.search import queries as search
 from service.search.routes import ALL_TYPES
 from service.search.schemas import SearchFilters
-from service.text.normalize import normalize
 from service.text.stopwords import search_words
 
 # Server CPU per request (microseconds) at most, and p99 (ms) at the connections given.
@@ -161,7 +160,7 @@ async def endpoints(url: str, corpus: Corpus, rng: random.Random) -> list[Endpoi
             (
                 "/v1/search?" + urlencode({"q": q, "limit": 20}),
                 lambda conn, q=q, filters=filters: search.search(
-                    conn, search_words(q), normalize(q), filters, 21, None, common
+                    conn, search_words(q), filters, 21, None, common
                 ),
             )
         )

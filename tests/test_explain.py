@@ -19,7 +19,6 @@ from service.pagination import MAX_LIMIT, page_size
 from service.search import queries as search
 from service.search.routes import ALL_TYPES
 from service.search.schemas import SearchFilters
-from service.text.normalize import normalize
 from service.text.stopwords import search_words
 
 pytestmark = pytest.mark.compat
@@ -162,7 +161,7 @@ async def analyze_search(
     actually did."""
     f = SearchFilters(types=types, **filters)
     common = await search.CommonLexemes().get(conn)  # as the service reads them
-    args = search.search_args(search_words(q), normalize(q), f, 21, None, common)
+    args = search.search_args(search_words(q), f, 21, None, common)
     async with conn.transaction():
         await conn.execute(settings)
         rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + search._SEARCH, *args)
@@ -379,7 +378,7 @@ async def test_older_claims_left_unread_are_told_by_the_statistics(conn, many_cl
     assert actual_rows(node(plan, "CTE Scan on ranked c")) < search.SEARCH_CANDIDATES, plan
     assert "never executed" in node(plan, UNREAD), plan
     f = SearchFilters(types=frozenset({"claim"}), topic="idlib")
-    rows = await search.search(conn, search_words("safe zone"), "safe zone", f, 21, None)
+    rows = await search.search(conn, search_words("safe zone"), f, 21, None)
     assert rows[0]["incomplete"] is True
 
 
@@ -397,7 +396,6 @@ async def test_a_search_runs_one_plan_made_once(settings, database_url, many_cla
                 await search.search(
                     conn,
                     search_words(q),
-                    normalize(q),
                     SearchFilters(types=frozenset(ALL_TYPES)),
                     21,
                     None,

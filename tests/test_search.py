@@ -15,7 +15,6 @@ from service.search.queries import (
 )
 from service.search.routes import ALL_TYPES
 from service.search.schemas import SearchFilters
-from service.text.normalize import normalize
 from service.text.stopwords import search_words
 from tests import helpers
 from tests.helpers import problem
@@ -667,7 +666,7 @@ async def test_a_query_with_nothing_to_look_for_parses_nothing(conn):
     conn.add_log_listener(lambda _, message: notices.append(message))
     filters = SearchFilters(types=ALL_TYPES)
     for q in ["the", "-قسد", "من -the"]:
-        assert await queries.search(conn, search_words(q), normalize(q), filters, 21, None) == []
+        assert await queries.search(conn, search_words(q), filters, 21, None) == []
     await conn.execute("DO $$ BEGIN RAISE NOTICE 'heard'; END $$")  # notices are heard
     assert [n.message for n in notices] == ["heard"]
 

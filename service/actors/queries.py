@@ -27,7 +27,7 @@ from service.history import Who
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
 from service.text.normalize import has_letter_or_digit, normalize
-from service.text.stopwords import search_words
+from service.text.stopwords import SearchWords, search_words
 
 # The full representation of actor ``a``, built in PostgreSQL: one query, whatever the page size.
 ACTOR_JSON = """json_build_object(
@@ -154,6 +154,17 @@ def prefix_tsquery(normalised: str, alternatives: bool = False) -> str | None:
     return " | ".join(f"({' & '.join(group)})" for group in groups if group)
 
 
+def names_looked_for(words: SearchWords) -> tuple[str, str | None]:
+    """What a query in search's syntax looks for among names (``/v1/search`` and the actors
+    list's ``q``): its words without the exclusions, normalised, and their prefix tsquery
+    with ``or`` between alternatives; the tsquery is None when they have no letter or digit
+    (``-Russia``: no name to look for)."""
+    named = normalize(words.named)
+    if not has_letter_or_digit(named):
+        return named, None
+    return named, prefix_tsquery(named, alternatives=True)
+
+
 # Filters are a fixed set of clauses; each reads its parameter and is a no-op when it is NULL.
 _LIST = f"""
 SELECT {ACTOR_JSON}
@@ -174,11 +185,10 @@ async def list_actors(
     conn: asyncpg.Connection, filters: ActorFilters, limit: int, before: UUID | None
 ) -> list[Actor]:
     q = words = None
-    if filters.q:  # the names in search's syntax: `or` between them, exclusions none
-        q = normalize(search_words(filters.q).named)
-        if not has_letter_or_digit(q):  # `-Russia`: no name to look for
+    if filters.q:
+        q, words = names_looked_for(search_words(filters.q))
+        if words is None:
             return []
-        words = prefix_tsquery(q, alternatives=True)
     rows = await conn.fetch(
         _LIST,
         filters.kind,

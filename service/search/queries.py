@@ -10,13 +10,13 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from service.actors.queries import fuzzy_matches, prefix_tsquery, strong_matches
+from service.actors.queries import fuzzy_matches, names_looked_for, strong_matches
 from service.claims.queries import DOCUMENT
 from service.claims.schemas import Claim
 from service.errors import NotFound
 from service.search.schemas import SearchFilters, SimilarClaim
 from service.text.lang import canonical_lang
-from service.text.normalize import has_letter_or_digit, normalize
+from service.text.normalize import normalize
 from service.text.stopwords import SearchWords
 
 # Claims are ranked among a bounded set of candidates, so that no query makes a search rank,
@@ -275,25 +275,24 @@ LIMIT $16
 
 def search_args(
     words: SearchWords,
-    normalised: str,
     f: SearchFilters,
     limit: int,
     after: tuple[float, str, UUID] | None,
     common: str | None = None,
 ) -> tuple[Any, ...]:
-    """The parameters of ``_SEARCH``. Names match ``normalised`` (the query without its
-    exclusions, ``SearchWords.named``, normalised; none when it has no letter or digit, as
-    ``-قسد`` alone); full text matches
-    ``words`` (``search_words``: the query without its stop words, its exclusions apart), and
-    finds no claim or dispute when nothing is left to look for (``the``, ``من``, ``-قسد``:
-    the full-text parameters NULL, nothing parsed). ``common``: the common lexemes
-    (``CommonLexemes``)."""
+    """The parameters of ``_SEARCH`` for the query ``words`` (``search_words``). Names match
+    its words without the exclusions (``names_looked_for``; none when they have no letter or
+    digit, as ``-قسد`` alone); full text matches its words without the stop words, the
+    exclusions apart, and finds no claim or dispute when nothing is left to look for
+    (``the``, ``من``, ``-قسد``: the full-text parameters NULL, nothing parsed). ``common``:
+    the common lexemes (``CommonLexemes``)."""
     score, kind, last_id = after or (None, None, None)
     looked_for = words.words or None
+    named, prefixes = names_looked_for(words)
     return (
-        normalised,
-        prefix_tsquery(normalised, alternatives=True),
-        "actor" in f.types and has_letter_or_digit(normalised),
+        named,
+        prefixes,
+        "actor" in f.types and prefixes is not None,
         "claim" in f.types and bool(looked_for),
         "dispute" in f.types and bool(looked_for),
         canonical_lang(f.lang) if f.lang else None,  # stored canonical, as the claims list
@@ -317,7 +316,6 @@ def search_args(
 async def search(
     conn: asyncpg.Connection,
     words: SearchWords,
-    normalised: str,
     f: SearchFilters,
     limit: int,
     after: tuple[float, str, UUID] | None,
@@ -331,7 +329,7 @@ async def search(
     if "claim" in f.types:
         lexemes = await (common or CommonLexemes()).get(conn)
     rows: list[asyncpg.Record] = await conn.fetch(
-        _SEARCH, *search_args(words, normalised, f, limit, after, lexemes)
+        _SEARCH, *search_args(words, f, limit, after, lexemes)
     )
     return rows
 

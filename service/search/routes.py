@@ -28,7 +28,6 @@ from service.search.schemas import (
 )
 from service.text.highlight import plain, shorten, snippet, terms_of
 from service.text.lang import LANG_PATTERN
-from service.text.normalize import normalize
 from service.text.stopwords import search_words
 
 ALL_TYPES: frozenset[HitType] = frozenset(get_args(HitType))
@@ -155,10 +154,9 @@ async def search(
     )
     after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
     words = search_words(q)
-    named = normalize(words.named)  # names: the query without its exclusions
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
-            conn, words, named, filters, limit + 1, after, request.app.state.common_lexemes
+            conn, words, filters, limit + 1, after, request.app.state.common_lexemes
         )
         if not rows:  # filtered by a merged actor: 308 to the survivor's search
             await references.follow_merges(conn, speaker_id, target_id)
