@@ -386,8 +386,9 @@ async def test_a_query_few_of_the_newest_claims_match_ranks_its_newest_matches(c
     """Ten of the newest claims say zebra (more than READ_ON_MATCHES, fewer than
     COMMON_MATCHES): the claims before them are read on to the twentieth match, and those
     twenty are the candidates, as a common query's newest matches are; older ones are left
-    (the page says so). Okapi is in ten of the newest and three older claims: reading on does
-    not reach twenty, and the index finds all thirteen."""
+    (the page says so). The claims read on pass the search's filters as the newest do (one
+    older zebra in two is in Arabic). Okapi is in ten of the newest and three older claims:
+    reading on does not reach twenty, and the index finds all thirteen."""
     speaker = await helpers.actor(client, "Sergei Lavrov")
     few = 10
     assert READ_ON_MATCHES <= few < COMMON_MATCHES
@@ -402,7 +403,8 @@ async def test_a_query_few_of_the_newest_claims_match_ranks_its_newest_matches(c
                        WHEN g <= 100 OR (g <= $2 - $3 AND g % 100 = 0) THEN 'zebra ' || g
                        WHEN g > $2 - $4 THEN 'zebra okapi ' || g
                        ELSE 'crossing ' || g END,
-                  'en', false, 'assertion'
+                  CASE WHEN g % 200 = 100 AND g <= $2 - $3 THEN 'ar' ELSE 'en' END,
+                  false, 'assertion'
            FROM generate_series(1, $2) AS g""",
         speaker["id"],
         total,
@@ -414,10 +416,40 @@ async def test_a_query_few_of_the_newest_claims_match_ranks_its_newest_matches(c
     newest_before = [3100 - 100 * i for i in range(COMMON_MATCHES - few)]
     assert found == sorted([total - i for i in range(few)] + newest_before), found
     assert body["incomplete_results"] is True
+    body = await search_body(client, "zebra", type="claim", lang="en", limit=100)
+    found = sorted(int(h["title"].rsplit(" ", 1)[1]) for h in body["data"])
+    english_before = [3000 - 200 * i for i in range(COMMON_MATCHES - few)]
+    assert found == sorted([total - i for i in range(few)] + english_before), found
     body = await search_body(client, "okapi", type="claim", limit=100)
     found = sorted(int(h["title"].rsplit(" ", 1)[1]) for h in body["data"])
     assert found == [1, 2, 3] + [total - few + 1 + i for i in range(few)], found
     assert body["incomplete_results"] is False
+
+
+@pytest.mark.parametrize("oldest", [1, 2])
+async def test_reading_on_to_the_oldest_claim_left_nothing_unread(client, conn, oldest):
+    """Ten of the newest claims and ten of the oldest say zebra: reading on finds the
+    twentieth match. When it is the oldest claim, nothing was left unread and the page says
+    every match was ranked; with one claim older than it, one may have been left (a review
+    found the page saying so either way)."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    total = RECENT_WINDOW + 20
+    await conn.execute(
+        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
+           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                   || lpad(to_hex(g), 12, '0'))::uuid,
+                  $1::uuid,
+                  CASE WHEN g > $2 - 10 OR g BETWEEN $3 AND $3 + 9 THEN 'zebra ' ELSE 'crossing '
+                  END || g,
+                  'en', false, 'assertion'
+           FROM generate_series(1, $2) AS g""",
+        speaker["id"],
+        total,
+        oldest,
+    )
+    body = await search_body(client, "zebra", type="claim", limit=100)
+    assert len(body["data"]) == COMMON_MATCHES
+    assert body["incomplete_results"] is (oldest > 1)
 
 
 async def search_body(client, q, **params):

@@ -66,7 +66,8 @@ from service.text.stopwords import SearchWords
 # many. Statistics of a smaller table are not trusted to say the opposite (a table analysed
 # empty says 0 until autovacuum comes round, whatever was loaded since): there, and before
 # the table has statistics, the primary key is walked past them (at most RECENT_WINDOW + 1
-# of its entries, and only for a common query).
+# of its entries, and only for a common query). After reading on (below), the claims read
+# end at the COMMON_MATCHES-th match: any claim older than it was left unread.
 #
 # Disputes are a hundredth as many: their index finds every match, but only the newest
 # SEARCH_CANDIDATES of them are ranked. Until the tenth session all were: a common word is in
@@ -217,17 +218,25 @@ ranked_disputes AS MATERIALIZED (
         ORDER BY d.id DESC
         LIMIT {SEARCH_CANDIDATES}) AS d),
 -- more claims or disputes may match than were ranked: as many candidates as are ranked, or
--- the newest claims read (a common query) and older ones left unread (see above)
+-- the newest claims read (a common query) and older ones left unread (see above); read on
+-- to the COMMON_MATCHES-th match, older than it (one step into the primary key)
 incomplete AS (
     SELECT (SELECT count(*) FROM ranked) >= {SEARCH_CANDIDATES}
         OR (SELECT count(*) FROM ranked_disputes) >= {SEARCH_CANDIDATES}
         OR ((SELECT matches FROM newest) >= {COMMON_MATCHES}
-            AND (SELECT CASE WHEN t.reltuples >= {2 * RECENT_WINDOW} THEN true
-                             ELSE EXISTS (SELECT FROM (SELECT FROM claims unread
-                                                       ORDER BY unread.id DESC
-                                                       OFFSET {RECENT_WINDOW} LIMIT 1) AS o)
-                        END
-                 FROM pg_class t WHERE t.oid = 'claims'::regclass))
+            AND CASE WHEN EXISTS (SELECT FROM read_on)
+                     THEN EXISTS (SELECT FROM claims past
+                                  -- no min(uuid) before PostgreSQL 18
+                                  WHERE past.id < (SELECT r.id FROM read_on r
+                                                   ORDER BY r.id LIMIT 1))
+                     ELSE (SELECT CASE WHEN t.reltuples >= {2 * RECENT_WINDOW} THEN true
+                                       ELSE EXISTS (SELECT FROM (SELECT FROM claims unread
+                                                                 ORDER BY unread.id DESC
+                                                                 OFFSET {RECENT_WINDOW}
+                                                                 LIMIT 1) AS o)
+                                  END
+                           FROM pg_class t WHERE t.oid = 'claims'::regclass)
+                END)
         AS yes)
 SELECT type, id, score, title, body, translations, (SELECT yes FROM incomplete) AS incomplete
 FROM (
