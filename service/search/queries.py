@@ -79,8 +79,9 @@ from service.text.stopwords import SearchWords
 # whole lists (some thousands of matches, 6 to 14 ms of a search at a million claims: the
 # benchmark's slowest searches, about 1 in 100). With at least READ_ON_MATCHES of them (about
 # 1 claim in 250 or more), the claims before the newest are read on, newest first, to the
-# COMMON_MATCHES-th match, at most READ_ON_WINDOW of them (expected about 3,000 at the
-# least; a claim read costs about a microsecond, a match the index yields about one to three),
+# COMMON_MATCHES-th match, at most READ_ON_WINDOW of them (about 3,000 at 8 in 2,000, fewer
+# the more of the newest match; a claim read costs about a microsecond, a match the index
+# yields about one to three),
 # and those matches are the candidates, as a common query's are. Fewer, or not found by then:
 # the index as above. The newest are passed again (OFFSET, about 0.5 ms): reading on from the
 # oldest of them, a bound the plan cannot know, let the planner sort every older claim of a
@@ -218,8 +219,8 @@ ranked_disputes AS MATERIALIZED (
         ORDER BY d.id DESC
         LIMIT {SEARCH_CANDIDATES}) AS d),
 -- more claims or disputes may match than were ranked: as many candidates as are ranked, or
--- the newest claims read (a common query) and older ones left unread (see above); read on
--- to the COMMON_MATCHES-th match, older than it (one step into the primary key)
+-- the newest claims read (a common query) and older ones left unread (see above); after
+-- reading on, any claim older than the last match read (one step into the primary key)
 incomplete AS (
     SELECT (SELECT count(*) FROM ranked) >= {SEARCH_CANDIDATES}
         OR (SELECT count(*) FROM ranked_disputes) >= {SEARCH_CANDIDATES}
