@@ -83,6 +83,20 @@ def test_marks_are_where_the_walked_text_puts_them(variant):
     assert checked > 100
 
 
+def test_stop_words_are_marked_only_when_the_query_has_nothing_else():
+    """A phrase keeps its stop words for the search, not for the marks: every `the` and `on`
+    of a text was marked, and the snippet began at the first of them (a walkthrough's
+    finding: `"on the safe zone"` began at "On 22 October")."""
+    text = "On 22 October the presidents met. Later, in the safe zone, the patrols began."
+    assert terms_of('"on the safe zone"') == ["safe", "zone"]
+    marked = snippet(text, terms_of('"on the safe zone"'), width=40)
+    assert marked is not None and marked.count("<mark>") == 2, marked
+    assert marked.startswith(f"{ELLIPSIS}Later, in the <mark>safe</mark> <mark>zone</mark>,")
+    assert terms_of('"عن ثقته"') == ["ثقته"]
+    assert terms_of('"من في"') == ["من", "في"]  # nothing else: a name may be made of them
+    assert terms_of("the iş") == ["is"]  # Turkish iş is no stop word, though it folds to one
+
+
 def test_a_mark_covers_the_original_characters_of_the_match():
     # the mark takes the last letter's harakat with it
     assert snippet("قالَ أَكارُ إنّ", terms_of("اكار")) == "قالَ <mark>أَكارُ</mark> إنّ"

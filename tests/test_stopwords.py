@@ -85,6 +85,9 @@ async def test_the_english_list_is_the_english_configurations(conn):
         ("council \u226e-patrol", "council", ("patrol",)),  # not less than: <
         ("council \U0001f110-patrol", "council", ("patrol",)),  # (a): a stop word
         ("council -10:30", "council", ("10:30",)),  # a colon does not end a word here
+        # a minus leaves out the one word after it: brackets do not group (README says so)
+        ("zone -(amber cobalt)", "zone cobalt", ("amber",)),
+        ("zone -amber -cobalt", "zone", ("amber", "cobalt")),
     ],
 )
 def test_search_words(query, left, excluded):

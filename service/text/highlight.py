@@ -14,6 +14,7 @@ from bisect import bisect_right
 from typing import Protocol
 
 from service.text.normalize import article_forms, fold, normalize
+from service.text.stopwords import is_stop
 
 ELLIPSIS = "…"
 
@@ -30,8 +31,11 @@ def _fold_char(ch: str) -> str:
 def terms_of(query: str) -> list[str]:
     """The words of a query worth marking (normalised; quotes and operators dropped), and
     each without the Arabic article as the search looks for it too (``الصعوبات`` marks
-    ``صعوبات``)."""
-    words = normalize(query.replace('"', " ")).split(" ")
+    ``صعوبات``). Stop words only when the query has nothing else: a phrase keeps them for
+    the search (``"on the safe zone"``), but marked they marked every ``the`` of a text, and
+    a snippet began at the first."""
+    tokens = query.replace('"', " ").split()
+    words = normalize(" ".join([t for t in tokens if not is_stop(t)] or tokens)).split(" ")
     terms = [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
     forms = [form for term in terms for form in article_forms(term)]
     return terms + [form for form in dict.fromkeys(forms) if form not in terms]
