@@ -295,7 +295,8 @@ async def _keys(args: argparse.Namespace, url: str) -> int:
                 async with conn.transaction():
                     created = await queries.create(conn, data, created_by="command line")
             except msgspec.ValidationError as exc:
-                error = msgspec_field_error(exc)  # as the API says it: patterns in words
+                # as the API says it: patterns in words, a list's values named
+                error = msgspec_field_error(exc, ApiKeyCreate)
                 raise SystemExit(f"claimdesk: {error.field}: {error.message}") from None
             except DomainError as exc:
                 raise SystemExit(f"claimdesk: {exc}") from None

@@ -499,13 +499,69 @@ def _named_field(path: str, message: str) -> str:
     return path
 
 
-def msgspec_field_error(error: msgspec.ValidationError) -> FieldError:
-    """A body field error from msgspec's own message (``... - at `$.names[0].lang```)."""
+def msgspec_field_error(error: msgspec.ValidationError, decoded: Any = None) -> FieldError:
+    """A body field error from msgspec's own message (``... - at `$.names[0].lang```), for a
+    body decoded as type ``decoded`` (which names a value not in a list the values it takes)."""
     text = str(error)
     match = _MSGSPEC_PATH.search(text)
     message = _readable(text[: match.start()] if match else text)
     path = match.group("path").lstrip(".") if match else ""
-    return FieldError(field=_named_field(path, message) or "body", message=message)
+    return FieldError(
+        field=_named_field(path, message) or "body",
+        message=_with_values(message, decoded, path),
+    )
+
+
+_NOT_LISTED = re.compile(r"Invalid enum value (?P<got>.+)")
+_PATH_PART = re.compile(r"\[\d+\]|[^.\[\]]+")
+
+
+def _with_values(message: str, decoded: Any, path: str) -> str:
+    """msgspec's "Invalid enum value 'x'" with the values the field at ``path`` of type
+    ``decoded`` takes ("Expected open, resolved or dismissed, not 'x'"), as a pattern's
+    message says what it takes; the message as it is when the path names no such list."""
+    got = _NOT_LISTED.fullmatch(message)
+    values = _listed_values(decoded, path) if got and decoded is not None else None
+    if not got or not values:
+        return message
+    said = [str(v) for v in values]
+    listed = ", ".join(said[:-1]) + " or " + said[-1] if len(said) > 1 else said[0]
+    return f"Expected {listed}, not {got.group('got')}"
+
+
+def _listed_values(decoded: Any, path: str) -> tuple[Any, ...] | None:
+    """The values of the ``Literal`` at ``path`` (``targets[0].role``) inside type
+    ``decoded``, or None when the path leads to none."""
+    info = msgspec.inspect.type_info(decoded)
+    for part in _PATH_PART.findall(path):
+        info = _unwrapped(info)
+        if part.startswith("["):
+            if not isinstance(info, msgspec.inspect.ListType):
+                return None
+            info = info.item_type
+        elif isinstance(info, msgspec.inspect.StructType):
+            field = next((f for f in info.fields if f.encode_name == part), None)
+            if field is None:
+                return None
+            info = field.type
+        else:
+            return None
+    info = _unwrapped(info)
+    return info.values if isinstance(info, msgspec.inspect.LiteralType) else None
+
+
+def _unwrapped(info: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    """The type inside constraints (``Annotated``) and an optional value's ``None``."""
+    while True:
+        if isinstance(info, msgspec.inspect.Metadata):
+            info = info.type
+        elif isinstance(info, msgspec.inspect.UnionType):
+            rest = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+            if len(rest) != 1:
+                return info
+            info = rest[0]
+        else:
+            return info
 
 
 # A parameter's type errors in words: msgspec reads it from text, and says it got a `str`.
@@ -519,8 +575,9 @@ _AS_TEXT = {
 }
 
 
-def _field_errors(exc: ValidationException) -> list[FieldError]:
-    """Litestar's ``extra`` list, made precise with msgspec's JSON path where it has one."""
+def _field_errors(exc: ValidationException, parameters: Any = None) -> list[FieldError]:
+    """Litestar's ``extra`` list, made precise with msgspec's JSON path where it has one;
+    ``parameters``, the handler's signature model, lists the values a parameter takes."""
     errors: list[FieldError] = []
     cause = exc.__cause__
     cause_text = str(cause) if isinstance(cause, msgspec.ValidationError) else ""
@@ -537,7 +594,7 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
             path = match.group("path").lstrip(".") if match else ""
             field = _named_field(path, message) or ("body" if field in ("", "data") else field)
         else:  # every parameter arrives as text: "got `str`" says nothing (`limit=1.5`)
-            message = _AS_TEXT.get(message, message)
+            message = _with_values(_AS_TEXT.get(message, message), parameters, field)
         errors.append(FieldError(field=field, message=message, location=location))
     missing = _MISSING_PARAMETER.search(exc.detail or "")
     if not errors and missing:
@@ -549,7 +606,8 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
 
 
 def _validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    errors = _field_errors(exc)
+    handler = request.scope.get("route_handler")
+    errors = _field_errors(exc, getattr(handler, "signature_model", None))
     if all(e.location == "path" for e in errors):
         # A malformed id can name nothing: the same answer as a well-formed id that is absent.
         return problem(

@@ -130,7 +130,7 @@ def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> lis
     try:
         value = msgspec.json.decode(body, type=body_type, strict=True)
     except msgspec.ValidationError as exc:
-        return [msgspec_field_error(exc)]
+        return [msgspec_field_error(exc, body_type)]
     except UnicodeDecodeError:
         # msgspec's offset is inside the string it was reading; the body's own decoding says
         # where in the body (on this error path only)

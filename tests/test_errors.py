@@ -167,6 +167,46 @@ async def test_a_parameter_of_the_wrong_type_is_told_in_words(client):
         ], body
 
 
+async def test_a_value_not_in_a_list_names_the_values_it_takes(client, conn, world):
+    """`status=bogus` was told only "Invalid enum value 'bogus'" (a walkthrough), where
+    `type=bogus` lists what it takes: every field of listed values, in a parameter, a body
+    or nested in one, now names them."""
+    listed = {
+        ("GET", "/v1/search?q=x&status=bogus"): (
+            "status",
+            "Expected dismissed, open or resolved, not 'bogus'",
+            "query",
+        ),
+        ("GET", "/v1/claims?kind=bogus"): (
+            "kind",
+            "Expected accusation, assertion, demand, denial, doubt, other, prediction or "
+            "promise, not 'bogus'",
+            "query",
+        ),
+    }
+    for (method, path), (field, message, location) in listed.items():
+        body = problem(await client.request(method, path), 422)
+        assert body["errors"] == [{"field": field, "message": message, "location": location}], body
+    before = await snapshot(conn)
+    body = problem(await client.post("/v1/actors", json={"kind": "wizard", "name": "x"}), 422)
+    assert body["errors"][0]["message"] == (
+        "Expected armed_group, group, media, organization, person or state, not 'wizard'"
+    )
+    role = {"actor_id": world["actor"]["id"], "role": "boss"}
+    body = problem(
+        await client.patch(f"/v1/claims/{world['claim']['id']}", json={"targets": [role]}), 422
+    )
+    assert body["errors"] == [
+        {
+            "field": "targets[0].role",
+            "message": "Expected accused, addressed, criticized, mentioned or supported, "
+            "not 'boss'",
+            "location": "body",
+        }
+    ], body
+    assert await snapshot(conn) == before
+
+
 async def test_bad_uuid_in_query_is_422(client):
     body = problem(await client.get("/v1/claims", params={"speaker_id": "akar"}), 422)
     assert body["errors"][0] == {
