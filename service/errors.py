@@ -500,8 +500,8 @@ def _named_field(path: str, message: str) -> str:
 
 
 def msgspec_field_error(error: msgspec.ValidationError, decoded: Any = None) -> FieldError:
-    """A body field error from msgspec's own message (``... - at `$.names[0].lang```), for a
-    body decoded as type ``decoded`` (which names a value not in a list the values it takes)."""
+    """A body field error from msgspec's own message (``... - at `$.names[0].lang```);
+    ``decoded``, the type the body was decoded as, tells a value not in a list the list."""
     text = str(error)
     match = _MSGSPEC_PATH.search(text)
     message = _readable(text[: match.start()] if match else text)
@@ -518,8 +518,9 @@ _PATH_PART = re.compile(r"\[\d+\]|[^.\[\]]+")
 
 def _with_values(message: str, decoded: Any, path: str) -> str:
     """msgspec's "Invalid enum value 'x'" with the values the field at ``path`` of type
-    ``decoded`` takes ("Expected open, resolved or dismissed, not 'x'"), as a pattern's
-    message says what it takes; the message as it is when the path names no such list."""
+    ``decoded`` takes, in msgspec's sorted order ("Expected dismissed, open or resolved, not
+    'x'"), as a pattern's message says what it takes; the message as it is when the path
+    names no such list."""
     got = _NOT_LISTED.fullmatch(message)
     values = _listed_values(decoded, path) if got and decoded is not None else None
     if not got or not values:
