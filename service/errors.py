@@ -459,7 +459,19 @@ def _readable(message: str) -> str:
         "Expected a real calendar date written YYYY-MM-DD, such as 2019-11-24, without a time",
         message,
     )
+    message = _LENGTH.sub(_length_in_words, message)
     return message.replace("\\\\Z'", "$'")
+
+
+# msgspec's "Expected `str` of length >= 1": the JSON type's name says less than what counts
+_LENGTH = re.compile(r"Expected `(?P<type>str|array|object)` of length (?P<op>[<>]=) (?P<n>\d+)")
+_COUNTED = {"str": "character", "array": "item", "object": "field"}
+
+
+def _length_in_words(match: re.Match[str]) -> str:
+    n = int(match.group("n"))
+    what = _COUNTED[match.group("type")] + ("" if n == 1 else "s")
+    return f"Expected {'at least' if match.group('op') == '>=' else 'at most'} {n:,} {what}"
 
 
 # Patterns a problem names in words rather than quotes: a language tag's grammar is 300

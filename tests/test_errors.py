@@ -207,6 +207,26 @@ async def test_a_value_not_in_a_list_names_the_values_it_takes(client, conn, wor
     assert await snapshot(conn) == before
 
 
+async def test_a_length_is_told_in_what_it_counts(client, world):
+    """msgspec says "Expected `str` of length <= 300": the JSON type's name, where a user
+    counts characters or items (and an empty `q` was told "Expected `str` of length >= 1",
+    a walkthrough's finding)."""
+    too_long = {"kind": "person", "name": "x" * 301}
+    too_many = {"kind": "person", "name": "x", "names": [{"value": "x", "lang": "ar"}] * 51}
+    for body, field, message in (
+        (too_long, "name", "Expected at most 300 characters"),
+        (too_many, "names", "Expected at most 50 items"),
+    ):
+        problem_body = problem(await client.post("/v1/actors", json=body), 422)
+        assert problem_body["errors"] == [
+            {"field": field, "message": message, "location": "body"}
+        ], problem_body
+    problem_body = problem(await client.get("/v1/search", params={"q": ""}), 422)
+    assert problem_body["errors"] == [
+        {"field": "q", "message": "Expected at least 1 character", "location": "query"}
+    ], problem_body
+
+
 async def test_bad_uuid_in_query_is_422(client):
     body = problem(await client.get("/v1/claims", params={"speaker_id": "akar"}), 422)
     assert body["errors"][0] == {
