@@ -130,9 +130,6 @@ async def _check(
     await references.require(conn, "actors", [("publisher_id", publisher_id)])
 
 
-# An update that sends the same instant in UTC (``Z``, as every date-time is returned: a
-# client sending back what it read, or a PATCH of other fields) keeps the offset the instant
-# was given with, and with it the source's own day.
 _WRITE = """
 INSERT INTO sources (id, kind, title, url, url_key, publisher_id, published_at,
                      published_at_precision, published_at_offset, lang, archive_url)
@@ -142,23 +139,26 @@ ON CONFLICT (id) DO UPDATE SET
     url_key = CASE WHEN $12 THEN sources.url_key ELSE EXCLUDED.url_key END,
     publisher_id = EXCLUDED.publisher_id, published_at = EXCLUDED.published_at,
     published_at_precision = EXCLUDED.published_at_precision,
-    published_at_offset = CASE
-        WHEN EXCLUDED.published_at_offset = 0
-             AND (EXCLUDED.published_at, EXCLUDED.published_at_precision)
-                 = (sources.published_at, sources.published_at_precision)
-        THEN sources.published_at_offset
-        ELSE EXCLUDED.published_at_offset END,
+    published_at_offset = CASE WHEN $13 THEN sources.published_at_offset
+                               ELSE EXCLUDED.published_at_offset END,
     lang = EXCLUDED.lang,
     archive_url = EXCLUDED.archive_url, version = sources.version + 1, updated_at = now()
 """
 
 
 async def _write(
-    conn: asyncpg.Connection, source_id: UUID, fields: dict[str, Any], *, keep_key: bool = False
+    conn: asyncpg.Connection,
+    source_id: UUID,
+    fields: dict[str, Any],
+    *,
+    keep_key: bool = False,
+    keep_offset: bool = False,
 ) -> Source:
     """Insert or update. ``keep_key``: an update that keeps the URL keeps its stored key, as
     it was made (migration 0019 left some keys in an older form, beside a source holding the
-    new one: such a source stays editable)."""
+    new one: such a source stays editable). ``keep_offset``: an update that keeps
+    ``published_at`` (``_same_moment``) keeps the offset it was given with, which the API
+    returns in UTC."""
     key = _url_key(fields["url"])
     published_at, precision, offset = _published(fields["published_at"])
     await _check(conn, source_id, None if keep_key else key, fields["publisher_id"])
@@ -176,6 +176,7 @@ async def _write(
         canonical_lang(fields["lang"]) if fields["lang"] else None,
         fields["archive_url"],
         keep_key,
+        keep_offset,
     )
     return await get(conn, source_id)
 
@@ -203,7 +204,13 @@ async def update(
         return current
     fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
     fields.update(changes)
-    source = await _write(conn, source_id, fields, keep_key=fields["url"] == current.url)
+    source = await _write(
+        conn,
+        source_id,
+        fields,
+        keep_key=fields["url"] == current.url,
+        keep_offset="published_at" not in changes,
+    )
     await history.record(conn, who, "source", source_id, source.version, "update", source)
     return source
 
@@ -211,8 +218,9 @@ async def update(
 async def _same_moment(conn: asyncpg.Connection, current: Source, sent: str | None) -> bool:
     """Whether ``sent`` says what the source's ``published_at`` says: the same instant (or
     date) and, for an instant, the offset kept for it, or UTC (``Z``, ``+00:00``, or
-    ``.000``: what keeps the offset, ``_WRITE``). A client that sends the article's local
-    time on every save writes nothing new."""
+    ``.000``, as every date-time is returned: a client sending back what it read), which
+    then keeps the offset. A client that sends the article's local time on every save
+    writes nothing new."""
     if sent is None or current.published_at is None:
         return sent == current.published_at
     instant, precision, offset = _published(sent)
