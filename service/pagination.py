@@ -50,14 +50,12 @@ Cursor = Annotated[
 T = TypeVar("T")
 
 
-def searchable(text: str, parameter: str) -> str:
-    """``text`` normalised, for a parameter that looks for it (a list's ``q``, typeahead's
-    ``name``, search's ``q``); a 422 naming ``parameter`` when it holds no letter or digit
-    (empty, white space, punctuation): an empty filter, not "no filter"."""
-    normalised = normalize(text)
-    if not has_letter_or_digit(normalised):
+def searchable(text: str, parameter: str) -> None:
+    """A 422 naming ``parameter`` (a list's ``q``, typeahead's ``name``, search's ``q``) when
+    ``text`` holds no letter or digit once normalised (empty, white space, punctuation): an
+    empty filter, not "no filter"."""
+    if not has_letter_or_digit(normalize(text)):
         raise invalid(parameter, "Give at least one letter or digit.", "query")
-    return normalised
 
 
 def encode_cursor(kind: str, *key: Any) -> str:
