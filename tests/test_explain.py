@@ -173,6 +173,12 @@ def node(plan: str, name: str) -> str:
     return line
 
 
+def ranked(plan: str) -> str:
+    """The node that ranks the claims found (its rows: the candidates)."""
+    lines = plan.splitlines()
+    return lines[lines.index("  CTE ranked") + 1]
+
+
 # The search's reads of the primary key: the newest claims, the claims before them read on,
 # and the look past the newest for older claims left unread (``incomplete``).
 NEWEST = "Index Scan Backward using claims_pkey on claims latest"
@@ -260,10 +266,12 @@ async def test_no_common_lexemes_are_read_again_sooner(conn):
 async def test_a_query_that_does_not_narrow_reads_the_newest_claims_first(conn, many_claims, q):
     """An ``or`` does not narrow what a rare word matches (``4242 or safe`` matches every
     claim), however PostgreSQL reads it (``or(``): such a query reads the newest claims first,
-    as every query does without statistics, and still finds its matches through the index."""
+    as every query does without statistics, finds its two matches there and, as they are too
+    few, looks through the index for others (none)."""
     plan = await analyze_search(conn, q)
     assert actual_rows(node(plan, NEWEST)) == search.RECENT_WINDOW
-    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) >= 1, plan
+    assert "never executed" not in node(plan, "Bitmap Index Scan on claims__search_vector_idx")
+    assert actual_rows(ranked(plan)) == 2, plan
 
 
 @pytest.mark.parametrize(
@@ -288,7 +296,7 @@ async def test_a_phrase_of_a_rare_word_is_rare(conn, many_claims):
 async def test_statistics_crowded_with_common_words_are_not_trusted(conn):
     """With room for only ten lexemes, the statistics list ten of the twelve words every
     claim has and nothing rarer: a word missing from them may still be common, so the newest
-    claims are read first."""
+    claims are read first (the one match is among them: the index finds no other)."""
     await insert_claims(
         conn,
         3000,
@@ -298,7 +306,8 @@ async def test_statistics_crowded_with_common_words_are_not_trusted(conn):
     await conn.execute("ANALYZE claims")
     plan = await analyze_search(conn, "2424")
     assert actual_rows(node(plan, NEWEST)) == search.RECENT_WINDOW
-    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 1, plan
+    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 0, plan
+    assert actual_rows(ranked(plan)) == 1, plan
 
 
 async def test_statistics_of_only_very_common_words_are_not_trusted(conn):
@@ -345,7 +354,7 @@ async def test_a_query_few_of_the_newest_claims_match_reads_on_not_the_whole_ind
 
 async def test_too_few_read_on_go_to_the_index(conn):
     """Ten of the newest claims say kilo and one of the READ_ON_WINDOW before them: the claims
-    read on do not reach COMMON_MATCHES, and the index finds every match, older ones too."""
+    read on do not reach COMMON_MATCHES, and the index finds the older one besides those."""
     total = search.RECENT_WINDOW + search.READ_ON_WINDOW + 100
     await insert_claims(
         conn,
@@ -355,7 +364,8 @@ async def test_too_few_read_on_go_to_the_index(conn):
     await conn.execute("VACUUM claims")
     plan = await analyze_search(conn, "kilo", settings=SEARCH_SESSION)
     assert actual_rows(node(plan, READ_ON)) == search.RECENT_WINDOW + search.READ_ON_WINDOW, plan
-    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 12, plan
+    assert actual_rows(node(plan, "Bitmap Heap Scan on claims")) == 1, plan
+    assert actual_rows(ranked(plan)) == 12, plan
 
 
 async def test_the_newest_claims_are_a_bounded_read_whatever_the_filters(conn, many_claims):

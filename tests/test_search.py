@@ -426,6 +426,35 @@ async def test_a_query_few_of_the_newest_claims_match_ranks_its_newest_matches(c
     assert body["incomplete_results"] is False
 
 
+async def test_the_newest_matches_are_candidates_when_the_index_finds_the_rest(client, conn):
+    """Three of the newest claims say zebra (fewer than READ_ON_MATCHES) and 300 old ones do:
+    the index finds the matches, more than SEARCH_CANDIDATES, and the first it yields are the
+    oldest; the three newest, found already, are candidates with them (they were left out)."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    few, old = 3, 300
+    assert few < READ_ON_MATCHES and old > SEARCH_CANDIDATES
+    total = old + 100 + RECENT_WINDOW
+    await conn.execute(
+        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
+           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                   || lpad(to_hex(g), 12, '0'))::uuid,
+                  $1::uuid,
+                  CASE WHEN g <= $3 OR g > $2 - $4 THEN 'zebra ' ELSE 'crossing ' END || g,
+                  'en', false, 'assertion'
+           FROM generate_series(1, $2) AS g""",
+        speaker["id"],
+        total,
+        old,
+        few,
+    )
+    body = await search_body(client, "zebra", type="claim", limit=100)
+    found = [int(h["title"].rsplit(" ", 1)[1]) for h in body["data"]]
+    # ranked alike, newest first: the three newest, then the index's (the oldest claims)
+    assert found[:few] == [total - i for i in range(few)], found
+    assert all(g <= SEARCH_CANDIDATES for g in found[few:]), found
+    assert body["incomplete_results"] is True
+
+
 @pytest.mark.parametrize("oldest", [1, 2])
 async def test_reading_on_to_the_oldest_claim_left_nothing_unread(client, conn, oldest):
     """Ten of the newest claims and ten of the oldest say zebra: reading on finds the

@@ -30,7 +30,9 @@ from service.text.stopwords import SearchWords
 # SEARCH_CANDIDATES). The window counts claims read, not claims passing the filters: a filter
 # as narrow as one speaker would otherwise walk the whole table to fill it. Otherwise the
 # index finds the matches and the first SEARCH_CANDIDATES it yields are the candidates: every
-# match, for any query or filters narrower than that.
+# match, for any query or filters narrower than that. The matches found among the newest
+# claims are candidates whichever way: the index, which yields the oldest claims first, looks
+# for the others (SEARCH_CANDIDATES in all).
 #
 # Each candidate is fetched and ranked (``ts_rank_cd``, a few microseconds a claim), and a
 # window of common words stops reading once it has SEARCH_CANDIDATES matches. Until the ninth
@@ -192,16 +194,18 @@ read_on AS MATERIALIZED (
     WHERE c.search_vector @@ p.q AND {_CLAIM_FILTERS}
     LIMIT greatest({COMMON_MATCHES} - (SELECT count(*) FROM recent), 0)),
 newest AS (SELECT (SELECT count(*) FROM recent) + (SELECT count(*) FROM read_on) AS matches),
+-- the newest matches found, and when they are too few, the index's first matches besides
 candidates AS (
-    SELECT * FROM recent WHERE (SELECT matches FROM newest) >= {COMMON_MATCHES}
+    SELECT * FROM recent
     UNION ALL
-    SELECT * FROM read_on WHERE (SELECT matches FROM newest) >= {COMMON_MATCHES}
+    SELECT * FROM read_on
     UNION ALL
     SELECT c.* FROM params p, LATERAL (
         SELECT c.id, c.speaker_id, c.text, c.translations, c.search_vector
         FROM claims c
         WHERE $4 AND c.search_vector @@ p.q AND {_CLAIM_FILTERS}
-        LIMIT {SEARCH_CANDIDATES}) AS c
+          AND c.id NOT IN (SELECT id FROM recent UNION ALL SELECT id FROM read_on)
+        LIMIT {SEARCH_CANDIDATES} - (SELECT matches FROM newest)) AS c
     WHERE (SELECT matches FROM newest) < {COMMON_MATCHES}),
 ranked AS MATERIALIZED (
     SELECT c.id, c.speaker_id, c.text, c.translations,
