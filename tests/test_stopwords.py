@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.text import stopwords
 from service.text.normalize import normalize
 from service.text.stopwords import ARABIC, ENGLISH, STOP_WORDS, is_stop, search_words
 from tests.test_normalize import generated
@@ -142,6 +143,21 @@ def test_what_is_left_has_a_word_to_look_for_and_no_stop_word_outside_quotes(que
     # `or` only between two things to look for (a quoted phrase counts as one)
     tokens = re.findall(r'"[^"]*"?|\S+', words)
     assert tokens[0].lower() != "or" and tokens[-1].lower() != "or"
+
+
+@given(st.lists(QUERY, min_size=1, max_size=20))
+def test_a_full_table_of_characters_is_emptied_and_reads_as_before(queries):
+    """The table of what each character of a query becomes is filled as characters are met
+    and emptied once it holds ``LIMIT`` (at most that and one query's more): a query reads the
+    same through a table emptied every few characters as through one that never is."""
+    small = stopwords._Structure()
+    small.LIMIT = 8
+    for query in queries:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(stopwords, "_STRUCTURE", small)
+            read = search_words(query)
+        assert read == search_words(query), query
+        assert len(small) <= 8 + len(query)
 
 
 def test_postgresql_reads_no_exclusion_in_what_is_left(database_url):

@@ -13,7 +13,7 @@ import unicodedata
 from bisect import bisect_right
 from typing import Protocol
 
-from service.text.normalize import article_forms, fold, normalize
+from service.text.normalize import CharTable, article_forms, fold, normalize
 from service.text.stopwords import is_stop
 
 ELLIPSIS = "…"
@@ -46,30 +46,26 @@ def _finder(characters: list[str]) -> re.Pattern[str]:
     return re.compile("[" + "".join(map(re.escape, characters)) + "]")
 
 
-class _FoldTable(dict[int, str]):
-    """``str.translate``'s table of ``_fold_char`` for texts with a character beyond the Basic
-    Multilingual Plane (``plane`` has the rest), filled as characters are met; notes those
-    that do not fold to exactly one character (marks fold to none, ligatures to several).
-    Emptied, between texts, once it holds ``LIMIT`` characters, so that stored text cannot
-    grow it to all of Unicode."""
-
-    LIMIT = 65536
+class _FoldTable(CharTable):
+    """The table of ``_fold_char`` for texts with a character beyond the Basic Multilingual
+    Plane (``plane`` has the rest); notes the characters that do not fold to exactly one
+    (marks fold to none, ligatures to several). Emptied between texts (``translate``): a text
+    is read through it, then its uneven characters looked for."""
 
     def __init__(self) -> None:
         super().__init__()
         self.uneven: set[str] = set()
         self._finder: re.Pattern[str] | None = None
 
-    def __missing__(self, code: int) -> str:
-        folded = _fold_char(chr(code))
+    def value(self, ch: str) -> str:
+        folded = _fold_char(ch)
         if len(folded) != 1:  # noted before the table has it: no text sees it unmarked
-            self.uneven.add(chr(code))
+            self.uneven.add(ch)
             self._finder = None
-        self[code] = folded
         return folded
 
     def empty(self) -> None:
-        self.clear()
+        super().empty()
         self.uneven.clear()
         self._finder = None
 
@@ -152,9 +148,7 @@ def _folded(text: str) -> tuple[str, _Uneven | None]:
         table, finder = plane()
         uneven = _Uneven(text, table, finder)
         return text.translate(table), uneven if uneven.starts else None
-    if len(_FOLD_TABLE) >= _FOLD_TABLE.LIMIT:  # not while a text is folded: it reads both after
-        _FOLD_TABLE.empty()
-    haystack = text.translate(_FOLD_TABLE)
+    haystack = _FOLD_TABLE.translate(text)
     if _FOLD_TABLE.uneven.isdisjoint(text):
         return haystack, None
     return haystack, _Uneven(text, _FOLD_TABLE, _FOLD_TABLE.finder())

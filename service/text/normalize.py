@@ -78,3 +78,28 @@ def has_letter_or_digit(normalised: str) -> bool:
     """Whether normalised text holds a letter or a digit: something a search or a name
     filter can look for (not only punctuation, marks or white space)."""
     return _LETTER_OR_DIGIT.search(normalised) is not None
+
+
+class CharTable(dict[int, str]):
+    """``str.translate``'s table of ``value`` (what a character becomes), filled as characters
+    are met: text is folded a character at a time where the whole text cannot be (a snippet
+    maps its marks back, a query keeps its words as typed). ``translate`` empties it first once
+    it holds ``LIMIT`` characters (and so never while a text is read through it), so that
+    stored text or queries cannot grow it to all of Unicode."""
+
+    LIMIT = 65536
+
+    def value(self, ch: str) -> str:
+        raise NotImplementedError
+
+    def __missing__(self, code: int) -> str:
+        self[code] = value = self.value(chr(code))
+        return value
+
+    def translate(self, text: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.empty()
+        return text.translate(self)
+
+    def empty(self) -> None:
+        self.clear()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from service.text.normalize import fold, has_letter_or_digit, normalize
+from service.text.normalize import CharTable, fold, has_letter_or_digit, normalize
 
 ARABIC = frozenset(
     """
@@ -112,7 +112,7 @@ def search_words(query: str) -> SearchWords:
     excluded: list[str] = []
     named: list[str] = []
     dashes = 0
-    for found in _TOKEN.finditer(query.translate(_STRUCTURE)):
+    for found in _TOKEN.finditer(_STRUCTURE.translate(query)):
         part = found.group()
         if part == "-":
             dashes += 1
@@ -155,24 +155,17 @@ _TOKEN = re.compile(rf'-|"[^"]*"?|[^\s"{re.escape(_OPERATORS)}-][^\s"{re.escape(
 _STRUCTURAL = frozenset('-"' + _OPERATORS)
 
 
-class _Structure(dict[int, str]):
-    """``str.translate``'s table of the query as its words and operators will be once
-    normalised: a character whose normalised form holds white space, an operator, a quote or a
-    minus becomes that form (``´`` a space, ``－`` a minus, ``⑴`` ``(1)``); a mark or a
-    tatweel, which normalising leaves out, nothing (``ـ-قسد`` is an exclusion); any other
-    stays as typed (the Arabic stemmer reads the query as typed). Filled as characters are met
-    (``fold`` one at a time), emptied once it holds ``LIMIT``."""
+class _Structure(CharTable):
+    """The query as its words and operators will be once normalised: a character whose
+    normalised form holds white space, an operator, a quote or a minus becomes that form (``´``
+    a space, ``－`` a minus, ``⑴`` ``(1)``); a mark or a tatweel, which normalising leaves out,
+    nothing (``ـ-قسد`` is an exclusion); any other stays as typed (the Arabic stemmer reads
+    the query as typed)."""
 
-    LIMIT = 65536
-
-    def __missing__(self, code: int) -> str:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        typed = chr(code)
+    def value(self, typed: str) -> str:
         folded = fold(typed)
         structural = not folded or any(c.isspace() or c in _STRUCTURAL for c in folded)
-        self[code] = value = folded if structural else typed
-        return value
+        return folded if structural else typed
 
 
 _STRUCTURE = _Structure()
