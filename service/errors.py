@@ -350,6 +350,13 @@ def invalid(field: str, message: str, location: Location = "body") -> Invalid:
     return Invalid([FieldError(field=field, message=message, location=location)])
 
 
+def check_range(start: str, start_value: Any, end: str, end_value: Any) -> None:
+    """A list's range filter (``stated_from``/``stated_to``): an end before the start is a 422
+    naming the end, not an empty page that looks like no match."""
+    if start_value is not None and end_value is not None and end_value < start_value:
+        raise invalid(end, f"Before {start}.", "query")
+
+
 async def held_back(check: Awaitable[None]) -> Invalid | None:
     """Run ``check`` and hand back the 422 it raises instead of raising it: for a check that
     must run early (for the locks it takes) while its 422 comes after a 404 or 412."""

@@ -251,6 +251,30 @@ async def test_bad_query_values_are_422(client):
         assert field in fields(body), (params, body)
 
 
+@pytest.mark.parametrize(
+    "path, start, end, values",
+    [
+        ("/v1/claims", "stated_from", "stated_to", ("2019-11-24", "2019-11-01")),
+        ("/v1/search", "stated_from", "stated_to", ("2019-11-24", "2019-11-01")),
+        ("/v1/sources", "published_from", "published_to", ("2019-11-24", "2019-11-23")),
+        (
+            "/v1/disputes",
+            "updated_from",
+            "updated_to",
+            ("2019-11-24T10:00:00+03:00", "2019-11-24T06:59:59Z"),
+        ),
+    ],
+)
+async def test_a_range_that_ends_before_it_starts_is_422(client, path, start, end, values):
+    """Every list's range filter: an end before the start names the end (the sources' and
+    the disputes' were an empty page, as if nothing matched); the same moment is a range."""
+    q = {"q": "zone"} if path == "/v1/search" else {}
+    body = problem(await client.get(path, params=q | {start: values[0], end: values[1]}), 422)
+    assert body["errors"] == [{"field": end, "message": f"Before {start}.", "location": "query"}]
+    same = await client.get(path, params=q | {start: values[0], end: values[0]})
+    assert same.status_code == 200, same.text
+
+
 @pytest.mark.parametrize("idempotent", [False, True], ids=["plain", "idempotency-key"])
 async def test_dangling_references_are_422_naming_the_field(client, conn, world, idempotent):
     """A claim's foreign keys catch a dangling id and the 422 then names each field; with an

@@ -21,7 +21,7 @@ from service.claims.schemas import (
     ClaimUpdate,
 )
 from service.deps import Request
-from service.errors import invalid, responses
+from service.errors import check_range, responses
 from service.history import Revision, RevisionPage, Version
 from service.pagination import (
     Cursor,
@@ -103,8 +103,7 @@ class ClaimController(Controller):
             ),
         ] = None,
     ) -> Response[ClaimPage]:
-        if stated_from and stated_to and stated_to < stated_from:
-            raise invalid("stated_to", "Before stated_from.", "query")
+        check_range("stated_from", stated_from, "stated_to", stated_to)
         before = decode_cursor(cursor, "claims", UUID)[0] if cursor else None
         if q is not None:
             searchable(q, "q")

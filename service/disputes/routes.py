@@ -24,7 +24,7 @@ from service.disputes.schemas import (
     PositionInput,
     PositionUpdate,
 )
-from service.errors import invalid, responses
+from service.errors import check_range, invalid, responses
 from service.history import Revision, RevisionPage, Version
 from service.pagination import (
     Cursor,
@@ -84,6 +84,7 @@ class DisputeController(Controller):
         for name, value in (("updated_from", updated_from), ("updated_to", updated_to)):
             if value is not None and value.tzinfo is None:
                 raise invalid(name, "Give a time zone offset (Z or +03:00).", "query")
+        check_range("updated_from", updated_from, "updated_to", updated_to)
         before = decode_cursor(cursor, "disputes", UUID)[0] if cursor else None
         filters = DisputeFilters(
             status=status,

@@ -14,7 +14,7 @@ from litestar.params import PathParameter, QueryParameter
 from service import references
 from service.claims.schemas import DisputeStatus
 from service.deps import Request
-from service.errors import in_words, invalid, responses
+from service.errors import check_range, in_words, invalid, responses
 from service.pagination import Cursor, Limit, decode_cursor, page, searchable
 from service.responses import EncodedJson
 from service.schemas import TOPIC_PATTERN
@@ -128,8 +128,7 @@ async def search(
         "topic": topic,
         "status": status,
     }
-    if stated_from and stated_to and stated_to < stated_from:
-        raise invalid("stated_to", "Before stated_from.", "query")
+    check_range("stated_from", stated_from, "stated_to", stated_to)
     for name, value in given.items():
         if value is not None:
             if not types & _ONLY[name]:

@@ -11,7 +11,7 @@ from litestar.params import Body, PathParameter, QueryParameter
 
 from service import db, etag, history, references
 from service.deps import Request
-from service.errors import responses
+from service.errors import check_range, responses
 from service.history import Revision, RevisionPage, Version
 from service.pagination import Cursor, Limit, decode_cursor, page
 from service.sources import examples, queries
@@ -69,6 +69,7 @@ class SourceController(Controller):
             date | None, QueryParameter(description="On or before (the source's own day).")
         ] = None,
     ) -> SourcePage:
+        check_range("published_from", published_from, "published_to", published_to)
         before = decode_cursor(cursor, "sources", UUID)[0] if cursor else None
         filters = SourceFilters(
             kind=kind,
