@@ -86,7 +86,11 @@ async def list_sources(
     return [_decode(r[0]) for r in rows]
 
 
-def _published(value: str | None) -> tuple[datetime | None, str | None, int | None]:
+# ``published_at`` as stored: the instant, its precision, the offset it was given with (minutes)
+Published = tuple[datetime | None, str | None, int | None]
+
+
+def _published(value: str | None) -> Published:
     """``published_at`` as (timestamptz, precision, offset in minutes): a date is midnight
     UTC, precision day, no offset."""
     if value is None:
@@ -137,8 +141,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET
     kind = EXCLUDED.kind, title = EXCLUDED.title, url = EXCLUDED.url,
     url_key = CASE WHEN $12 THEN sources.url_key ELSE EXCLUDED.url_key END,
-    publisher_id = EXCLUDED.publisher_id, published_at = EXCLUDED.published_at,
-    published_at_precision = EXCLUDED.published_at_precision,
+    publisher_id = EXCLUDED.publisher_id,
+    published_at = CASE WHEN $13 THEN sources.published_at ELSE EXCLUDED.published_at END,
+    published_at_precision = CASE WHEN $13 THEN sources.published_at_precision
+                                  ELSE EXCLUDED.published_at_precision END,
     published_at_offset = CASE WHEN $13 THEN sources.published_at_offset
                                ELSE EXCLUDED.published_at_offset END,
     lang = EXCLUDED.lang,
@@ -150,17 +156,17 @@ async def _write(
     conn: asyncpg.Connection,
     source_id: UUID,
     fields: dict[str, Any],
+    published: Published | None,
     *,
     keep_key: bool = False,
-    keep_offset: bool = False,
 ) -> Source:
-    """Insert or update. ``keep_key``: an update that keeps the URL keeps its stored key, as
-    it was made (migration 0019 left some keys in an older form, beside a source holding the
-    new one: such a source stays editable). ``keep_offset``: an update that keeps
-    ``published_at`` (``_same_moment``) keeps the offset it was given with, which the API
-    returns in UTC."""
+    """Insert or update. ``published``: ``fields["published_at"]`` as ``_published`` reads it,
+    or None for an update that keeps the stored one, and with it the offset it was given with
+    (``_same_moment``), which the API returns in UTC. ``keep_key``: an update that keeps the
+    URL keeps its stored key, as it was made (migration 0019 left some keys in an older form,
+    beside a source holding the new one: such a source stays editable)."""
     key = _url_key(fields["url"])
-    published_at, precision, offset = _published(fields["published_at"])
+    published_at, precision, offset = published or (None, None, None)
     await _check(conn, source_id, None if keep_key else key, fields["publisher_id"])
     await conn.execute(
         _WRITE,
@@ -176,13 +182,14 @@ async def _write(
         canonical_lang(fields["lang"]) if fields["lang"] else None,
         fields["archive_url"],
         keep_key,
-        keep_offset,
+        published is None,
     )
     return await get(conn, source_id)
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: SourceCreate) -> Source:
-    source = await _write(conn, new_id(), msgspec.structs.asdict(data))
+    fields = msgspec.structs.asdict(data)
+    source = await _write(conn, new_id(), fields, _published(fields["published_at"]))
     await history.record(conn, who, "source", source.id, source.version, "create", source)
     return source
 
@@ -198,32 +205,28 @@ async def update(
     current = await get(conn, source_id, lock=True)
     etag.require(precondition, current)
     changes = sent(data)
-    if "published_at" in changes and await _same_moment(conn, current, changes["published_at"]):
+    published = _published(changes["published_at"]) if "published_at" in changes else None
+    if published is not None and await _same_moment(conn, current, published):
         del changes["published_at"]  # the same instant and offset, written another way
+        published = None
     if unchanged(current, changes):
         return current
     fields = {name: getattr(current, name) for name in SourceUpdate.__struct_fields__}
     fields.update(changes)
-    source = await _write(
-        conn,
-        source_id,
-        fields,
-        keep_key=fields["url"] == current.url,
-        keep_offset="published_at" not in changes,
-    )
+    source = await _write(conn, source_id, fields, published, keep_key=fields["url"] == current.url)
     await history.record(conn, who, "source", source_id, source.version, "update", source)
     return source
 
 
-async def _same_moment(conn: asyncpg.Connection, current: Source, sent: str | None) -> bool:
-    """Whether ``sent`` says what the source's ``published_at`` says: the same instant (or
-    date) and, for an instant, the offset kept for it, or UTC (``Z``, ``+00:00``, or
-    ``.000``, as every date-time is returned: a client sending back what it read), which
-    then keeps the offset. A client that sends the article's local time on every save
-    writes nothing new."""
-    if sent is None or current.published_at is None:
-        return sent == current.published_at
-    instant, precision, offset = _published(sent)
+async def _same_moment(conn: asyncpg.Connection, current: Source, sent: Published) -> bool:
+    """Whether ``sent`` (``published_at`` as ``_published`` reads it) says what the source's
+    says: the same instant (or date) and, for an instant, the offset kept for it, or UTC
+    (``Z``, ``+00:00``, or ``.000``, as every date-time is returned: a client sending back
+    what it read), which then keeps the offset. A client that sends the article's local time
+    on every save writes nothing new."""
+    instant, precision, offset = sent
+    if instant is None or current.published_at is None:
+        return instant is None and current.published_at is None
     if (instant, precision) != _published(current.published_at)[:2]:
         return False
     if offset in (None, 0):
