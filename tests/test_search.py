@@ -455,6 +455,44 @@ async def test_the_newest_matches_are_candidates_when_the_index_finds_the_rest(c
     assert body["incomplete_results"] is True
 
 
+async def test_the_matches_read_on_are_candidates_when_the_index_finds_the_rest(client, conn):
+    """Ten of the newest claims say zebra, six of the READ_ON_WINDOW before them, 300 old
+    ones: reading on falls short of COMMON_MATCHES and the index finds the matches, the
+    oldest first; the sixteen found already are candidates with the first 184 of them."""
+    speaker = await helpers.actor(client, "Sergei Lavrov")
+    few, read_on, old = 10, 6, 300
+    assert READ_ON_MATCHES <= few and few + read_on < COMMON_MATCHES
+    total = old + 100 + READ_ON_WINDOW + RECENT_WINDOW
+    earlier = [total - RECENT_WINDOW - 500 * (i + 1) for i in range(read_on)]
+    await conn.execute(
+        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
+           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                   || lpad(to_hex(g), 12, '0'))::uuid,
+                  $1::uuid,
+                  CASE WHEN g <= $3 OR g > $2 - $4 OR g = ANY($5::int[]) THEN 'zebra '
+                       ELSE 'crossing ' END || g,
+                  'en', false, 'assertion'
+           FROM generate_series(1, $2) AS g""",
+        speaker["id"],
+        total,
+        old,
+        few,
+        earlier,
+    )
+    seen, cursor = [], None
+    while True:
+        params = {"q": "zebra", "type": "claim", "limit": 37} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        body = await search_body(client, **params)
+        seen += [int(h["title"].rsplit(" ", 1)[1]) for h in body["data"]]
+        assert body["incomplete_results"] is True
+        if not (cursor := body["next_cursor"]):
+            break
+    newest = [total - i for i in range(few)] + earlier
+    assert seen == newest + list(range(SEARCH_CANDIDATES - few - read_on, 0, -1)), seen
+
+
 @pytest.mark.parametrize("oldest", [1, 2])
 async def test_reading_on_to_the_oldest_claim_left_nothing_unread(client, conn, oldest):
     """Ten of the newest claims and ten of the oldest say zebra: reading on finds the

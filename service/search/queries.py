@@ -39,7 +39,8 @@ from service.text.stopwords import SearchWords
 # session there were 1,000 candidates; with 200, PostgreSQL's CPU for the benchmark's searches,
 # one after another at a million claims, went from 2.2-2.3 to 1.4-1.5 ms a search (mostly
 # single words found in a few hundred to many thousand claims). A query's best hits are then
-# the best among its newest 200 matches (a common query) or the first 200 the index yields.
+# the best among its newest 200 matches (a common query), or among those it found among the
+# newest claims and the first the index yields besides them, 200 in all.
 #
 # Reading the newest claims costs about 1.7 ms at a million claims, wasted on a query of rare
 # words. The table's statistics tell those apart first: ANALYZE keeps the most common lexemes
@@ -205,7 +206,7 @@ candidates AS (
         FROM claims c
         WHERE $4 AND c.search_vector @@ p.q AND {_CLAIM_FILTERS}
           AND c.id NOT IN (SELECT id FROM recent UNION ALL SELECT id FROM read_on)
-        LIMIT {SEARCH_CANDIDATES} - (SELECT matches FROM newest)) AS c
+        LIMIT greatest({SEARCH_CANDIDATES} - (SELECT matches FROM newest), 0)) AS c
     WHERE (SELECT matches FROM newest) < {COMMON_MATCHES}),
 ranked AS MATERIALIZED (
     SELECT c.id, c.speaker_id, c.text, c.translations,
