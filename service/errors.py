@@ -351,8 +351,9 @@ def invalid(field: str, message: str, location: Location = "body") -> Invalid:
 
 
 def check_range(start: str, start_value: Any, end: str, end_value: Any) -> None:
-    """A list's range filter (``stated_from``/``stated_to``): an end before the start is a 422
-    naming the end, not an empty page that looks like no match."""
+    """A list's range filter (``stated_from``/``stated_to``): one that ends before it starts is
+    a mistake, a 422 naming its end, not read as a range (an empty page, or for claims'
+    overlapping periods the claims that span both days)."""
     if start_value is not None and end_value is not None and end_value < start_value:
         raise invalid(end, f"Before {start}.", "query")
 
