@@ -82,6 +82,28 @@ async def dispute(client: Any, affirms: str, denies: str, **fields: Any) -> dict
     return await create(client, "disputes", body)
 
 
+async def insert_claims(
+    conn: asyncpg.Connection, count: int, text: str, speaker_id: str, **columns: str
+) -> None:
+    """``count`` claims made in SQL (a table worth indexing, quickly): the ``g``-th, from 1,
+    with its id in ``g``'s order (the last is the newest), says ``text``, is by
+    ``speaker_id`` and has ``columns``, each SQL of ``g`` (English assertions unless
+    given)."""
+    values = {"speaker_id": speaker_id, "lang": "'en'", "kind": "'assertion'"} | columns
+    await conn.execute(
+        f"""INSERT INTO claims (id, text, verbatim, {", ".join(values)})
+            SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
+                    || lpad(to_hex(g), 12, '0'))::uuid,
+                   {text}, false, {", ".join(values.values())}
+            FROM generate_series(1, {count}) AS g"""
+    )
+
+
+def by(actor: dict[str, Any]) -> str:
+    """SQL naming ``actor`` as a claim's speaker, for ``insert_claims``."""
+    return f"'{actor['id']}'::uuid"
+
+
 def problem(response: Any, status: int) -> dict[str, Any]:
     """Assert ``response`` is an RFC 9457 problem with ``status``; return its body."""
     assert response.status_code == status, response.text

@@ -20,6 +20,7 @@ from service.search import queries as search
 from service.search.routes import ALL_TYPES
 from service.search.schemas import SearchFilters
 from service.text.stopwords import search_words
+from tests import helpers
 
 pytestmark = pytest.mark.compat
 
@@ -103,19 +104,9 @@ SPEAKER = "01937a5e-0000-7000-8000-0000000000a1"
 
 
 async def insert_claims(conn, count: int, text: str, **columns: str) -> None:
-    """``count`` claims by Akar (``SPEAKER``): the ``g``-th, from 1, with its id in ``g``'s
-    order, says ``text`` and has ``columns``, each SQL of ``g`` (English assertions unless
-    given)."""
-    values = {"lang": "'en'", "kind": "'assertion'"} | columns
+    """``count`` claims by Akar (``SPEAKER``), as ``helpers.insert_claims`` makes them."""
     await conn.execute("INSERT INTO actors (id, kind, name) VALUES ($1, 'person', 'Akar')", SPEAKER)
-    await conn.execute(
-        f"""INSERT INTO claims (id, speaker_id, text, verbatim, {", ".join(values)})
-            SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                    || lpad(to_hex(g), 12, '0'))::uuid,
-                   $1, {text}, false, {", ".join(values.values())}
-            FROM generate_series(1, {count}) AS g""",
-        SPEAKER,
-    )
+    await helpers.insert_claims(conn, count, text, f"'{SPEAKER}'::uuid", **columns)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from service.search.routes import ALL_TYPES
 from service.search.schemas import SearchFilters
 from service.text.stopwords import search_words
 from tests import helpers
-from tests.helpers import problem
+from tests.helpers import by, problem
 
 MISSING = "01937a5e-0000-7000-8000-0000000000ff"
 
@@ -341,20 +341,14 @@ async def test_a_common_query_ranks_the_newest_claims_that_match(client, conn):
     common = COMMON_MATCHES + 10
     # the oldest 100 claims all say zebra, five of them okapi, three of them by a speaker
     # who says nothing else; of the RECENT_WINDOW newest, only `common` say zebra
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  CASE WHEN g BETWEEN 10 AND 12 THEN $4::uuid ELSE $1::uuid END,
-                  CASE WHEN g <= 5 THEN 'zebra okapi ' || g
-                       WHEN g <= 100 OR g > $2 - $3 THEN 'zebra crossing ' || g
-                       ELSE 'crossing ' || g END,
-                  'en', false, 'assertion'
-           FROM generate_series(1, $2) AS g""",
-        speaker["id"],
-        100 + RECENT_WINDOW,
-        common,
-        rare["id"],
+    total = 100 + RECENT_WINDOW
+    await helpers.insert_claims(
+        conn,
+        total,
+        f"""CASE WHEN g <= 5 THEN 'zebra okapi ' || g
+                 WHEN g <= 100 OR g > {total - common} THEN 'zebra crossing ' || g
+                 ELSE 'crossing ' || g END""",
+        f"CASE WHEN g BETWEEN 10 AND 12 THEN {by(rare)} ELSE {by(speaker)} END",
     )
     zebras = await hits(client, "zebra", type="claim", limit=100)
     assert len(zebras) == common
@@ -394,22 +388,16 @@ async def test_a_query_few_of_the_newest_claims_match_ranks_its_newest_matches(c
     assert READ_ON_MATCHES <= few < COMMON_MATCHES
     total = 100 + 3000 + RECENT_WINDOW
     assert total < RECENT_WINDOW + READ_ON_WINDOW  # reading on reaches the oldest
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  $1::uuid,
-                  CASE WHEN g <= 3 THEN 'zebra okapi ' || g
-                       WHEN g <= 100 OR (g <= $2 - $3 AND g % 100 = 0) THEN 'zebra ' || g
-                       WHEN g > $2 - $4 THEN 'zebra okapi ' || g
-                       ELSE 'crossing ' || g END,
-                  CASE WHEN g % 200 = 100 AND g <= $2 - $3 THEN 'ar' ELSE 'en' END,
-                  false, 'assertion'
-           FROM generate_series(1, $2) AS g""",
-        speaker["id"],
+    before = total - RECENT_WINDOW
+    await helpers.insert_claims(
+        conn,
         total,
-        RECENT_WINDOW,
-        few,
+        f"""CASE WHEN g <= 3 THEN 'zebra okapi ' || g
+                 WHEN g <= 100 OR (g <= {before} AND g % 100 = 0) THEN 'zebra ' || g
+                 WHEN g > {total - few} THEN 'zebra okapi ' || g
+                 ELSE 'crossing ' || g END""",
+        by(speaker),
+        lang=f"CASE WHEN g % 200 = 100 AND g <= {before} THEN 'ar' ELSE 'en' END",
     )
     body = await search_body(client, "zebra", type="claim", limit=100)
     found = sorted(int(h["title"].rsplit(" ", 1)[1]) for h in body["data"])
@@ -434,18 +422,11 @@ async def test_the_newest_matches_are_candidates_when_the_index_finds_the_rest(c
     few, old = 3, 300
     assert few < READ_ON_MATCHES and old > SEARCH_CANDIDATES
     total = old + 100 + RECENT_WINDOW
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  $1::uuid,
-                  CASE WHEN g <= $3 OR g > $2 - $4 THEN 'zebra ' ELSE 'crossing ' END || g,
-                  'en', false, 'assertion'
-           FROM generate_series(1, $2) AS g""",
-        speaker["id"],
+    await helpers.insert_claims(
+        conn,
         total,
-        old,
-        few,
+        f"CASE WHEN g <= {old} OR g > {total - few} THEN 'zebra ' ELSE 'crossing ' END || g",
+        by(speaker),
     )
     body = await search_body(client, "zebra", type="claim", limit=100)
     found = [int(h["title"].rsplit(" ", 1)[1]) for h in body["data"]]
@@ -464,20 +445,12 @@ async def test_the_matches_read_on_are_candidates_when_the_index_finds_the_rest(
     assert READ_ON_MATCHES <= few and few + read_on < COMMON_MATCHES
     total = old + 100 + READ_ON_WINDOW + RECENT_WINDOW
     earlier = [total - RECENT_WINDOW - 500 * (i + 1) for i in range(read_on)]
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  $1::uuid,
-                  CASE WHEN g <= $3 OR g > $2 - $4 OR g = ANY($5::int[]) THEN 'zebra '
-                       ELSE 'crossing ' END || g,
-                  'en', false, 'assertion'
-           FROM generate_series(1, $2) AS g""",
-        speaker["id"],
+    await helpers.insert_claims(
+        conn,
         total,
-        old,
-        few,
-        earlier,
+        f"""CASE WHEN g <= {old} OR g > {total - few} OR g IN ({", ".join(map(str, earlier))})
+                 THEN 'zebra ' ELSE 'crossing ' END || g""",
+        by(speaker),
     )
     seen, cursor = [], None
     while True:
@@ -501,18 +474,12 @@ async def test_reading_on_to_the_oldest_claim_left_nothing_unread(client, conn, 
     found the page saying so either way)."""
     speaker = await helpers.actor(client, "Sergei Lavrov")
     total = RECENT_WINDOW + 20
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  $1::uuid,
-                  CASE WHEN g > $2 - 10 OR g BETWEEN $3 AND $3 + 9 THEN 'zebra ' ELSE 'crossing '
-                  END || g,
-                  'en', false, 'assertion'
-           FROM generate_series(1, $2) AS g""",
-        speaker["id"],
+    await helpers.insert_claims(
+        conn,
         total,
-        oldest,
+        f"""CASE WHEN g > {total - 10} OR g BETWEEN {oldest} AND {oldest + 9} THEN 'zebra '
+                 ELSE 'crossing ' END || g""",
+        by(speaker),
     )
     body = await search_body(client, "zebra", type="claim", limit=100)
     assert len(body["data"]) == COMMON_MATCHES
@@ -531,15 +498,7 @@ async def test_a_search_says_when_more_claims_match_than_it_ranked(client, conn)
     before). Fewer, and a common word read in a table no larger than the newest claims
     read, are every match: false."""
     speaker = await helpers.actor(client, "Sergei Lavrov")
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  $1::uuid, 'giraffe ' || g, 'en', false, 'assertion'
-           FROM generate_series(1, $2) AS g""",
-        speaker["id"],
-        SEARCH_CANDIDATES,
-    )
+    await helpers.insert_claims(conn, SEARCH_CANDIDATES, "'giraffe ' || g", by(speaker))
     # as many as are ranked: more may match
     body = await search_body(client, "giraffe", type="claim", limit=200)
     assert (len(body["data"]), body["incomplete_results"]) == (SEARCH_CANDIDATES, True)
@@ -572,15 +531,11 @@ async def test_statistics_of_an_emptier_table_do_not_say_every_match_was_ranked(
     hide (found by a review: `incomplete_results` was false, 100 of 200 matches reached)."""
     speaker = await helpers.actor(client, "Sergei Lavrov")
     await conn.execute("ANALYZE claims")
-    await conn.execute(
-        """INSERT INTO claims (id, speaker_id, text, lang, verbatim, kind)
-           SELECT ('01937a5e-' || lpad(to_hex(g), 4, '0') || '-7000-8000-'
-                   || lpad(to_hex(g), 12, '0'))::uuid,
-                  $1::uuid, CASE WHEN g % 20 = 0 THEN 'okapi ' ELSE 'zebra ' END || g,
-                  'en', false, 'assertion'
-           FROM generate_series(1, $2) AS g""",
-        speaker["id"],
+    await helpers.insert_claims(
+        conn,
         2 * RECENT_WINDOW,
+        "CASE WHEN g % 20 = 0 THEN 'okapi ' ELSE 'zebra ' END || g",
+        by(speaker),
     )
     assert await conn.fetchval("SELECT reltuples FROM pg_class WHERE relname = 'claims'") == 0
     body = await search_body(client, "okapi", type="claim", limit=200)
