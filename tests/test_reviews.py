@@ -95,6 +95,22 @@ async def test_rating_bounds(client, conn, world, rating, field):
     assert await snapshot(conn) == before
 
 
+@pytest.mark.parametrize("summary", ["", "   ", "\u200b", "\n\t"])
+async def test_a_summary_has_something_to_read(client, conn, world, summary):
+    """A summary is shown to readers (the card, ClaimReview's reviewBody) as a dispute's
+    notes are, and held to their rule: a visible character (``""`` and white space were
+    stored, and ``"reviewBody": ""`` published); none is ``null``."""
+    review = await helpers.create(client, "reviews", review_body(world))
+    before = await snapshot(conn)
+    body = problem(await client.post("/v1/reviews", json=review_body(world, summary=summary)), 422)
+    assert fields(body) == {"summary"}, body
+    patched = await client.patch(f"/v1/reviews/{review['id']}", json={"summary": summary})
+    assert fields(problem(patched, 422)) == {"summary"}
+    assert await snapshot(conn) == before
+    cleared = await client.patch(f"/v1/reviews/{review['id']}", json={"summary": None})
+    assert cleared.status_code == 200 and cleared.json()["summary"] is None, cleared.text
+
+
 async def test_rating_bounds_hold_on_patch_and_in_the_database(client, conn, world):
     review = await helpers.create(client, "reviews", review_body(world))
     before = await snapshot(conn)

@@ -10,10 +10,11 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.schemas import ActorRef, Input, LangTag, PublicUrl, Stamped
-from service.text.visible import LINE_PATTERN
+from service.text.visible import LINE_PATTERN, TEXT_PATTERN
 
 RatingNumber = Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
-Summary = Annotated[str, msgspec.Meta(max_length=5000)]
+# text a reader reads, as a dispute's notes are (an empty one is `null`, not "")
+Summary = Annotated[str, msgspec.Meta(min_length=1, pattern=TEXT_PATTERN, max_length=5000)]
 
 
 class RatingInput(Input, kw_only=True):
