@@ -23,7 +23,7 @@ from service.demo import load
 from service.embed import i18n
 from tests import helpers
 from tests.browser import Chromium, chromium_binary
-from tests.helpers import actor, claim, create, source
+from tests.helpers import actor, claim, create, problem, source
 
 RLO = "\u202e"
 HOSTILE = f'<script>alert("x")</script> \' " {RLO}evil'
@@ -559,6 +559,16 @@ async def test_oembed_answers_a_rich_iframe(client, anonymous, settings, databas
     assert 'title="نزاع: SDF withdrawal from the safe zone"' in arabic["html"]
     api_url = f"http://testserver.local/v1/disputes/{dispute['id']}"
     assert (await anonymous.get("/oembed", params={"url": api_url})).json()["html"] == body["html"]
+    # read as the card reads it: percent-encoded is decoded; a lang the card refuses (not a
+    # tag, or sent twice) is a 422 naming url, not dropped or the last one kept
+    syrian = (await anonymous.get("/oembed", params={"url": card_url + "?lang=ar%2DSY"})).json()
+    assert f'src="{card_url}?lang=ar-SY"' in syrian["html"]
+    for query in ("?lang=arabic-language-long", "?lang=ar&lang=en", "?lang="):
+        assert (
+            await anonymous.get(card_url.replace("http://testserver.local", "") + query)
+        ).status_code == 422
+        refused = await anonymous.get("/oembed", params={"url": card_url + query})
+        assert [e["field"] for e in problem(refused, 422)["errors"]] == ["url"], query
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Final, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 from uuid import UUID
 
 import msgspec
@@ -30,7 +30,7 @@ from service import auth
 from service.claims import queries as claims
 from service.deps import Request
 from service.embed import i18n, queries, render
-from service.errors import Missing, NotImplementedHere, responses
+from service.errors import Missing, NotImplementedHere, invalid, responses
 from service.etag import NOT_MODIFIED, TAKES_IF_NONE_MATCH, tag_for
 from service.reviews.jsonld import ClaimReviewLD, claim_reviews
 from service.settings import Settings
@@ -246,12 +246,16 @@ def _ours(url: str, base: str) -> tuple[UUID, str | None]:
         dispute_id = UUID(match.group(1))
     except ValueError:
         raise not_ours from None
-    lang = None
-    for part in given.query.split("&"):
-        name, _, value = part.partition("=")
-        if name == "lang" and re.match(LANG_PATTERN, value) and len(value) <= 35:
-            lang = value
-    return dispute_id, lang
+    # its `lang` as the card reads it (decoded; one, well-formed): a URL the card would answer
+    # with a 422 is not one to embed
+    langs = parse_qs(given.query, keep_blank_values=True).get("lang", [])
+    if len(langs) > 1:
+        raise invalid("url", "The card's lang is sent more than once: give one.", "query")
+    if langs and not (re.match(LANG_PATTERN, langs[0]) and len(langs[0]) <= 35):
+        raise invalid(
+            "url", "The card's lang is not a language tag (such as ar, en or ar-SY).", "query"
+        )
+    return dispute_id, langs[0] if langs else None
 
 
 @get(
