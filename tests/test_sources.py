@@ -165,8 +165,9 @@ def test_url_key_keeps_what_changes_the_page():
     assert url_key("https://a.org/p?b=2&a=1") == url_key("https://a.org/p?a=1&b=2")
     assert url_key("https://a.org:8080/p") != url_key("https://a.org/p")
     assert url_key("https://a.org/%D8%B9%D9%8A%D9%86") == url_key("https://a.org/عين")
-    with pytest.raises(ValueError):
-        url_key("ftp://a.org/x")
+    for refused in ("ftp://a.org/x", "https://./", "https://../p"):  # a host of dots: none
+        with pytest.raises(ValueError):
+            url_key(refused)
 
 
 async def test_published_at_is_a_date_or_a_datetime(client, conn):

@@ -24,6 +24,8 @@ def url_key(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError("not an absolute http(s) URL")
     host = ascii_host(parts.hostname.rstrip(".")).rstrip(".")
+    if not host:  # only dots: no name at all (`https://./` and `https://../` were one key)
+        raise ValueError("not an absolute http(s) URL")
     if host.startswith("www."):
         host = host[4:]
     port = parts.port  # ValueError when out of range
