@@ -111,6 +111,22 @@ async def test_a_summary_has_something_to_read(client, conn, world, summary):
     assert cleared.status_code == 200 and cleared.json()["summary"] is None, cleared.text
 
 
+@pytest.mark.parametrize("broken", ["https://[::1/", "https://example.com:99999/"])
+async def test_a_review_url_is_one_a_browser_can_follow(client, conn, world, broken):
+    """A review's url is published (the card, ClaimReview's url) and was stored as long as it
+    matched the pattern; now checked as a source's url is, when sent."""
+    review = await helpers.create(client, "reviews", review_body(world))
+    before = await snapshot(conn)
+    made = await client.post("/v1/reviews", json=review_body(world, url=broken))
+    assert fields(problem(made, 422)) == {"url"}
+    patched = await client.patch(f"/v1/reviews/{review['id']}", json={"url": broken})
+    assert fields(problem(patched, 422)) == {"url"}
+    assert await snapshot(conn) == before
+    await conn.execute("UPDATE reviews SET url = $1 WHERE id = $2", broken, review["id"])
+    kept = await client.patch(f"/v1/reviews/{review['id']}", json={"summary": "Mended."})
+    assert kept.status_code == 200 and kept.json()["url"] == broken, kept.text
+
+
 async def test_rating_bounds_hold_on_patch_and_in_the_database(client, conn, world):
     review = await helpers.create(client, "reviews", review_body(world))
     before = await snapshot(conn)

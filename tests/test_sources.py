@@ -145,6 +145,30 @@ async def test_a_url_with_credentials_is_refused_where_readers_see_it(client, co
     assert made["url"] == "https://x.example/@awtanpost?ref=a@b"
 
 
+BROKEN_URLS = ["https://[::1/", "https://example.com:99999/", "https://./"]
+
+
+@pytest.mark.parametrize("broken", BROKEN_URLS)
+async def test_an_archive_url_is_one_a_browser_can_follow(client, conn, broken):
+    """The pattern lets through URLs no browser can follow (an unclosed IP literal, a port
+    past 65535, a host of dots): a source's url was checked further, its archive_url, shown
+    to readers as well, was stored as sent (a walkthrough's finding). Checked when sent: one
+    stored before stays editable."""
+    src = await helpers.source(client)
+    before = await snapshot(conn)
+    for method, path, field, body in (
+        ("POST", "/v1/sources", "archive_url", {"kind": "article", "title": "t"}),
+        ("PATCH", f"/v1/sources/{src['id']}", "archive_url", {}),
+        ("POST", "/v1/sources", "url", {"kind": "article", "title": "t"}),
+    ):
+        response = problem(await client.request(method, path, json=body | {field: broken}), 422)
+        assert fields(response) == {field}
+    assert await snapshot(conn) == before
+    await conn.execute("UPDATE sources SET archive_url = $1 WHERE id = $2", broken, src["id"])
+    kept = await client.patch(f"/v1/sources/{src['id']}", json={"title": "renamed"})
+    assert kept.status_code == 200 and kept.json()["archive_url"] == broken, kept.text
+
+
 def test_url_key_of_a_unicode_host():
     assert url_key("https://مثال.إختبار/") == "xn--mgbh0fb.xn--kgbechtv/"
     # IDNA 2008 keeps ß (IDNA 2003, Python's own codec, made it "ss": another domain)

@@ -14,6 +14,7 @@ from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
 from service.reviews.schemas import Rating, RatingInput, Review, ReviewCreate, ReviewUpdate
 from service.schemas import sent, unchanged
+from service.sources.urls import checked_key
 from service.text.lang import canonical_lang
 
 # Review ``rv`` as a claim embeds it; REVIEW_JSON adds what only the review itself shows.
@@ -119,6 +120,7 @@ async def _write(conn: asyncpg.Connection, review_id: UUID, r: dict[str, Any]) -
 
 
 async def create(conn: asyncpg.Connection, who: Who, data: ReviewCreate) -> Review:
+    checked_key(data.url, "url")
     review = await _write(conn, new_id(), msgspec.structs.asdict(data))
     await history.record(conn, who, "review", review.id, review.version, "create", review)
     return review
@@ -134,10 +136,13 @@ async def update(
 ) -> Review:
     current = await get(conn, review_id, lock=True)
     etag.require(precondition, current)
-    if unchanged(current, sent(data)):
+    changes = sent(data)
+    if unchanged(current, changes):
         return current
+    if "url" in changes:  # when sent: one stored before this check stays editable
+        checked_key(changes["url"], "url")
     r = {name: getattr(current, name) for name in (*ReviewUpdate.__struct_fields__, "claim_id")}
-    r.update(sent(data))
+    r.update(changes)
     review = await _write(conn, review_id, r)
     await history.record(conn, who, "review", review_id, review.version, "update", review)
     return review

@@ -15,7 +15,7 @@ from service.errors import Duplicate, NotFound, invalid
 from service.history import Who
 from service.schemas import sent, unchanged
 from service.sources.schemas import Source, SourceCreate, SourceFilters, SourceUpdate
-from service.sources.urls import url_key
+from service.sources.urls import checked_key, url_key
 from service.text.lang import canonical_lang
 
 SOURCE_JSON = f"""json_build_object(
@@ -109,15 +109,6 @@ def _published(value: str | None) -> Published:
     return instant, "second", int(offset.total_seconds()) // 60 if offset is not None else 0
 
 
-def _url_key(url: str | None) -> str | None:
-    if url is None:
-        return None
-    try:
-        return url_key(url)
-    except ValueError:
-        raise invalid("url", "Not an absolute http(s) URL with a valid host and port.") from None
-
-
 async def _check(
     conn: asyncpg.Connection, source_id: UUID, key: str | None, publisher_id: UUID | None
 ) -> None:
@@ -165,7 +156,7 @@ async def _write(
     (``_same_moment``), which the API returns in UTC. ``keep_key``: an update that keeps the
     URL keeps its stored key, as it was made (migration 0019 left some keys in an older form,
     beside a source holding the new one: such a source stays editable)."""
-    key = _url_key(fields["url"])
+    key = checked_key(fields["url"], "url")
     published_at, precision, offset = published or (None, None, None)
     await _check(conn, source_id, None if keep_key else key, fields["publisher_id"])
     await conn.execute(
@@ -189,6 +180,7 @@ async def _write(
 
 async def create(conn: asyncpg.Connection, who: Who, data: SourceCreate) -> Source:
     fields = msgspec.structs.asdict(data)
+    checked_key(data.archive_url, "archive_url")
     source = await _write(conn, new_id(), fields, _published(fields["published_at"]))
     await history.record(conn, who, "source", source.id, source.version, "create", source)
     return source
@@ -205,6 +197,8 @@ async def update(
     current = await get(conn, source_id, lock=True)
     etag.require(precondition, current)
     changes = sent(data)
+    if "archive_url" in changes:  # when sent: one stored before this check stays editable
+        checked_key(changes["archive_url"], "archive_url")
     published = _published(changes["published_at"]) if "published_at" in changes else None
     if published is not None and await _same_moment(conn, current, published):
         del changes["published_at"]  # the same instant and offset, written another way

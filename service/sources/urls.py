@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import idna
 
+from service.errors import invalid
+
 _TRACKING = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src)$")
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 
@@ -40,6 +42,19 @@ def url_key(url: str) -> str:
         if not _TRACKING.match(k.lower())
     )
     return host + path + ("?" + urlencode(query) if query else "")
+
+
+def checked_key(url: str | None, field: str) -> str | None:
+    """``url_key`` of a URL a reader is shown (a source's ``url`` and ``archive_url``, a
+    review's ``url``), None for none; a 422 naming ``field`` when it is not an absolute
+    http(s) URL with a host and a valid port (``https://[::1/``, ``:99999``), which the
+    pattern alone lets through."""
+    if url is None:
+        return None
+    try:
+        return url_key(url)
+    except ValueError:
+        raise invalid(field, "Not an absolute http(s) URL with a valid host and port.") from None
 
 
 def ascii_host(host: str) -> str:
