@@ -45,7 +45,11 @@ from service.errors import (
 )
 
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
-DATE_TIME_MESSAGE = "Expected an RFC 3339 date-time such as 2019-11-24T10:00:00Z."
+# (a + sent as it is in a query string arrives a space: the offset's + must be sent %2B)
+DATE_TIME_MESSAGE = (
+    "Expected an RFC 3339 date-time such as 2019-11-24T10:00:00Z or 2019-11-24T13:00:00+03:00 "
+    "(in a URL a + is read as a space: write it %2B)."
+)
 
 
 def _nul_paths(value: Any, path: str = "") -> list[str]:

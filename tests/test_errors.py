@@ -275,6 +275,18 @@ async def test_a_range_that_ends_before_it_starts_is_422(client, path, start, en
     assert same.status_code == 200, same.text
 
 
+async def test_a_date_time_s_plus_sent_as_it_is_gets_a_hint(client):
+    """A + in a query string is a space: `updated_from=...T10:00:00+03:00` sent unencoded
+    arrives as `...T10:00:00 03:00` and was told "Invalid RFC3339 encoded datetime" (a
+    walkthrough's finding); the message says what is expected and how to send the +."""
+    body = problem(await client.get("/v1/disputes?updated_from=2019-11-24T10:00:00+03:00"), 422)
+    (error,) = body["errors"]
+    assert error["field"] == "updated_from", body
+    assert "+03:00" in error["message"] and "%2B" in error["message"], body
+    sent = await client.get("/v1/disputes?updated_from=2019-11-24T10:00:00%2B03:00")
+    assert sent.status_code == 200, sent.text
+
+
 @pytest.mark.parametrize("idempotent", [False, True], ids=["plain", "idempotency-key"])
 async def test_dangling_references_are_422_naming_the_field(client, conn, world, idempotent):
     """A claim's foreign keys catch a dangling id and the 422 then names each field; with an
