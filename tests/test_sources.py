@@ -270,6 +270,10 @@ async def test_a_source_s_own_day_is_in_the_offset_it_was_given_with(client, con
     utc = await helpers.source(client, published_at="2019-11-23T21:30:00Z")
     day = await helpers.source(client, published_at="2019-11-24")
     assert local["published_at"] == utc["published_at"] == "2019-11-23T21:30:00Z"
+    # the offset kept is shown, so that a change of it alone is seen (a walkthrough found a
+    # new version and revision that read as the one before)
+    offsets = [s["published_at_offset"] for s in (local, utc, day)]
+    assert offsets == ["+03:00", "+00:00", None]
 
     async def on(date):
         response = await client.get(
@@ -293,6 +297,9 @@ async def test_a_source_s_own_day_is_in_the_offset_it_was_given_with(client, con
         assert response.json()["version"] == version, same
     west = await client.patch(path, json={"published_at": "2019-11-23T16:30:00-05:00"})
     assert west.json()["published_at"] == "2019-11-23T21:30:00Z"
+    assert (west.json()["published_at_offset"], west.json()["version"]) == ("-05:00", version + 1)
+    revision = (await client.get(f"{path}/revisions/{version + 1}")).json()
+    assert revision["data"]["published_at_offset"] == "-05:00", revision
     assert await on("2019-11-23") == {utc["id"], local["id"]}
     await client.patch(path, json={"published_at": "2019-11-25"})
     assert await on("2019-11-25") == {local["id"]}

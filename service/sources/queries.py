@@ -26,6 +26,10 @@ SOURCE_JSON = f"""json_build_object(
     'published_at', CASE s.published_at_precision
         WHEN 'day' THEN to_char(s.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
         ELSE {rfc3339("s.published_at")} END,
+    'published_at_offset', CASE WHEN s.published_at_precision = 'second' THEN
+        CASE WHEN s.published_at_offset < 0 THEN '-' ELSE '+' END
+        || to_char(abs(s.published_at_offset) / 60, 'FM00') || ':'
+        || to_char(abs(s.published_at_offset) % 60, 'FM00') END,
     'lang', s.lang, 'archive_url', s.archive_url,
     'version', s.version, 'created_at', s.created_at, 'updated_at', s.updated_at)::text"""
 

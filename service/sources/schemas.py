@@ -79,6 +79,17 @@ class Source(Stamped, kw_only=True):
     published_at: str | None
     lang: str | None
     archive_url: str | None
+    # last, with a default: revisions stored before it have none
+    published_at_offset: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="The offset `published_at` was given with (`+03:00`), which sets the "
+            "source's own day (the card's date, `published_from`/`published_to`); null for a "
+            "date, or for a date-time stored before offsets were kept (migration 0026). "
+            "Read-only: `published_at` sets it.",
+            examples=["+03:00"],
+        ),
+    ] = None
 
 
 class SourcePage(msgspec.Struct, kw_only=True):
