@@ -277,8 +277,9 @@ async def test_a_range_that_ends_before_it_starts_is_422(client, path, start, en
 
 async def test_a_date_time_s_plus_sent_as_it_is_gets_a_hint(client):
     """A + in a query string is a space: `updated_from=...T10:00:00+03:00` sent unencoded
-    arrives as `...T10:00:00 03:00` and was told "Invalid RFC3339 encoded datetime" (a
-    walkthrough's finding); the message says what is expected and how to send the +."""
+    arrives as `...T10:00:00 03:00` and was told only "Expected an RFC 3339 date-time such as
+    2019-11-24T10:00:00Z" (a walkthrough's finding); the message now shows an offset and how
+    to send its +."""
     body = problem(await client.get("/v1/disputes?updated_from=2019-11-24T10:00:00+03:00"), 422)
     (error,) = body["errors"]
     assert error["field"] == "updated_from", body

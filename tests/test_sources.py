@@ -145,10 +145,7 @@ async def test_a_url_with_credentials_is_refused_where_readers_see_it(client, co
     assert made["url"] == "https://x.example/@awtanpost?ref=a@b"
 
 
-BROKEN_URLS = ["https://[::1/", "https://example.com:99999/", "https://./"]
-
-
-@pytest.mark.parametrize("broken", BROKEN_URLS)
+@pytest.mark.parametrize("broken", ["https://[::1/", "https://example.com:99999/", "https://./"])
 async def test_an_archive_url_is_one_a_browser_can_follow(client, conn, broken):
     """The pattern lets through URLs no browser can follow (an unclosed IP literal, a port
     past 65535, a host of dots): a source's url was checked further, its archive_url, shown
