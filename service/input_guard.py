@@ -243,8 +243,11 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
         if name not in names:
             if open_query:
                 continue
-            listed = ", ".join(sorted(names)) or "none"
-            message = f"Unknown parameter (this operation takes: {listed})."
+            message = (
+                f"Unknown parameter (this operation takes: {', '.join(sorted(names))})."
+                if names
+                else "Unknown parameter: this operation takes no query parameters."
+            )
         elif name in seen and name not in repeatable:
             message = "Sent more than once; send it once."
         elif name in typed and value.lower() == "null":

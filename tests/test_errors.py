@@ -653,6 +653,10 @@ async def test_unknown_and_repeated_query_parameters_are_422(client, world):
         }
     ]
     assert "topic" in typo["errors"][0]["message"]  # the parameters it takes are listed
+    # one that takes none says so (it said "this operation takes: none")
+    none = problem(await client.get(f"/v1/actors/{world['actor']['id']}?expand=names"), 422)
+    message = none["errors"][0]["message"]
+    assert message == "Unknown parameter: this operation takes no query parameters.", none
     twice = await client.get("/v1/changes?types=claim,dispute&types=actor")
     assert problem(twice, 422)["errors"][0]["field"] == "types"
     assert (await client.get("/v1/claims", params={"topic": "safe-zone"})).status_code == 200
