@@ -297,6 +297,8 @@ async def test_a_source_s_own_day_is_in_the_offset_it_was_given_with(client, con
     assert (west.json()["published_at_offset"], west.json()["version"]) == ("-05:00", version + 1)
     revision = (await client.get(f"{path}/revisions/{version + 1}")).json()
     assert revision["data"]["published_at_offset"] == "-05:00", revision
+    again = await client.patch(path, json={"published_at": "2019-11-23T16:30:00-05:00"})
+    assert again.json()["version"] == version + 1  # the offset kept, west of UTC: the same
     assert await on("2019-11-23") == {utc["id"], local["id"]}
     await client.patch(path, json={"published_at": "2019-11-25"})
     assert await on("2019-11-25") == {local["id"]}

@@ -204,7 +204,7 @@ async def update(
     if "archive_url" in changes:  # when sent: one stored before this check stays editable
         checked_key(changes["archive_url"], "archive_url")
     published = _published(changes["published_at"]) if "published_at" in changes else None
-    if published is not None and await _same_moment(conn, current, published):
+    if published is not None and _same_moment(current, published):
         del changes["published_at"]  # the same instant and offset, written another way
         published = None
     if unchanged(current, changes):
@@ -216,12 +216,12 @@ async def update(
     return source
 
 
-async def _same_moment(conn: asyncpg.Connection, current: Source, sent: Published) -> bool:
+def _same_moment(current: Source, sent: Published) -> bool:
     """Whether ``sent`` (``published_at`` as ``_published`` reads it) says what the source's
-    says: the same instant (or date) and, for an instant, the offset kept for it, or UTC
-    (``Z``, ``+00:00``, or ``.000``, as every date-time is returned: a client sending back
-    what it read), which then keeps the offset. A client that sends the article's local time
-    on every save writes nothing new."""
+    says: the same instant (or date) and, for an instant, the offset kept for it (as the
+    source shows it, ``published_at_offset``), or UTC (``Z``, ``+00:00``, or ``.000``, as
+    every date-time is returned: a client sending back what it read), which then keeps the
+    offset. A client that sends the article's local time on every save writes nothing new."""
     instant, precision, offset = sent
     if instant is None or current.published_at is None:
         return instant is None and current.published_at is None
@@ -229,10 +229,11 @@ async def _same_moment(conn: asyncpg.Connection, current: Source, sent: Publishe
         return False
     if offset in (None, 0):
         return True
-    stored = await conn.fetchval(
-        "SELECT published_at_offset FROM sources WHERE id = $1", current.id
-    )
-    return bool(stored == offset)
+    kept = current.published_at_offset  # "+03:00", as SOURCE_JSON writes it; None: not kept
+    if kept is None:
+        return False
+    sign = -1 if kept[0] == "-" else 1
+    return sign * (int(kept[1:3]) * 60 + int(kept[4:6])) == offset
 
 
 HOLDERS: list[references.Holder] = [
