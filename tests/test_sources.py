@@ -166,6 +166,80 @@ async def test_an_archive_url_is_one_a_browser_can_follow(client, conn, broken):
     assert kept.status_code == 200 and kept.json()["archive_url"] == broken, kept.text
 
 
+@pytest.mark.parametrize(
+    ("broken", "says"),
+    [
+        ("https://1.2.3.4.5/", "four numbers from 0 to 255"),  # ends in a number: an address
+        ("https://999.1.1.1/x", "four numbers from 0 to 255"),
+        ("https://xn--/", "xn-- label"),  # an A-label of nothing
+        ("https://xn--abc-.org/", "xn-- label"),  # of plain ASCII
+        ("https://a%00.org/", "neither a domain name nor an IP address"),
+        ("https://a..b.org/", "neither a domain name nor an IP address"),
+        ("https://exa!mple.org/", "neither a domain name nor an IP address"),
+        ("https://" + "a" * 64 + ".org/", "neither a domain name nor an IP address"),
+        ("https://[fe80::1%25eth0]/", "without a zone"),
+        ("https://[v1.x]/", "neither a domain name nor an IP address"),
+        ("https://a.org:0/", "Port 0"),
+    ],
+)
+async def test_a_url_whose_host_no_browser_could_reach_is_refused(client, conn, broken, says):
+    """Hosts that no DNS has and no browser opens were stored as sent (a walkthrough's
+    finding): a broken IPv4 address, an empty or undecodable xn-- label, an encoded NUL, an
+    empty label, a label of 64 characters, an IPv6 zone, port 0. A 422 naming the field that
+    says what is wrong with the host; nothing stored. The same check guards a source's
+    archive_url and a review's url (``checked_key``)."""
+    src = await helpers.source(client)
+    before = await snapshot(conn)
+    for method, path, field, body in (
+        ("POST", "/v1/sources", "url", {"kind": "article", "title": "t"}),
+        ("PATCH", f"/v1/sources/{src['id']}", "url", {}),
+        ("PATCH", f"/v1/sources/{src['id']}", "archive_url", {}),
+    ):
+        response = problem(await client.request(method, path, json=body | {field: broken}), 422)
+        assert fields(response) == {field}
+        assert says in response["errors"][0]["message"]
+    assert await snapshot(conn) == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://192.0.2.1/a",
+        "https://[2001:db8::1]:8443/a",
+        "https://_dmarc.example.org/",  # an underscore: DNS has them
+        "https://-x-.blogspot.com/",  # hyphens at a label's ends, as browsers take them
+        "https://xn--n3h.net/",  # a symbol's A-label
+        "https://مثال.إختبار/",
+        "https://123.example.org/",  # a number, but not the last label
+        "https://example.org./",
+    ],
+)
+async def test_a_url_with_an_unusual_but_reachable_host_is_taken(client, url):
+    made = await helpers.source(client, url=url)
+    assert made["url"] == url
+
+
+async def test_a_source_stored_with_a_host_now_refused_stays_editable(client, conn):
+    """A source stored before the host check (or with a host of only dots, before the
+    twenty-first session's check) can be renamed without changing its url, keeps its key,
+    and is found by it; a new source at that URL is still refused."""
+    src = await helpers.source(client)
+    for stored in ("https://1.2.3.4.5/a", "https://./"):
+        await conn.execute(
+            "UPDATE sources SET url = $1, url_key = $2 WHERE id = $3", stored, stored, src["id"]
+        )
+        renamed = await client.patch(f"/v1/sources/{src['id']}", json={"title": stored})
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["url"] == stored
+        assert await conn.fetchval("SELECT url_key FROM sources WHERE id = $1", src["id"]) == stored
+    problem(
+        await client.post(
+            "/v1/sources", json={"kind": "article", "title": "t", "url": "https://1.2.3.4.5/a"}
+        ),
+        422,
+    )
+
+
 def test_url_key_of_a_unicode_host():
     assert url_key("https://مثال.إختبار/") == "xn--mgbh0fb.xn--kgbechtv/"
     # IDNA 2008 keeps ß (IDNA 2003, Python's own codec, made it "ss": another domain)

@@ -159,8 +159,10 @@ async def _write(
     or None for an update that keeps the stored one, and with it the offset it was given with
     (``_same_moment``), which the API returns in UTC. ``keep_key``: an update that keeps the
     URL keeps its stored key, as it was made (migration 0019 left some keys in an older form,
-    beside a source holding the new one: such a source stays editable)."""
-    key = checked_key(fields["url"], "url")
+    beside a source holding the new one: such a source stays editable), and is not checked
+    again: one stored before a check that refuses it stays editable too (the key given then
+    only keeps the table's check that a URL has one)."""
+    key = fields["url"] if keep_key else checked_key(fields["url"], "url")
     published_at, precision, offset = published or (None, None, None)
     await _check(conn, source_id, None if keep_key else key, fields["publisher_id"])
     await conn.execute(

@@ -9,8 +9,9 @@ in Unicode (an internationalised domain name) is keyed in the ASCII form browser
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
 import idna
 
@@ -47,14 +48,78 @@ def url_key(url: str) -> str:
 def checked_key(url: str | None, field: str) -> str | None:
     """``url_key`` of a URL a reader is shown (a source's ``url`` and ``archive_url``, a
     review's ``url``), None for none; a 422 naming ``field`` when it is not an absolute
-    http(s) URL with a host and a valid port (``https://[::1/``, ``:99999``), which the
-    pattern alone lets through."""
+    http(s) URL a browser could open: a host and a valid port (``https://[::1/``,
+    ``:99999``, which the pattern alone lets through) and a host that can be an address
+    (``host_problem``)."""
     if url is None:
         return None
     try:
-        return url_key(url)
+        key = url_key(url)
     except ValueError:
         raise invalid(field, "Not an absolute http(s) URL with a valid host and port.") from None
+    problem = host_problem(urlsplit(url.strip()))
+    if problem is not None:
+        raise invalid(field, problem)
+    return key
+
+
+# A label of a domain name as DNS has them: letters, digits, hyphens (anywhere, as browsers
+# take them: ``-x-.blogspot.com``) and underscores (``_dmarc``), 1 to 63 of them.
+_DNS_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+# A last label that is a number makes a host an IPv4 address to a browser (the WHATWG URL
+# standard's "ends in a number"): ``1.2.3.4.5`` is no name, but a broken address.
+_NUMBER = re.compile(r"[0-9]+|0x[0-9a-f]*")
+NOT_A_HOST = (
+    "The host is neither a domain name nor an IP address: a name is labels of letters, "
+    "digits, hyphens and underscores (up to 63 each, 253 in all; a Unicode name is taken "
+    "as it is), joined by single dots; an IPv6 address goes in brackets, without a zone."
+)
+
+
+def host_problem(parts: SplitResult) -> str | None:
+    """What makes the host and port of an absolute http(s) URL (``url_key`` took it) one no
+    browser could reach, in words, or None. Stricter than a browser in two ways a source
+    never needs: an IPv4 address is written as four numbers (``127.1`` and ``2130706433``
+    are refused), and a percent sign in a host is refused rather than decoded."""
+    if parts.port == 0:
+        return "Port 0 is no page's address: give the port the page is served on, or none."
+    hostname = parts.hostname or ""
+    if parts.netloc.rpartition("@")[2].startswith("["):  # an IP literal
+        try:
+            ipaddress.IPv6Address(hostname)
+        except ValueError:
+            return NOT_A_HOST
+        return NOT_A_HOST if "%" in hostname else None  # a zone is one machine's own
+    host = ascii_host(hostname.rstrip(".")).rstrip(".")
+    labels = host.split(".")
+    if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return NOT_A_HOST
+    if _NUMBER.fullmatch(labels[-1]):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return (
+                "The host ends in a number, so it is an IPv4 address, and not a valid one: "
+                "write it as four numbers from 0 to 255 (such as 192.0.2.1)."
+            )
+        return None
+    if not all(_a_label(label) for label in labels if label.startswith("xn--")):
+        return (
+            "The host has an xn-- label that is not an internationalised name's ASCII form: "
+            "give the name in Unicode, or its exact xn-- form."
+        )
+    return None
+
+
+def _a_label(label: str) -> bool:
+    """Whether ``xn--...`` is the ASCII form of a Unicode label, the one ``ascii_host``
+    makes of it (``xn--`` alone, ``xn--abc-`` (plain ASCII) and Punycode that does not decode
+    are not)."""
+    try:
+        unicode = label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        return False
+    return not unicode.isascii() and ascii_host(unicode) == label
 
 
 def ascii_host(host: str) -> str:
