@@ -24,6 +24,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Reference
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.methods import allow_listed
 from service.schemas import (
     COUNTRY_PATTERN,
     HTTP_URL_PATTERN,
@@ -545,9 +546,12 @@ def _with_values(message: str, decoded: Any, path: str) -> str:
     values = _listed_values(decoded, path) if got and decoded is not None else None
     if not got or not values:
         return message
-    said = [str(v) for v in values]
-    listed = ", ".join(said[:-1]) + " or " + said[-1] if len(said) > 1 else said[0]
-    return f"Expected {listed}, not {got.group('got')}"
+    return f"Expected {listed([str(v) for v in values])}, not {got.group('got')}"
+
+
+def listed(values: list[str], last: str = "or") -> str:
+    """``a, b or c``: a list of values in words (``last``: ``and``)."""
+    return ", ".join(values[:-1]) + f" {last} " + values[-1] if len(values) > 1 else values[0]
 
 
 def _listed_values(decoded: Any, path: str) -> tuple[Any, ...] | None:
@@ -660,6 +664,9 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     else:
         detail = exc.detail or PROBLEMS.get(slug or "", (status, "Error"))[1]
     headers = dict(exc.headers or {})
+    if status == 405:  # the methods it takes, as the Allow header will list them
+        given = next((v for k, v in headers.items() if k.lower() == "allow"), "")
+        detail = f"{request.url.path} takes {listed(allow_listed(given).split(', '), 'and')} only."
     if slug is None:
         body = ProblemDetails(
             type="about:blank",

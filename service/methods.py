@@ -32,6 +32,11 @@ def allow(methods: set[str]) -> str:
     return ", ".join(sorted(methods))
 
 
+def allow_listed(given: str) -> str:
+    """``allow`` of the methods a comma-separated list (an ``Allow`` value) names."""
+    return allow({m.strip() for m in given.split(",") if m.strip()})
+
+
 def allowed_by_path(app: Litestar) -> dict[str, str]:
     """``Allow`` for each path template (``/v1/actors/{actor_id}``) of the app."""
     methods: defaultdict[str, set[str]] = defaultdict(set)
@@ -69,7 +74,7 @@ def head_and_options(app: Litestar) -> None:
                 status = message["status"]
                 if status == 405:
                     given = dict(message.get("headers", [])).get(b"allow", b"").decode()
-                    _set_allow(message, allow({m.strip() for m in given.split(",") if m.strip()}))
+                    _set_allow(message, allow_listed(given))
                 elif method == "OPTIONS" and scope.get("path_template") in by_path:
                     _set_allow(message, by_path[scope["path_template"]])
             elif message["type"] == "http.response.body" and method == "HEAD":

@@ -13,6 +13,8 @@ import msgspec
 import msgspec.inspect
 import platformdirs
 
+from service.errors import listed
+
 _WORDS = frozenset({"server", "log_level", "log_format"})
 PREFIX = "CLAIMDESK_"
 
@@ -196,7 +198,7 @@ def _expected(field: str) -> str | None:
     if isinstance(kind, msgspec.inspect.BoolType):
         return "true or false (or 1 or 0)"
     if isinstance(kind, msgspec.inspect.LiteralType):
-        return "one of " + ", ".join(map(str, kind.values))
+        return "one of " + listed([str(v) for v in kind.values])
     if isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
         number = "a whole number" if isinstance(kind, msgspec.inspect.IntType) else "a number"
         if kind.ge is not None and kind.le is not None:

@@ -45,6 +45,10 @@ async def test_options_lists_every_method_the_document_gives_the_path(client):
 async def test_a_405_allows_head_where_get_is(client):
     body = problem(await client.put("/v1/actors"), 405)
     assert body["instance"] == "/v1/actors"
+    # the detail says what the path takes (it repeated the title: a walkthrough's finding)
+    assert body["detail"] == "/v1/actors takes GET, HEAD, OPTIONS and POST only."
+    search = problem(await client.delete("/v1/search"), 405)
+    assert search["detail"] == "/v1/search takes GET, HEAD and OPTIONS only."
     assert (await client.put("/v1/actors")).headers["allow"] == "GET, HEAD, OPTIONS, POST"
     positions = f"/v1/disputes/{SOME_ID}/positions"
     assert (await client.get(positions)).headers["allow"] == "OPTIONS, POST"

@@ -14,7 +14,7 @@ from litestar.params import PathParameter, QueryParameter
 from service import references
 from service.claims.schemas import DisputeStatus
 from service.deps import Request
-from service.errors import check_range, in_words, invalid, responses
+from service.errors import check_range, in_words, invalid, listed, responses
 from service.pagination import Cursor, Limit, decode_cursor, page, searchable
 from service.responses import EncodedJson
 from service.schemas import TOPIC_PATTERN
@@ -134,7 +134,7 @@ async def search(
             if not types & _ONLY[name]:
                 # `type`, or another filter, leaves out every type this one applies to: say
                 # so, not an empty page
-                only = " and ".join(f"{t}s" for t in sorted(_ONLY[name]))
+                only = listed([f"{t}s" for t in sorted(_ONLY[name])], "and")
                 raise invalid(
                     name,
                     f"Filters {only} only, which `type` or another filter leaves out.",
