@@ -180,6 +180,7 @@ class _Query(NamedTuple):
     names: frozenset[str]
     repeatable: frozenset[str]  # lists
     typed: frozenset[str]  # not free text: an id, a date, a number, one of a set of values
+    integers: frozenset[str]
 
 
 _QUERY: dict[str, _Query] = {}  # by operation id
@@ -211,7 +212,21 @@ def learn_parameters(app: Litestar) -> None:
                     if isinstance(p.schema, Schema) and p.schema.type == OpenAPIType.ARRAY
                 ),
                 frozenset(p.name for p in query if not _free_text(p.schema)),
+                frozenset(p.name for p in query if _integer(p.schema)),
             )
+
+
+def _integer(schema: Any) -> bool:
+    """An integer's schema, or one of an integer or null."""
+    if not isinstance(schema, Schema):
+        return False
+    return schema.type == OpenAPIType.INTEGER or any(_integer(s) for s in schema.one_of or ())
+
+
+# A whole number as the parameter's conversion reads one, and that alone: it also took
+# `5.0` and `1e1` (as 5 and 10), and refused `05` as no whole number
+_WHOLE_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)")
+_LEADING_ZERO = re.compile(r"-?0[0-9]+")
 
 
 def _free_text(schema: Any) -> bool:
@@ -235,7 +250,7 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     known = _query_parameters(request)
     if known is None:
         return []
-    names, repeatable, typed = known
+    names, repeatable, typed, integers = known
     open_query = request.route_handler.opt.get(auth.OPEN_QUERY, False)
     errors: list[FieldError] = []
     seen: set[str] = set()
@@ -254,6 +269,12 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             # Litestar's lenient conversion reads `null` as no value: `?target_id=null` was
             # no filter at all, answering every claim as if they were the filtered ones
             message = "`null` is not a value of this parameter: leave the parameter out."
+        elif name in integers and not _WHOLE_NUMBER.fullmatch(value):
+            message = (
+                "Expected a whole number without a leading zero (such as 5)"
+                if _LEADING_ZERO.fullmatch(value)
+                else "Expected a whole number, in digits (such as 20)"
+            )
         else:
             seen.add(name)
             continue

@@ -159,12 +159,26 @@ async def test_bad_uuid_in_path_is_404(client, world):
 
 async def test_a_parameter_of_the_wrong_type_is_told_in_words(client):
     """`limit=1.5` was told "Expected `int`, got `str`" (a new user's walkthrough): every
-    parameter arrives as text, so what it should be is what helps."""
-    for path, field in (("/v1/claims?limit=1.5", "limit"), ("/v1/search?q=x&limit=ten", "limit")):
+    parameter arrives as text, so what it should be is what helps. `5.0` and `1e1` were
+    taken (as 5 and 10) where `05` was told it is no whole number (a walkthrough): digits
+    alone are a whole number, and a leading zero is told as such."""
+    digits = "Expected a whole number, in digits (such as 20)"
+    leading = "Expected a whole number without a leading zero (such as 5)"
+    for path, field, message in (
+        ("/v1/claims?limit=1.5", "limit", digits),
+        ("/v1/search?q=x&limit=ten", "limit", digits),
+        ("/v1/claims?limit=5.0", "limit", digits),
+        ("/v1/actors?limit=1e1", "limit", digits),
+        ("/v1/claims?limit=%2B5", "limit", digits),
+        ("/v1/claims?limit=05", "limit", leading),
+        ("/oembed?url=x&maxwidth=3e2", "maxwidth", digits),
+    ):
         body = problem(await client.get(path), 422)
-        assert body["errors"] == [
-            {"field": field, "message": "Expected a whole number", "location": "query"}
-        ], body
+        assert body["errors"] == [{"field": field, "message": message, "location": "query"}], (
+            path,
+            body,
+        )
+    assert len((await client.get("/v1/claims?limit=5")).json()["data"]) <= 5
 
 
 async def test_a_value_not_in_a_list_names_the_values_it_takes(client, conn, world):
