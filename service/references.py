@@ -106,17 +106,29 @@ async def refuse_if_held(
         )
 
 
-async def follow_merges(conn: asyncpg.Connection, *actor_ids: UUID | None) -> None:
+async def follow_merges(conn: asyncpg.Connection, **actor_ids: UUID | None) -> None:
     """For a list filtered by actors that came back empty: a 308 (:class:`Merged`) to the same
-    list with the survivor's id when one of ``actor_ids`` names an actor merged into another,
-    as the merged actor's own URL answers. A merged actor holds nothing any more, so a list
-    filtered by it is always empty: checked only then, it costs the other lists nothing."""
-    given = [actor_id for actor_id in actor_ids if actor_id is not None]
+    list with the survivor's id when one of ``actor_ids`` (by parameter name) names an actor
+    merged into another, as the merged actor's own URL answers; otherwise a 422 naming each
+    parameter whose id is no actor's (a mistyped id, or a deleted actor's, was an empty page,
+    as if that actor had said nothing). A merged or missing actor holds nothing, so a list
+    filtered by one is always empty: checked only then, it costs the other lists nothing."""
+    given = {name: actor_id for name, actor_id in actor_ids.items() if actor_id is not None}
     if not given:
         return
-    row = await conn.fetchrow(
-        "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[]) LIMIT 1",
-        given,
+    rows = await conn.fetch(
+        """SELECT g.id, m.into_id, EXISTS (SELECT FROM actors a WHERE a.id = g.id) AS known
+           FROM unnest($1::uuid[]) AS g (id) LEFT JOIN actor_merges m ON m.merged_id = g.id""",
+        list(given.values()),
     )
-    if row is not None:
-        raise Merged(row["merged_id"], row["into_id"])
+    found = {r["id"]: r for r in rows}
+    for actor_id in given.values():
+        if found[actor_id]["into_id"] is not None:
+            raise Merged(actor_id, found[actor_id]["into_id"])
+    unknown = [
+        FieldError(field=name, message=f"No actor with id '{actor_id}'.", location="query")
+        for name, actor_id in given.items()
+        if not found[actor_id]["known"]
+    ]
+    if unknown:
+        raise Invalid(unknown)

@@ -490,6 +490,36 @@ async def test_a_list_filtered_by_a_merged_actor_redirects_to_the_survivor_s(cli
     assert empty.status_code == 200 and empty.json()["data"] == []
 
 
+async def test_a_list_filtered_by_an_id_no_actor_has_says_so(client, conn, world):
+    """A list filtered by an id no actor has (mistyped, or a deleted actor's) was an empty
+    page, as if the actor had said nothing (a walkthrough's finding): a 422 naming each such
+    parameter. Checked only for an empty page, as the merges are."""
+    nobody, other = "01937a5e-0000-7000-8000-00000000dead", "01937a5e-0000-7000-8000-00000000beef"
+    for path, params in (
+        ("/v1/claims", {"speaker_id": nobody}),
+        ("/v1/claims", {"target_id": nobody, "limit": "5"}),
+        ("/v1/claims", {"relayed_by_id": nobody}),
+        ("/v1/disputes", {"actor_id": nobody}),
+        ("/v1/actors", {"member_of": nobody}),
+        ("/v1/actors", {"member_of": nobody, "name": "Mustafa"}),  # typeahead too
+        ("/v1/sources", {"publisher_id": nobody}),
+        ("/v1/reviews", {"reviewer_id": nobody}),
+        ("/v1/search", {"q": "انسحبنا", "speaker_id": nobody}),
+    ):
+        body = problem(await client.get(path, params=params), 422)
+        (name,) = (k for k in params if k not in ("limit", "name", "q"))
+        assert body["errors"] == [
+            {"field": name, "message": f"No actor with id '{nobody}'.", "location": "query"}
+        ], (path, params)
+    both = problem(await client.get("/v1/claims?speaker_id=" + nobody + "&target_id=" + other), 422)
+    assert fields(both) == {"speaker_id", "target_id"}
+    # an actor of that id who holds nothing: an empty page, as before
+    turkey = world["turkey"]["id"]
+    for params in ({"relayed_by_id": turkey}, {"speaker_id": turkey, "target_id": turkey}):
+        empty = await client.get("/v1/claims", params=params)
+        assert empty.status_code == 200 and empty.json()["data"] == [], params
+
+
 async def test_edits_are_redirected_and_destructive_requests_refused(client, conn, world):
     sdf, dup = world["sdf"]["id"], world["dup"]["id"]
     old_tag = (await client.get(f"/v1/actors/{dup}")).headers["etag"]

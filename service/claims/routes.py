@@ -122,8 +122,10 @@ class ClaimController(Controller):
         )
         async with request.pool.acquire() as conn:
             documents, last = await queries.list_claims_json(conn, filters, limit, before)
-            if not documents:  # filtered by a merged actor: 308 to the survivor's list
-                await references.follow_merges(conn, speaker_id, target_id, relayed_by_id)
+            if not documents:  # by a merged actor: 308 to the survivor's list; by none: 422
+                await references.follow_merges(
+                    conn, speaker_id=speaker_id, target_id=target_id, relayed_by_id=relayed_by_id
+                )
         return documents_page_response(documents, "claims", last)
 
     @post(

@@ -96,8 +96,8 @@ class DisputeController(Controller):
         )
         async with request.pool.acquire() as conn:
             documents, last = await queries.list_disputes_json(conn, filters, limit, before)
-            if not documents:  # filtered by a merged actor: 308 to the survivor's list
-                await references.follow_merges(conn, actor_id)
+            if not documents:  # by a merged actor: 308 to the survivor's list; by none: 422
+                await references.follow_merges(conn, actor_id=actor_id)
         return documents_page_response(documents, "disputes", last)
 
     @post(
