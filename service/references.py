@@ -12,23 +12,31 @@ from uuid import UUID
 
 import asyncpg
 
-from service.errors import FieldError, HeldBy, InUse, Invalid, Merged
+from service.errors import FieldError, HeldBy, InUse, Invalid, Location, Merged
 
-Table = Literal["actors", "sources", "claims"]
-_NOUN = {"actors": "actor", "sources": "source", "claims": "claim"}
+Table = Literal["actors", "sources", "claims", "disputes"]
+_NOUN = {"actors": "actor", "sources": "source", "claims": "claim", "disputes": "dispute"}
 
 
 async def missing(
-    conn: asyncpg.Connection, table: Table, refs: Iterable[tuple[str, UUID | None]]
+    conn: asyncpg.Connection,
+    table: Table,
+    refs: Iterable[tuple[str, UUID | None]],
+    *,
+    location: Location = "body",
 ) -> list[FieldError]:
     """An error for every field whose id is not a row of ``table``."""
-    return await missing_in(conn, {table: refs})
+    return await missing_in(conn, {table: refs}, location=location)
 
 
 async def missing_in(
-    conn: asyncpg.Connection, refs: dict[Table, Iterable[tuple[str, UUID | None]]]
+    conn: asyncpg.Connection,
+    refs: dict[Table, Iterable[tuple[str, UUID | None]]],
+    *,
+    location: Location = "body",
 ) -> list[FieldError]:
-    """:func:`missing` for several tables at once, in one statement."""
+    """:func:`missing` for several tables at once, in one statement. The rows found are
+    key-share locked for a write (``body``); a filter (``query``) only reads them."""
     wanted = {
         table: [(field, ref) for field, ref in fields if ref is not None]
         for table, fields in refs.items()
@@ -40,7 +48,7 @@ async def missing_in(
     # KEY SHARE: the referenced rows cannot be deleted before this transaction commits.
     sql = " UNION ALL ".join(
         f"SELECT {i} AS t, id FROM (SELECT id FROM {table} WHERE id = ANY(${i}::uuid[])"
-        " FOR KEY SHARE) AS found"
+        f"{' FOR KEY SHARE' if location == 'body' else ''}) AS found"
         for i, table in enumerate(ids, 1)
     )
     rows = await conn.fetch(sql, *ids.values())
@@ -61,6 +69,7 @@ async def missing_in(
             message=f"Actor '{ref}' was merged into actor '{merged[ref]}'; use that one."
             if table == "actors" and ref in merged
             else f"No {_NOUN[table]} with id '{ref}'.",
+            location=location,
         )
         for table, fields in wanted.items()
         for field, ref in fields
@@ -110,25 +119,26 @@ async def follow_merges(conn: asyncpg.Connection, **actor_ids: UUID | None) -> N
     """For a list filtered by actors that came back empty: a 308 (:class:`Merged`) to the same
     list with the survivor's id when one of ``actor_ids`` (by parameter name) names an actor
     merged into another, as the merged actor's own URL answers; otherwise a 422 naming each
-    parameter whose id is no actor's (a mistyped id, or a deleted actor's, was an empty page,
-    as if that actor had said nothing). A merged or missing actor holds nothing, so a list
-    filtered by one is always empty: checked only then, it costs the other lists nothing."""
-    given = {name: actor_id for name, actor_id in actor_ids.items() if actor_id is not None}
+    parameter whose id is no actor's (``require_filters``). A merged or missing actor holds
+    nothing, so a list filtered by one is always empty: checked only then, it costs the
+    other lists nothing."""
+    given = [actor_id for actor_id in actor_ids.values() if actor_id is not None]
     if not given:
         return
-    rows = await conn.fetch(
-        """SELECT g.id, m.into_id, EXISTS (SELECT FROM actors a WHERE a.id = g.id) AS known
-           FROM unnest($1::uuid[]) AS g (id) LEFT JOIN actor_merges m ON m.merged_id = g.id""",
-        list(given.values()),
+    row = await conn.fetchrow(
+        "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[]) LIMIT 1",
+        given,
     )
-    found = {r["id"]: r for r in rows}
-    for actor_id in given.values():
-        if found[actor_id]["into_id"] is not None:
-            raise Merged(actor_id, found[actor_id]["into_id"])
-    unknown = [
-        FieldError(field=name, message=f"No actor with id '{actor_id}'.", location="query")
-        for name, actor_id in given.items()
-        if not found[actor_id]["known"]
-    ]
-    if unknown:
-        raise Invalid(unknown)
+    if row is not None:
+        raise Merged(row["merged_id"], row["into_id"])
+    await require_filters(conn, "actors", **actor_ids)
+
+
+async def require_filters(conn: asyncpg.Connection, table: Table, **ids: UUID | None) -> None:
+    """For a list filtered by rows of ``table`` that came back empty: a 422 naming each
+    parameter (``ids``, by name) whose id is no row of it. A mistyped id, or a deleted row's,
+    was an empty page, as if nothing named it (a walkthrough's finding); checked only for an
+    empty page, as the actors' merges are."""
+    errors = await missing(conn, table, ids.items(), location="query")
+    if errors:
+        raise Invalid(errors)

@@ -490,11 +490,23 @@ async def test_a_list_filtered_by_a_merged_actor_redirects_to_the_survivor_s(cli
     assert empty.status_code == 200 and empty.json()["data"] == []
 
 
-async def test_a_list_filtered_by_an_id_no_actor_has_says_so(client, conn, world):
+async def test_a_list_filtered_by_an_id_nothing_has_says_so(client, conn, world):
     """A list filtered by an id no actor has (mistyped, or a deleted actor's) was an empty
-    page, as if the actor had said nothing (a walkthrough's finding): a 422 naming each such
-    parameter. Checked only for an empty page, as the merges are."""
+    page, as if the actor had said nothing, and so for a source, a claim or a dispute (a
+    walkthrough's finding): a 422 naming each such parameter. Checked only for an empty
+    page, as the merges are."""
     nobody, other = "01937a5e-0000-7000-8000-00000000dead", "01937a5e-0000-7000-8000-00000000beef"
+    for path, params, noun in (
+        ("/v1/claims", {"source_id": nobody}, "source"),
+        ("/v1/claims", {"dispute_id": nobody}, "dispute"),
+        ("/v1/disputes", {"claim_id": nobody}, "claim"),
+        ("/v1/reviews", {"claim_id": nobody}, "claim"),
+    ):
+        body = problem(await client.get(path, params=params), 422)
+        (name,) = params
+        assert body["errors"] == [
+            {"field": name, "message": f"No {noun} with id '{nobody}'.", "location": "query"}
+        ], (path, params)
     for path, params in (
         ("/v1/claims", {"speaker_id": nobody}),
         ("/v1/claims", {"target_id": nobody, "limit": "5"}),
@@ -513,11 +525,19 @@ async def test_a_list_filtered_by_an_id_no_actor_has_says_so(client, conn, world
         ], (path, params)
     both = problem(await client.get("/v1/claims?speaker_id=" + nobody + "&target_id=" + other), 422)
     assert fields(both) == {"speaker_id", "target_id"}
-    # an actor of that id who holds nothing: an empty page, as before
+    # an actor, a source or a claim of that id that nothing matches: an empty page, as before
     turkey = world["turkey"]["id"]
-    for params in ({"relayed_by_id": turkey}, {"speaker_id": turkey, "target_id": turkey}):
-        empty = await client.get("/v1/claims", params=params)
-        assert empty.status_code == 200 and empty.json()["data"] == [], params
+    bare = (await helpers.source(client))["id"]
+    claim = (await helpers.claim(client, world["akar"]["id"], world["press"]["id"]))["id"]
+    for path, params in (
+        ("/v1/claims", {"relayed_by_id": turkey}),
+        ("/v1/claims", {"speaker_id": turkey, "target_id": turkey}),
+        ("/v1/claims", {"source_id": bare}),
+        ("/v1/reviews", {"claim_id": claim}),
+        ("/v1/disputes", {"claim_id": claim}),
+    ):
+        empty = await client.get(path, params=params)
+        assert empty.status_code == 200 and empty.json()["data"] == [], (path, params)
 
 
 async def test_edits_are_redirected_and_destructive_requests_refused(client, conn, world):
