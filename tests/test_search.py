@@ -305,6 +305,23 @@ async def test_stop_words_do_not_narrow_or_break_a_search(client, said):
     assert hit["snippet"] == "The <mark>Kurdish</mark> forces withdrew from the border"
 
 
+async def test_a_phrase_s_snippet_marks_the_phrase_not_each_of_its_words(client):
+    """A quoted phrase's snippet marked every word of it wherever it stood, and began at the
+    first: now where the words are side by side, as the search matched them."""
+    speaker = await helpers.actor(client, "Mazloum Abdi")
+    src = await helpers.source(client)
+    text = "The Kurdish council met. Later the Kurdish forces withdrew; forces elsewhere stayed."
+    made = await helpers.claim(client, speaker["id"], src["id"], text=text, lang="en")
+    (hit,) = await hits(client, '"Kurdish forces"', type="claim")
+    assert hit["id"] == made["id"]
+    assert hit["snippet"] == (
+        "The Kurdish council met. Later the <mark>Kurdish</mark> <mark>forces</mark> withdrew; "
+        "forces elsewhere stayed."
+    )
+    (loose,) = await hits(client, "Kurdish forces", type="claim")  # no phrase: every word
+    assert loose["snippet"].count("<mark>") == 4
+
+
 async def test_phrases_keep_their_stop_words(client, said):
     """In quotes every word counts and must be next to the others, stop words included."""
     assert await claim_ids(client, '"قال من"') == {said["qal_min"]}

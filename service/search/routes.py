@@ -26,7 +26,7 @@ from service.search.schemas import (
     SearchPage,
     SimilarPage,
 )
-from service.text.highlight import plain, shorten, snippet, terms_of
+from service.text.highlight import phrases_of, plain, shorten, snippet, terms_of
 from service.text.lang import LANG_PATTERN
 from service.text.stopwords import search_words
 
@@ -161,10 +161,11 @@ async def search(
             await references.follow_merges(conn, speaker_id=speaker_id, target_id=target_id)
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
     terms = terms_of(words.words) or terms_of(words.named)  # not every من, nor what is excluded
+    phrases = phrases_of(words.words)  # a phrase's words where they are side by side
     hits = []
     for row in rows:
         texts = [row["body"], *(row["translations"] or ())]
-        marked = next((s for t in texts if (s := snippet(t, terms))), None)
+        marked = next((s for t in texts if (s := snippet(t, terms, phrases=phrases))), None)
         title = row["title"]
         if row["type"] == "claim":  # the speaker, and the start of what they said, one line
             title = f"{title}: {shorten(' '.join(row['body'].split()), 80)}"

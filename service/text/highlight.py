@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 from bisect import bisect_right
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from service.text.normalize import CharTable, article_forms, fold, normalize
 from service.text.stopwords import is_stop
@@ -39,6 +39,47 @@ def terms_of(query: str) -> list[str]:
     terms = [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
     forms = [form for term in terms for form in article_forms(term)]
     return terms + [form for form in dict.fromkeys(forms) if form not in terms]
+
+
+class Phrases(NamedTuple):
+    """A query's quoted phrases of two or more words worth marking (``phrases_of``)."""
+
+    each: tuple[tuple[tuple[int, frozenset[str]], ...], ...]
+    """Each phrase: its words worth marking, each as (position in the phrase, the terms that
+    mark it: the word and its forms without the article); a stop word holds its place."""
+    only: frozenset[str]
+    """The terms that the query has only inside phrases: marked only where one of their
+    phrases is, in a text that holds it."""
+
+
+_QUOTED_OR_WORD = re.compile(r'"([^"]*)"?|(\S+)')
+
+
+def phrases_of(query: str) -> Phrases | None:
+    """The quoted phrases of ``query`` (``search_words``'s ``words``) for ``snippet``: a
+    phrase's words are found side by side, and a word of it alone elsewhere in a text is no
+    match of the query (``"safe zone"`` marked every safe and every zone). None when the
+    query has no phrase of two words worth marking."""
+    each: list[tuple[tuple[int, frozenset[str]], ...]] = []
+    loose: set[str] = set()
+    for found in _QUOTED_OR_WORD.finditer(query):
+        phrase, word = found.groups()
+        if word is not None:
+            loose.update(terms_of(word) if not is_stop(word) else ())
+            continue
+        words = [
+            (place, frozenset([term, *article_forms(term)]))
+            for place, token in enumerate((phrase or "").split())
+            if not is_stop(token)
+            for term in [normalize(token).lstrip("-")]
+            if len(term) >= 2 and " " not in term
+        ]
+        if len(words) >= 2:
+            each.append(tuple(words))
+    if not each:
+        return None
+    only = frozenset(t for phrase in each for _, terms in phrase for t in terms) - loose
+    return Phrases(tuple(each), only)
 
 
 def _finder(characters: list[str]) -> re.Pattern[str]:
@@ -178,15 +219,16 @@ def at_word(haystack: str, start: int, end: int) -> bool:
     return _PREFIX.fullmatch(haystack, word, start) is not None
 
 
-def spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    """Where in ``text`` the terms occur, as [start, end) indexes into the original.
+def spans(text: str, terms: list[str], phrases: Phrases | None = None) -> list[tuple[int, int]]:
+    """Where in ``text`` the terms occur, as [start, end) indexes into the original; a term
+    that ``phrases`` has only inside phrases, only where one of them is (``_in_phrases``).
 
     The text is folded by ``str.translate`` and a match mapped back through the few
     characters that do not fold to one (``_Uneven``), not by walking the text in Python (a
     search's twenty snippets took a tenth of its time that way, and a fifth when every
     character's folded length was counted to map a text with harakat)."""
     haystack, uneven = _folded(text)
-    found: list[tuple[int, int]] = []
+    hits: list[tuple[int, int, str]] = []
     for term in terms:
         start = haystack.find(term)
         while start != -1:
@@ -194,11 +236,14 @@ def spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
             if not at_word(haystack, start, end):
                 start = haystack.find(term, start + 1)
                 continue
-            if uneven is None:
-                found.append((start, end))
-            else:  # the original characters that folded into haystack[start:end]
-                found.append((uneven.origin(start), uneven.origin(end - 1) + 1))
+            hits.append((start, end, term))
             start = haystack.find(term, end)
+    if phrases is not None:
+        hits = _in_phrases(haystack, hits, phrases)
+    if uneven is None:
+        found = [(start, end) for start, end, _ in hits]
+    else:  # the original characters that folded into haystack[start:end]
+        found = [(uneven.origin(start), uneven.origin(end - 1) + 1) for start, end, _ in hits]
     merged: list[tuple[int, int]] = []
     for s, e in sorted(found):
         if merged and s <= merged[-1][1]:
@@ -208,9 +253,56 @@ def spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def snippet(text: str, terms: list[str], width: int = 200) -> str | None:
-    """A window of ``text`` around its first match with every match marked; None if none."""
-    marks = spans(text, terms)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _in_phrases(
+    haystack: str, hits: list[tuple[int, int, str]], phrases: Phrases
+) -> list[tuple[int, int, str]]:
+    """``hits`` (folded start, end, term) without those of a term the query has only in
+    phrases that are not part of one of its phrases: the phrase's words in words side by
+    side (a stop word's place held by any word), as PostgreSQL matches a phrase. A phrase
+    the text does not hold so (its words matched through their stems, or split otherwise
+    than here) leaves its terms' hits as they are: some mark is better than none."""
+    if not any(term in phrases.only for _, _, term in hits):
+        return hits
+    starts = [word.start() for word in _WORD.finditer(haystack)]
+    at: dict[int, set[str]] = {}  # word index: the terms found in it
+    words = []
+    for start, _, term in hits:
+        word = bisect_right(starts, start) - 1
+        words.append(word)
+        at.setdefault(word, set()).add(term)
+    inside: set[tuple[int, str]] = set()  # (word index, term) in a phrase found
+    unfound: set[str] = set()  # the terms of a phrase the text does not hold
+    for phrase in phrases.each:
+        (first, _), *_ = phrase
+        found = [
+            word - first
+            for word, terms in at.items()
+            if all(at.get(word - first + place, set()) & marks for place, marks in phrase)
+        ]
+        for begin in found:
+            inside.update(
+                (begin + place, term)
+                for place, marks in phrase
+                for term in at[begin + place] & marks
+            )
+        if not found:
+            unfound.update(term for _, marks in phrase for term in marks)
+    return [
+        hit
+        for hit, word in zip(hits, words, strict=True)
+        if hit[2] not in phrases.only or hit[2] in unfound or (word, hit[2]) in inside
+    ]
+
+
+def snippet(
+    text: str, terms: list[str], width: int = 200, phrases: Phrases | None = None
+) -> str | None:
+    """A window of ``text`` around its first match with every match marked (``spans``);
+    None if none."""
+    marks = spans(text, terms, phrases)
     if not marks:
         return None
     first = marks[0][0]
