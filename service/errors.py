@@ -239,7 +239,7 @@ class Merged(DomainError):
     def headers(self, request: Request[Any, Any, Any]) -> dict[str, str] | None:
         # The path segment or query parameter naming the merged id, in whatever spelling of a
         # UUID it was sent (upper case, no hyphens), becomes the survivor's id (a list
-        # filtered by the merged actor: service.references.follow_merges).
+        # filtered by the merged actor: service.references.explain_empty).
         location = "/".join(
             str(self.into_id) if _uuid(segment) == self.merged_id else segment
             for segment in request.url.path.split("/")
@@ -550,8 +550,10 @@ def _with_values(message: str, decoded: Any, path: str) -> str:
 
 
 def listed(values: list[str], last: str = "or") -> str:
-    """``a, b or c``: a list of values in words (``last``: ``and``)."""
-    return ", ".join(values[:-1]) + f" {last} " + values[-1] if len(values) > 1 else values[0]
+    """``a, b or c``: a list of values in words (``last``: ``and``); ``none`` for none."""
+    if len(values) < 2:
+        return values[0] if values else "none"
+    return ", ".join(values[:-1]) + f" {last} " + values[-1]
 
 
 def _listed_values(decoded: Any, path: str) -> tuple[Any, ...] | None:
@@ -664,8 +666,8 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     else:
         detail = exc.detail or PROBLEMS.get(slug or "", (status, "Error"))[1]
     headers = dict(exc.headers or {})
-    if status == 405:  # the methods it takes, as the Allow header will list them
-        given = next((v for k, v in headers.items() if k.lower() == "allow"), "")
+    given = next((v for k, v in headers.items() if k.lower() == "allow"), "")
+    if status == 405 and given:  # the methods it takes, as the Allow header will list them
         detail = f"{request.url.path} takes {listed(allow_listed(given).split(', '), 'and')} only."
     if slug is None:
         body = ProblemDetails(

@@ -19,14 +19,10 @@ _NOUN = {"actors": "actor", "sources": "source", "claims": "claim", "disputes": 
 
 
 async def missing(
-    conn: asyncpg.Connection,
-    table: Table,
-    refs: Iterable[tuple[str, UUID | None]],
-    *,
-    location: Location = "body",
+    conn: asyncpg.Connection, table: Table, refs: Iterable[tuple[str, UUID | None]]
 ) -> list[FieldError]:
     """An error for every field whose id is not a row of ``table``."""
-    return await missing_in(conn, {table: refs}, location=location)
+    return await missing_in(conn, {table: refs})
 
 
 async def missing_in(
@@ -34,9 +30,10 @@ async def missing_in(
     refs: dict[Table, Iterable[tuple[str, UUID | None]]],
     *,
     location: Location = "body",
+    lock: bool = True,
 ) -> list[FieldError]:
-    """:func:`missing` for several tables at once, in one statement. The rows found are
-    key-share locked for a write (``body``); a filter (``query``) only reads them."""
+    """:func:`missing` for several tables at once, in one statement. ``lock``: the rows
+    found are key-share locked, as a write that refers to them needs (a list only reads)."""
     wanted = {
         table: [(field, ref) for field, ref in fields if ref is not None]
         for table, fields in refs.items()
@@ -48,7 +45,7 @@ async def missing_in(
     # KEY SHARE: the referenced rows cannot be deleted before this transaction commits.
     sql = " UNION ALL ".join(
         f"SELECT {i} AS t, id FROM (SELECT id FROM {table} WHERE id = ANY(${i}::uuid[])"
-        f"{' FOR KEY SHARE' if location == 'body' else ''}) AS found"
+        f"{' FOR KEY SHARE' if lock else ''}) AS found"
         for i, table in enumerate(ids, 1)
     )
     rows = await conn.fetch(sql, *ids.values())
@@ -115,30 +112,39 @@ async def refuse_if_held(
         )
 
 
-async def follow_merges(conn: asyncpg.Connection, **actor_ids: UUID | None) -> None:
-    """For a list filtered by actors that came back empty: a 308 (:class:`Merged`) to the same
-    list with the survivor's id when one of ``actor_ids`` (by parameter name) names an actor
-    merged into another, as the merged actor's own URL answers; otherwise a 422 naming each
-    parameter whose id is no actor's (``require_filters``). A merged or missing actor holds
-    nothing, so a list filtered by one is always empty: checked only then, it costs the
-    other lists nothing."""
-    given = [actor_id for actor_id in actor_ids.values() if actor_id is not None]
-    if not given:
-        return
-    row = await conn.fetchrow(
-        "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[]) LIMIT 1",
-        given,
+Filters = dict[str, UUID | None]  # a list's id filters of one table, by parameter name
+
+
+async def explain_empty(
+    conn: asyncpg.Connection,
+    actors: Filters,
+    *,
+    sources: Filters | None = None,
+    claims: Filters | None = None,
+    disputes: Filters | None = None,
+) -> None:
+    """For a list filtered by ids that came back empty: a 308 (:class:`Merged`) to the same
+    list with the survivor's id when one of ``actors`` names an actor merged into another,
+    as the merged actor's own URL answers; otherwise a 422 naming every parameter whose id
+    is no row of its table (a mistyped id, or a deleted row's, was an empty page, as if
+    nothing named it). A merged or missing row is named by nothing, so a list filtered by one
+    is always empty: checked only then, it costs the other lists nothing."""
+    given = [actor_id for actor_id in actors.values() if actor_id is not None]
+    if given:
+        row = await conn.fetchrow(
+            "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[]) LIMIT 1",
+            given,
+        )
+        if row is not None:
+            raise Merged(row["merged_id"], row["into_id"])
+    tables: dict[Table, Filters] = {
+        "actors": actors,
+        "sources": sources or {},
+        "claims": claims or {},
+        "disputes": disputes or {},
+    }
+    errors = await missing_in(
+        conn, {table: ids.items() for table, ids in tables.items()}, location="query", lock=False
     )
-    if row is not None:
-        raise Merged(row["merged_id"], row["into_id"])
-    await require_filters(conn, "actors", **actor_ids)
-
-
-async def require_filters(conn: asyncpg.Connection, table: Table, **ids: UUID | None) -> None:
-    """For a list filtered by rows of ``table`` that came back empty: a 422 naming each
-    parameter (``ids``, by name) whose id is no row of it. A mistyped id, or a deleted row's,
-    was an empty page, as if nothing named it (a walkthrough's finding); checked only for an
-    empty page, as the actors' merges are."""
-    errors = await missing(conn, table, ids.items(), location="query")
     if errors:
         raise Invalid(errors)

@@ -525,6 +525,15 @@ async def test_a_list_filtered_by_an_id_nothing_has_says_so(client, conn, world)
         ], (path, params)
     both = problem(await client.get("/v1/claims?speaker_id=" + nobody + "&target_id=" + other), 422)
     assert fields(both) == {"speaker_id", "target_id"}
+    # every parameter that names nothing, whatever its table, in one answer
+    every = problem(
+        await client.get(
+            "/v1/claims",
+            params={"speaker_id": nobody, "source_id": other, "dispute_id": nobody},
+        ),
+        422,
+    )
+    assert fields(every) == {"speaker_id", "source_id", "dispute_id"}
     # an actor, a source or a claim of that id that nothing matches: an empty page, as before
     turkey = world["turkey"]["id"]
     bare = (await helpers.source(client))["id"]

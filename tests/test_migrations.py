@@ -15,6 +15,7 @@ import pytest
 from service import migrate
 from service.demo import load
 from service.settings import Settings
+from service.sources.urls import url_key
 from service.text.normalize import normalize
 from tests import helpers
 
@@ -89,6 +90,32 @@ def test_0019_keys_unicode_hosts_in_ascii_and_back(admin_url):
             "symbol": "xn--n3h.net/",
         }
         migrate.downgrade(url, "0018")
+        assert asyncio.run(_keys(url)) == {title: key for title, _, key in before}
+
+
+def test_0027_keys_an_ipv6_host_in_its_brackets_and_back(admin_url):
+    """Keys stored before 0027 hold an IPv6 address without its brackets (`[::1]:8080` and
+    `[::1:8080]` were one key); 0027 puts them back, and leaves every other key as it was;
+    its downgrade takes them out again."""
+    with helpers.scratch_database(admin_url, "claimdesk_migration_0027_test") as url:
+        migrate.upgrade(url, "0026")
+        before = [  # as url_key wrote them before 0027
+            ("port", "https://[::1]:8080/a", "::1:8080/a"),
+            ("upper", "http://user@[2001:DB8::1]/p?id=1", "2001:db8::1/p?id=1"),
+            ("named port", "https://example.com:8080/a", "example.com:8080/a"),
+            ("ipv4", "https://192.0.2.1/a", "192.0.2.1/a"),
+        ]
+        asyncio.run(_insert_sources(url, before))
+        migrate.upgrade(url)
+        assert asyncio.run(_keys(url)) == {
+            "port": "[::1]:8080/a",
+            "upper": "[2001:db8::1]/p?id=1",
+            "named port": "example.com:8080/a",
+            "ipv4": "192.0.2.1/a",
+        }
+        keys = asyncio.run(_keys(url))
+        assert all(url_key(source_url) == keys[title] for title, source_url, _ in before)
+        migrate.downgrade(url, "0026")
         assert asyncio.run(_keys(url)) == {title: key for title, _, key in before}
 
 

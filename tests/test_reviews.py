@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 import pytest
 
@@ -206,3 +207,27 @@ async def test_claim_review_json_ld(client, world):
     assert review["datePublished"] == "2019-11-25"
     assert review["inLanguage"] == "en"
     problem(await client.get("/v1/claims/01937a5e-0000-7000-8000-000000000000/claim-review"), 404)
+
+
+async def test_a_review_url_no_browser_could_reach_is_refused_and_a_stored_one_kept(
+    client, conn, world
+):
+    """A review's url is shown to readers (ClaimReview): one whose host no browser could
+    reach is a 422 naming it; one stored before that check stays, also when a PATCH sends
+    it back unchanged with other fields."""
+    body = problem(
+        await client.post("/v1/reviews", json=review_body(world, url="https://1.2.3.4.5/r")), 422
+    )
+    assert fields(body) == {"url"} and "IPv4" in body["errors"][0]["message"]
+    review = await helpers.create(client, "reviews", review_body(world))
+    await conn.execute(
+        "UPDATE reviews SET url = $1 WHERE id = $2", "https://1.2.3.4.5/r", UUID(review["id"])
+    )
+    kept = await client.patch(
+        f"/v1/reviews/{review['id']}",
+        json={"summary": "Still disputed.", "url": "https://1.2.3.4.5/r"},
+    )
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["url"] == "https://1.2.3.4.5/r"
+    moved = await client.patch(f"/v1/reviews/{review['id']}", json={"url": "https://a..b/r"})
+    assert fields(problem(moved, 422)) == {"url"}

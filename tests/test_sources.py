@@ -177,7 +177,9 @@ async def test_an_archive_url_is_one_a_browser_can_follow(client, conn, broken):
         ("https://a..b.org/", "neither a domain name nor an IP address"),
         ("https://exa!mple.org/", "neither a domain name nor an IP address"),
         ("https://" + "a" * 64 + ".org/", "neither a domain name nor an IP address"),
-        ("https://[fe80::1%25eth0]/", "without a zone"),
+        ("https://[fe80::1%25eth0]/", "with a zone"),
+        ("https://[::1]x/", "neither a domain name nor an IP address"),
+        ("https://example.org../", "neither a domain name nor an IP address"),
         ("https://[v1.x]/", "neither a domain name nor an IP address"),
         ("https://a.org:0/", "Port 0"),
     ],
@@ -212,6 +214,8 @@ async def test_a_url_whose_host_no_browser_could_reach_is_refused(client, conn, 
         "https://مثال.إختبار/",
         "https://123.example.org/",  # a number, but not the last label
         "https://example.org./",
+        "https://[::1]:8080/",  # and not the same page as the next (they were one key)
+        "https://[::1:8080]/",
     ],
 )
 async def test_a_url_with_an_unusual_but_reachable_host_is_taken(client, url):
@@ -219,25 +223,60 @@ async def test_a_url_with_an_unusual_but_reachable_host_is_taken(client, url):
     assert made["url"] == url
 
 
+async def test_an_ipv6_host_keeps_its_brackets_in_the_key(client):
+    """`[::1]:8080` (port 8080) and `[::1:8080]` (another address) were keyed alike, and the
+    second was refused as the first's duplicate (a review's finding)."""
+    assert url_key("https://[::1]:8080/") == "[::1]:8080/"
+    assert url_key("https://[::1:8080]/") == "[::1:8080]/"
+    assert url_key("http://[2001:DB8::1]:80/a/") == "[2001:db8::1]/a"
+    await helpers.source(client, url="https://[::1]:8080/")
+    made = await client.post(
+        "/v1/sources", json={"kind": "article", "title": "t", "url": "https://[::1:8080]/"}
+    )
+    assert made.status_code == 201, made.text
+
+
 async def test_a_source_stored_with_a_host_now_refused_stays_editable(client, conn):
     """A source stored before the host check (or with a host of only dots, before the
-    twenty-first session's check) can be renamed without changing its url, keeps its key,
-    and is found by it; a new source at that URL is still refused."""
+    twenty-first session's check) can be renamed, and sent back whole as it was read (its
+    url and archive_url with it); it keeps its key, and the url filter finds it (but for a
+    host of only dots, which is no URL to look up). A new source at that URL is refused."""
     src = await helpers.source(client)
-    for stored in ("https://1.2.3.4.5/a", "https://./"):
+    for stored, key in (
+        ("https://1.2.3.4.5/a", url_key("https://1.2.3.4.5/a")),
+        ("https://./", "/"),
+    ):
         await conn.execute(
-            "UPDATE sources SET url = $1, url_key = $2 WHERE id = $3", stored, stored, src["id"]
+            "UPDATE sources SET url = $1, url_key = $2, archive_url = $3 WHERE id = $4",
+            stored,
+            key,
+            "https://999.1.1.1/old",
+            src["id"],
         )
         renamed = await client.patch(f"/v1/sources/{src['id']}", json={"title": stored})
         assert renamed.status_code == 200, renamed.text
-        assert renamed.json()["url"] == stored
-        assert await conn.fetchval("SELECT url_key FROM sources WHERE id = $1", src["id"]) == stored
-    problem(
-        await client.post(
-            "/v1/sources", json={"kind": "article", "title": "t", "url": "https://1.2.3.4.5/a"}
-        ),
-        422,
+        read = renamed.json()
+        sent_back = {k: read[k] for k in ("kind", "title", "url", "archive_url", "lang")}
+        again = await client.patch(f"/v1/sources/{src['id']}", json=sent_back | {"title": "x"})
+        assert again.status_code == 200, again.text
+        assert (again.json()["url"], again.json()["archive_url"]) == (
+            stored,
+            "https://999.1.1.1/old",
+        )
+        assert await conn.fetchval("SELECT url_key FROM sources WHERE id = $1", src["id"]) == key
+    await conn.execute(  # found by its url, in any spelling of it
+        "UPDATE sources SET url = $1, url_key = $2 WHERE id = $3",
+        "https://1.2.3.4.5/a",
+        url_key("https://1.2.3.4.5/a"),
+        src["id"],
     )
+    found = await client.get("/v1/sources", params={"url": "http://1.2.3.4.5/a/"})
+    assert [s["id"] for s in found.json()["data"]] == [src["id"]], found.text
+    body = {"kind": "article", "title": "t", "url": "https://1.2.3.4.5/a"}
+    assert fields(problem(await client.post("/v1/sources", json=body), 422)) == {"url"}
+    # a new archive_url is checked
+    refused = await client.patch(f"/v1/sources/{src['id']}", json={"archive_url": "https://a..b/"})
+    assert fields(problem(refused, 422)) == {"archive_url"}
 
 
 def test_url_key_of_a_unicode_host():

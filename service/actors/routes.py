@@ -96,15 +96,15 @@ class ActorController(Controller):
             after = decode_cursor(cursor, "actors-typeahead", float, UUID) if cursor else None
             async with request.pool.acquire() as conn:
                 ranked = await queries.typeahead(conn, name, filters, limit + 1, after)
-                if not ranked:  # of a merged organization: 308; of none: 422
-                    await references.follow_merges(conn, member_of=member_of)
+                if not ranked:  # a merged actor: 308; an id nothing has: 422
+                    await references.explain_empty(conn, {"member_of": member_of})
             ranked, next_cursor = page(ranked, limit, "actors-typeahead", lambda r: (r[1], r[0].id))
             return ActorPage(data=[actor for actor, _ in ranked], next_cursor=next_cursor)
         before = decode_cursor(cursor, "actors", UUID)[0] if cursor else None
         async with request.pool.acquire() as conn:
             rows = await queries.list_actors(conn, filters, limit + 1, before)
-            if not rows:  # of a merged organization: 308; of none: 422
-                await references.follow_merges(conn, member_of=member_of)
+            if not rows:  # a merged actor: 308; an id nothing has: 422
+                await references.explain_empty(conn, {"member_of": member_of})
         data, next_cursor = page(rows, limit, "actors", lambda a: (a.id,))
         return ActorPage(data=data, next_cursor=next_cursor)
 

@@ -122,12 +122,17 @@ class ClaimController(Controller):
         )
         async with request.pool.acquire() as conn:
             documents, last = await queries.list_claims_json(conn, filters, limit, before)
-            if not documents:  # by a merged actor: 308 to the survivor's list; by no row: 422
-                await references.follow_merges(
-                    conn, speaker_id=speaker_id, target_id=target_id, relayed_by_id=relayed_by_id
+            if not documents:  # a merged actor: 308; an id nothing has: 422
+                await references.explain_empty(
+                    conn,
+                    {
+                        "speaker_id": speaker_id,
+                        "target_id": target_id,
+                        "relayed_by_id": relayed_by_id,
+                    },
+                    sources={"source_id": source_id},
+                    disputes={"dispute_id": dispute_id},
                 )
-                await references.require_filters(conn, "sources", source_id=source_id)
-                await references.require_filters(conn, "disputes", dispute_id=dispute_id)
         return documents_page_response(documents, "claims", last)
 
     @post(

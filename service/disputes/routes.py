@@ -96,11 +96,10 @@ class DisputeController(Controller):
         )
         async with request.pool.acquire() as conn:
             documents, last = await queries.list_disputes_json(conn, filters, limit, before)
-            if (
-                not documents
-            ):  # by a merged actor: 308 to the survivor's list; by none (or no claim): 422
-                await references.follow_merges(conn, actor_id=actor_id)
-                await references.require_filters(conn, "claims", claim_id=claim_id)
+            if not documents:  # a merged actor: 308; an id nothing has: 422
+                await references.explain_empty(
+                    conn, {"actor_id": actor_id}, claims={"claim_id": claim_id}
+                )
         return documents_page_response(documents, "disputes", last)
 
     @post(

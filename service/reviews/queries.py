@@ -14,7 +14,7 @@ from service.errors import FieldError, Invalid, NotFound
 from service.history import Who
 from service.reviews.schemas import Rating, RatingInput, Review, ReviewCreate, ReviewUpdate
 from service.schemas import sent, unchanged
-from service.sources.urls import checked_key
+from service.sources.urls import check_if_changed, checked_key
 from service.text.lang import canonical_lang
 
 # Review ``rv`` as a claim embeds it; REVIEW_JSON adds what only the review itself shows.
@@ -139,8 +139,7 @@ async def update(
     changes = sent(data)
     if unchanged(current, changes):
         return current
-    if "url" in changes:  # when sent: one stored before this check stays editable
-        checked_key(changes["url"], "url")
+    check_if_changed(changes, current, "url")
     r = {name: getattr(current, name) for name in (*ReviewUpdate.__struct_fields__, "claim_id")}
     r.update(changes)
     review = await _write(conn, review_id, r)

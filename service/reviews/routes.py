@@ -48,9 +48,10 @@ class ReviewController(Controller):
         before = decode_cursor(cursor, "reviews", UUID)[0] if cursor else None
         async with request.pool.acquire() as conn:
             rows = await queries.list_reviews(conn, claim_id, reviewer_id, limit + 1, before)
-            if not rows:  # by a merged reviewer: 308; by no actor or claim: 422
-                await references.follow_merges(conn, reviewer_id=reviewer_id)
-                await references.require_filters(conn, "claims", claim_id=claim_id)
+            if not rows:  # a merged actor: 308; an id nothing has: 422
+                await references.explain_empty(
+                    conn, {"reviewer_id": reviewer_id}, claims={"claim_id": claim_id}
+                )
         data, next_cursor = page(rows, limit, "reviews", lambda r: (r.id,))
         return ReviewPage(data=data, next_cursor=next_cursor)
 

@@ -157,8 +157,8 @@ async def search(
         rows = await queries.search(
             conn, words, filters, limit + 1, after, request.app.state.common_lexemes
         )
-        if not rows:  # by a merged actor: 308 to the survivor's search; by none: 422
-            await references.follow_merges(conn, speaker_id=speaker_id, target_id=target_id)
+        if not rows:  # a merged actor: 308; an id nothing has: 422
+            await references.explain_empty(conn, {"speaker_id": speaker_id, "target_id": target_id})
     rows, next_cursor = page(rows, limit, "search", lambda r: (r["score"], r["type"], r["id"]))
     terms = terms_of(words.words) or terms_of(words.named)  # not every من, nor what is excluded
     phrases = phrases_of(words.words)  # a phrase's words where they are side by side

@@ -15,7 +15,7 @@ from service.errors import Duplicate, NotFound, invalid
 from service.history import Who
 from service.schemas import sent, unchanged
 from service.sources.schemas import Source, SourceCreate, SourceFilters, SourceUpdate
-from service.sources.urls import checked_key, url_key
+from service.sources.urls import check_if_changed, checked_key, url_key
 from service.text.lang import canonical_lang
 
 SOURCE_JSON = f"""json_build_object(
@@ -203,8 +203,7 @@ async def update(
     current = await get(conn, source_id, lock=True)
     etag.require(precondition, current)
     changes = sent(data)
-    if "archive_url" in changes:  # when sent: one stored before this check stays editable
-        checked_key(changes["archive_url"], "archive_url")
+    check_if_changed(changes, current, "archive_url")
     published = _published(changes["published_at"]) if "published_at" in changes else None
     if published is not None and _same_moment(current, published):
         del changes["published_at"]  # the same instant and offset, written another way

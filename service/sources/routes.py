@@ -81,8 +81,8 @@ class SourceController(Controller):
         )
         async with request.pool.acquire() as conn:
             rows = await queries.list_sources(conn, filters, limit + 1, before)
-            if not rows:  # by a merged publisher: 308; by no actor: 422
-                await references.follow_merges(conn, publisher_id=publisher_id)
+            if not rows:  # a merged actor: 308; an id nothing has: 422
+                await references.explain_empty(conn, {"publisher_id": publisher_id})
         data, next_cursor = page(rows, limit, "sources", lambda s: (s.id,))
         return SourcePage(data=data, next_cursor=next_cursor)
 

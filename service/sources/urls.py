@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
 import idna
@@ -29,7 +30,9 @@ def url_key(url: str) -> str:
     host = ascii_host(parts.hostname.rstrip(".")).rstrip(".")
     if not host:  # only dots: no name at all (`https://./` and `https://../` were one key)
         raise ValueError("not an absolute http(s) URL")
-    if host.startswith("www."):
+    if ":" in host:  # an IPv6 address, in its brackets: `[::1]:8080` is not `[::1:8080]`
+        host = f"[{host}]"
+    elif host.startswith("www."):
         host = host[4:]
     port = parts.port  # ValueError when out of range
     if port is not None and port not in (80, 443):
@@ -71,9 +74,12 @@ _DNS_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 _NUMBER = re.compile(r"[0-9]+|0x[0-9a-f]*")
 NOT_A_HOST = (
     "The host is neither a domain name nor an IP address: a name is labels of letters, "
-    "digits, hyphens and underscores (up to 63 each, 253 in all; a Unicode name is taken "
-    "as it is), joined by single dots; an IPv6 address goes in brackets, without a zone."
+    "digits, hyphens and underscores joined by single dots (a Unicode name is taken, and "
+    "counted in its xn-- form: up to 63 characters a label, 253 in all); an IP address "
+    "is four numbers from 0 to 255, or an IPv6 address in brackets."
 )
+# The IP literal of a URL's authority: brackets, then a port or nothing (`[::1]x` is none).
+_IP_LITERAL = re.compile(r"\[[^\]]*\](?::[0-9]*)?")
 
 
 def host_problem(parts: SplitResult) -> str | None:
@@ -84,14 +90,18 @@ def host_problem(parts: SplitResult) -> str | None:
     if parts.port == 0:
         return "Port 0 is no page's address: give the port the page is served on, or none."
     hostname = parts.hostname or ""
-    if parts.netloc.rpartition("@")[2].startswith("["):  # an IP literal
+    authority = parts.netloc.rpartition("@")[2]
+    if authority.startswith("["):  # an IP literal
         try:
             ipaddress.IPv6Address(hostname)
         except ValueError:
             return NOT_A_HOST
-        return NOT_A_HOST if "%" in hostname else None  # a zone is one machine's own
-    host = ascii_host(hostname.rstrip(".")).rstrip(".")
-    labels = host.split(".")
+        if "%" in hostname:
+            return "An IPv6 address with a zone (after %) is one machine's own: leave it out."
+        return None if _IP_LITERAL.fullmatch(authority) else NOT_A_HOST
+    host = ascii_host(hostname)
+    labels = (host[:-1] if host.endswith(".") else host).split(".")  # one final dot: the root
+    host = ".".join(labels)
     if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
         return NOT_A_HOST
     if _NUMBER.fullmatch(labels[-1]):
@@ -109,6 +119,14 @@ def host_problem(parts: SplitResult) -> str | None:
             "give the name in Unicode, or its exact xn-- form."
         )
     return None
+
+
+def check_if_changed(changes: dict[str, Any], current: object, field: str) -> None:
+    """``checked_key`` of the URL ``field`` a PATCH sends (``changes``), unless it is the one
+    stored (on ``current``): one stored before a check that now refuses it stays editable,
+    also by a client that sends back the whole resource it read."""
+    if field in changes and changes[field] != getattr(current, field):
+        checked_key(changes[field], field)
 
 
 def _a_label(label: str) -> bool:
