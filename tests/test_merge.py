@@ -457,6 +457,21 @@ async def test_merged_actor_redirects_to_the_survivor(client, conn, world):
     assert sdf in {a["id"] for a in listed}
 
 
+def lists_filtered_by(actor_id: str) -> list[tuple[str, dict[str, str]]]:
+    """Every list an actor's id filters (in the spellings of a UUID a client may send)."""
+    return [
+        ("/v1/claims", {"speaker_id": actor_id}),
+        ("/v1/claims", {"target_id": actor_id.upper(), "limit": "5"}),
+        ("/v1/claims", {"relayed_by_id": actor_id.replace("-", "")}),
+        ("/v1/disputes", {"actor_id": actor_id}),
+        ("/v1/actors", {"member_of": actor_id}),
+        ("/v1/actors", {"member_of": actor_id, "name": "Mustafa"}),  # typeahead too
+        ("/v1/sources", {"publisher_id": actor_id}),
+        ("/v1/reviews", {"reviewer_id": actor_id}),
+        ("/v1/search", {"q": "انسحبنا", "speaker_id": actor_id}),
+    ]
+
+
 async def test_a_list_filtered_by_a_merged_actor_redirects_to_the_survivor_s(client, world):
     """A list filtered by a merged actor's id came back empty, its claims, members and
     disputes moved to the survivor: a client holding the old id saw them vanish (found in a
@@ -464,17 +479,7 @@ async def test_a_list_filtered_by_a_merged_actor_redirects_to_the_survivor_s(cli
     id, as the merged actor's own URL does."""
     sdf, dup = world["sdf"]["id"], world["dup"]["id"]
     await merged_ok(client, dup, sdf)
-    for path, params in (
-        ("/v1/claims", {"speaker_id": dup}),
-        ("/v1/claims", {"target_id": dup.upper(), "limit": "5"}),
-        ("/v1/claims", {"relayed_by_id": dup.replace("-", "")}),
-        ("/v1/disputes", {"actor_id": dup}),
-        ("/v1/actors", {"member_of": dup}),
-        ("/v1/actors", {"member_of": dup, "name": "Mustafa"}),  # typeahead too
-        ("/v1/sources", {"publisher_id": dup}),
-        ("/v1/reviews", {"reviewer_id": dup}),
-        ("/v1/search", {"q": "انسحبنا", "speaker_id": dup}),
-    ):
+    for path, params in lists_filtered_by(dup):
         response = await client.get(path, params=params, follow_redirects=False)
         body = problem(response, 308)
         assert body["merged_into_id"] == sdf, (path, params)
@@ -507,17 +512,7 @@ async def test_a_list_filtered_by_an_id_nothing_has_says_so(client, conn, world)
         assert body["errors"] == [
             {"field": name, "message": f"No {noun} with id '{nobody}'.", "location": "query"}
         ], (path, params)
-    for path, params in (
-        ("/v1/claims", {"speaker_id": nobody}),
-        ("/v1/claims", {"target_id": nobody, "limit": "5"}),
-        ("/v1/claims", {"relayed_by_id": nobody}),
-        ("/v1/disputes", {"actor_id": nobody}),
-        ("/v1/actors", {"member_of": nobody}),
-        ("/v1/actors", {"member_of": nobody, "name": "Mustafa"}),  # typeahead too
-        ("/v1/sources", {"publisher_id": nobody}),
-        ("/v1/reviews", {"reviewer_id": nobody}),
-        ("/v1/search", {"q": "انسحبنا", "speaker_id": nobody}),
-    ):
+    for path, params in lists_filtered_by(nobody):
         body = problem(await client.get(path, params=params), 422)
         (name,) = (k for k in params if k not in ("limit", "name", "q"))
         assert body["errors"] == [
