@@ -277,3 +277,41 @@ def test_a_phrase_the_text_does_not_hold_side_by_side_marks_its_words():
     )
     assert phrases_of("safe zone") is None and phrases_of('"safe"') is None
     assert phrases_of('"the safe"') is None  # one word worth marking: no phrase
+
+
+def test_a_phrase_counts_the_places_postgresql_counts():
+    """Punctuation or an emoji between a phrase's words takes no place (PostgreSQL gives it
+    none), a hyphenated word two; a term that starts with punctuation is in the word after
+    it (a review's findings: `"safe 🙂 zone"` marked a safe and a zone apart)."""
+    text = "the safe zone and later safe road zone"
+    for query in ('"safe 🙂 zone"', '"safe - zone"', '"safe & zone"'):
+        assert marked(text, query) == (
+            "the <mark>safe</mark> <mark>zone</mark> and later safe road zone"
+        ), query
+    assert marked("The al-Assad forces, and forces of al-Assad", '"al-Assad forces"') == (
+        "The <mark>al-Assad</mark> <mark>forces</mark>, and forces of al-Assad"
+    )
+    assert marked("the #safe zone and #safe place zone", '"#safe zone"') == (
+        "the <mark>#safe</mark> <mark>zone</mark> and #safe place zone"
+    )
+
+
+def test_phrases_with_or_mark_the_one_the_text_holds():
+    """With `or` between phrases, the words of the one a text does not hold were marked one
+    by one, and the snippet could begin at one of them (a review's finding): once a text
+    holds one of the query's phrases, words that the query has only in phrases are marked
+    only where a phrase is."""
+    assert marked("buffer zone and safe zone, zone area", '"safe zone" or "buffer area"') == (
+        "buffer zone and <mark>safe</mark> <mark>zone</mark>, zone area"
+    )
+    assert marked("a safe zone, a zone", '"safe zone" or "buffer zone"') == (
+        "a <mark>safe</mark> <mark>zone</mark>, a zone"
+    )
+
+
+def test_a_word_typed_twice_is_looked_for_once():
+    """`zz zz ... zz` searched a text once for every time it was typed (a review: 1.3 s a
+    snippet of a long text)."""
+    assert terms_of("zz " * 60) == ["zz"]
+    assert terms_of('"safe zone" safe') == ["safe", "zone"]
+    assert len(phrases_of('"safe zone" or "safe zone"').each) == 1

@@ -30,8 +30,8 @@ def url_key(url: str) -> str:
     host = ascii_host(parts.hostname.rstrip(".")).rstrip(".")
     if not host:  # only dots: no name at all (`https://./` and `https://../` were one key)
         raise ValueError("not an absolute http(s) URL")
-    if ":" in host:  # an IPv6 address, in its brackets: `[::1]:8080` is not `[::1:8080]`
-        host = f"[{host}]"
+    if ":" in host:  # an IPv6 address, in its brackets (`[::1]:8080` is not `[::1:8080]`)
+        host = f"[{_compressed(host)}]"
     elif host.startswith("www."):
         host = host[4:]
     port = parts.port  # ValueError when out of range
@@ -46,6 +46,15 @@ def url_key(url: str) -> str:
         if not _TRACKING.match(k.lower())
     )
     return host + path + ("?" + urlencode(query) if query else "")
+
+
+def _compressed(address: str) -> str:
+    """An IPv6 address as RFC 5952 writes it (``0:0:0:0:0:0:0:1`` is ``::1``); one that is
+    none (a zone, say) as given."""
+    try:
+        return ipaddress.IPv6Address(address).compressed
+    except ValueError:
+        return address
 
 
 def checked_key(url: str | None, field: str) -> str | None:

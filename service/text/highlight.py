@@ -36,7 +36,9 @@ def terms_of(query: str) -> list[str]:
     a snippet began at the first."""
     tokens = query.replace('"', " ").split()
     words = normalize(" ".join([t for t in tokens if not is_stop(t)] or tokens)).split(" ")
-    terms = [w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or"]
+    terms = list(  # once each: a word typed again is not looked for again
+        dict.fromkeys(w.lstrip("-") for w in words if len(w.lstrip("-")) >= 2 and w.lower() != "or")
+    )
     forms = [form for term in terms for form in article_forms(term)]
     return terms + [form for form in dict.fromkeys(forms) if form not in terms]
 
@@ -67,17 +69,19 @@ def phrases_of(query: str) -> Phrases | None:
         if word is not None:
             loose.update(terms_of(word) if not is_stop(word) else ())
             continue
-        words = [
-            (place, frozenset([term, *article_forms(term)]))
-            for place, token in enumerate((phrase or "").split())
-            if not is_stop(token)
-            for term in [normalize(token).lstrip("-")]
-            if len(term) >= 2 and " " not in term
-        ]
+        words: list[tuple[int, frozenset[str]]] = []
+        place = 0  # a token takes as many places as it has words (punctuation none)
+        for token in (phrase or "").split():
+            normalised = normalize(token)
+            term = normalised.lstrip("-")  # as terms_of has it
+            if not is_stop(token) and len(term) >= 2 and " " not in term:
+                words.append((place, frozenset([term, *article_forms(term)])))
+            place += len(_WORD.findall(normalised))
         if len(words) >= 2:
             each.append(tuple(words))
     if not each:
         return None
+    each = list(dict.fromkeys(each))
     only = frozenset(t for phrase in each for _, terms in phrase for t in terms) - loose
     return Phrases(tuple(each), only)
 
@@ -261,39 +265,36 @@ def _in_phrases(
 ) -> list[tuple[int, int, str]]:
     """``hits`` (folded start, end, term) without those of a term the query has only in
     phrases that are not part of one of its phrases: the phrase's words in words side by
-    side (a stop word's place held by any word), as PostgreSQL matches a phrase. A phrase
-    the text does not hold so (its words matched through their stems, or split otherwise
-    than here) leaves its terms' hits as they are: some mark is better than none."""
+    side (a stop word's place held by any word), as PostgreSQL matches a phrase. A text
+    that holds none of the query's phrases so (their words matched through their stems, or
+    split otherwise than here) keeps every hit: some mark is better than none."""
     if not any(term in phrases.only for _, _, term in hits):
         return hits
     starts = [word.start() for word in _WORD.finditer(haystack)]
     at: dict[int, set[str]] = {}  # word index: the terms found in it
     words = []
-    for start, _, term in hits:
-        word = bisect_right(starts, start) - 1
+    for start, end, term in hits:
+        first = _WORD.search(haystack, start, end)  # a term may begin with punctuation
+        word = bisect_right(starts, first.start() if first else start) - 1
         words.append(word)
         at.setdefault(word, set()).add(term)
     inside: set[tuple[int, str]] = set()  # (word index, term) in a phrase found
-    unfound: set[str] = set()  # the terms of a phrase the text does not hold
     for phrase in phrases.each:
-        (first, _), *_ = phrase
-        found = [
-            word - first
-            for word, terms in at.items()
-            if all(at.get(word - first + place, set()) & marks for place, marks in phrase)
-        ]
-        for begin in found:
-            inside.update(
-                (begin + place, term)
-                for place, marks in phrase
-                for term in at[begin + place] & marks
-            )
-        if not found:
-            unfound.update(term for _, marks in phrase for term in marks)
+        (first_place, _), *_ = phrase
+        for word in list(at):
+            begin = word - first_place
+            if all(at.get(begin + place, set()) & marks for place, marks in phrase):
+                inside.update(
+                    (begin + place, term)
+                    for place, marks in phrase
+                    for term in at[begin + place] & marks
+                )
+    if not inside:
+        return hits
     return [
         hit
         for hit, word in zip(hits, words, strict=True)
-        if hit[2] not in phrases.only or hit[2] in unfound or (word, hit[2]) in inside
+        if hit[2] not in phrases.only or (word, hit[2]) in inside
     ]
 
 
