@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 from uuid import UUID
@@ -26,7 +25,7 @@ from service.errors import (
 from service.history import Who
 from service.schemas import sent, unchanged
 from service.text.lang import canonical_lang
-from service.text.normalize import has_letter_or_digit, normalize
+from service.text.normalize import WORD, has_letter_or_digit, normalize
 from service.text.stopwords import SearchWords, search_words
 
 # The full representation of actor ``a``, built in PostgreSQL: one query, whatever the page size.
@@ -131,15 +130,12 @@ def actor_matches(q: str, words: str) -> str:
     return f"{strong_matches(q, words)}\n    UNION ALL{fuzzy_matches(q, words)}"
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
 def prefix_tsquery(normalised: str, alternatives: bool = False) -> str | None:
     """``'hulusi':* & 'ak':*`` for ``hulusi ak``: names with a word starting with each word typed.
     None when nothing in the query is a word (it then matches no name strongly but exactly).
     ``alternatives`` (search's ``q``, which takes ``or``): ``روسيا or قسد`` is either
     (``'روسيا':* | 'قسد':*``), as its full text is; an ``or`` at either end is a word."""
-    words = _WORD.findall(normalised)
+    words = WORD.findall(normalised)
     if not words:
         return None
     groups: list[list[str]] = [[]]

@@ -24,7 +24,10 @@ _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 
 def url_key(url: str) -> str:
     """The uniqueness key of ``url``; ``ValueError`` if it is not an absolute http(s) URL."""
-    parts = urlsplit(url.strip())
+    return _key(urlsplit(url.strip()))
+
+
+def _key(parts: SplitResult) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError("not an absolute http(s) URL")
     host = ascii_host(parts.hostname.rstrip(".")).rstrip(".")
@@ -66,10 +69,11 @@ def checked_key(url: str | None, field: str) -> str | None:
     if url is None:
         return None
     try:
-        key = url_key(url)
+        parts = urlsplit(url.strip())
+        key = _key(parts)
     except ValueError:
         raise invalid(field, "Not an absolute http(s) URL with a valid host and port.") from None
-    problem = host_problem(urlsplit(url.strip()))
+    problem = host_problem(parts)
     if problem is not None:
         raise invalid(field, problem)
     return key

@@ -13,7 +13,7 @@ import unicodedata
 from bisect import bisect_right
 from typing import NamedTuple, Protocol
 
-from service.text.normalize import CharTable, article_forms, fold, normalize
+from service.text.normalize import WORD, CharTable, article_forms, fold, normalize
 from service.text.stopwords import is_stop
 
 ELLIPSIS = "…"
@@ -76,7 +76,7 @@ def phrases_of(query: str) -> Phrases | None:
             term = normalised.lstrip("-")  # as terms_of has it
             if not is_stop(token) and len(term) >= 2 and " " not in term:
                 words.append((place, frozenset([term, *article_forms(term)])))
-            place += len(_WORD.findall(normalised))
+            place += len(WORD.findall(normalised))
         if len(words) >= 2:
             each.append(tuple(words))
     if not each:
@@ -257,9 +257,6 @@ def spans(text: str, terms: list[str], phrases: Phrases | None = None) -> list[t
     return merged
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
 def _in_phrases(
     haystack: str, hits: list[tuple[int, int, str]], phrases: Phrases
 ) -> list[tuple[int, int, str]]:
@@ -270,11 +267,11 @@ def _in_phrases(
     split otherwise than here) keeps every hit: some mark is better than none."""
     if not any(term in phrases.only for _, _, term in hits):
         return hits
-    starts = [word.start() for word in _WORD.finditer(haystack)]
+    starts = [word.start() for word in WORD.finditer(haystack)]
     at: dict[int, set[str]] = {}  # word index: the terms found in it
     words = []
     for start, end, term in hits:
-        first = _WORD.search(haystack, start, end)  # a term may begin with punctuation
+        first = WORD.search(haystack, start, end)  # a term may begin with punctuation
         word = bisect_right(starts, first.start() if first else start) - 1
         words.append(word)
         at.setdefault(word, set()).add(term)

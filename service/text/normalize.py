@@ -72,6 +72,9 @@ def article_forms(word: str) -> list[str]:
 
 
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+# A word of normalised text, as the service reads words: letters and digits (names' words,
+# stop words, a phrase's places in snippets).
+WORD = re.compile(r"[^\W_]+")
 
 
 def has_letter_or_digit(normalised: str) -> bool:

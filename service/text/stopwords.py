@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from service.text.normalize import CharTable, fold, has_letter_or_digit, normalize
+from service.text.normalize import WORD, CharTable, fold, has_letter_or_digit, normalize
 
 ARABIC = frozenset(
     """
@@ -47,15 +47,13 @@ ENGLISH = frozenset(
 
 STOP_WORDS = ARABIC | ENGLISH
 
-_WORD = re.compile(r"[^\W_]+")
-
 
 def is_stop(token: str) -> bool:
     """Whether every word of ``token`` (as typed; punctuation and a leading ``-`` aside) is a
     stop word. A token with no word at all is not: it is left for PostgreSQL to ignore; nor is
     one whose Latin letters lose a diacritic to normalisation: Turkish `iş` (work) and `ön`
     (front) are not English `is` and `on`."""
-    words = _WORD.findall(normalize(token))
+    words = WORD.findall(normalize(token))
     return bool(words) and all(w in STOP_WORDS for w in words) and not _loses_a_diacritic(token)
 
 
