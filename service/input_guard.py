@@ -283,12 +283,24 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     return errors
 
 
+_CHARSET = re.compile(r"(?i)(?:^|;)\s*charset\s*=\s*(\"[^\"]*\"|[^;\s]*)")
+
+
 def _check_media_type(request: Request[Any, Any, Any]) -> None:
     given = request.headers.get("content-type")
     if given is None:
         return  # no type said: read as JSON
-    media_type = given.split(";", 1)[0].strip().lower()
+    media_type, _, parameters = given.partition(";")
+    media_type = media_type.strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
+        found = _CHARSET.search(parameters)
+        charset = found.group(1).strip('"') if found else "utf-8"
+        if charset.lower() not in ("utf-8", "utf8", "us-ascii", "ascii"):  # ASCII is UTF-8
+            # it was read as UTF-8 all the same: a Latin-1 body's é refused as bad UTF-8
+            raise UnsupportedMediaType(
+                f"JSON is read as UTF-8 (RFC 8259), not {charset or 'an empty charset'}: "
+                "send the body in UTF-8, with charset=utf-8 or no charset."
+            )
         return
     hint = (
         " (`curl -d` sends that unless told otherwise: add -H 'Content-Type: application/json')"

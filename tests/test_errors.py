@@ -650,7 +650,23 @@ async def test_a_body_of_another_media_type_is_415(client, conn, world):
     plain = await client.post("/v1/actors", content=body, headers={"content-type": "text/plain"})
     assert problem(plain, 415)["type"] == "/problems/unsupported-media-type"
     assert await snapshot(conn) == before
-    for media_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+    # JSON is UTF-8: a body said to be in another charset was read as UTF-8 all the same
+    # (a Latin-1 é refused as bad UTF-8, or a declared charset silently ignored)
+    for media_type, named in (
+        ("application/json; charset=iso-8859-1", "iso-8859-1"),
+        ('application/json;CHARSET="windows-1256"', "windows-1256"),
+        ("application/json; charset=", "an empty charset"),
+    ):
+        other = await client.post("/v1/actors", content=body, headers={"content-type": media_type})
+        detail = problem(other, 415)["detail"]
+        assert f"not {named}:" in detail and "UTF-8" in detail, detail
+    assert await snapshot(conn) == before
+    for media_type in (
+        "application/json; charset=utf-8",
+        'application/json; charset="UTF-8"',
+        "application/json; charset=us-ascii",
+        "application/merge-patch+json",
+    ):
         ok = await client.patch(
             f"/v1/actors/{world['actor']['id']}",
             content=b'{"country":"TR"}',
