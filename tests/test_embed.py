@@ -8,6 +8,7 @@ import json
 import os
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -510,6 +511,38 @@ async def test_claim_review_jsonld_is_public_and_safe_to_paste(client, anonymous
     unreviewed = dispute["sides"]["denies"][0]["claim_id"]
     empty = await anonymous.get(f"/embed/claims/{unreviewed}/claim-review.jsonld")
     assert empty.status_code == 200 and empty.json() == []
+
+
+async def test_a_review_scheduled_for_later_stays_off_the_public_surfaces(client, anonymous):
+    """A review's published_at may be in the future, on purpose: a fact-check scheduled to
+    appear. It was on the public card and in the public ClaimReview JSON-LD at once (a
+    walkthrough's finding: an embargo leaked). Until its day (UTC) it is shown to API keys
+    alone; one of today is public."""
+    dispute = await hostile_dispute(client)
+    reviewed = dispute["sides"]["affirms"][0]["claim_id"]
+    checker = await create(client, "actors", {"kind": "organization", "name": "Verify Sy"})
+    today = datetime.now(UTC).date()
+    for label, day in (("Scheduled", today + timedelta(days=1)), ("Today", today)):
+        await create(
+            client,
+            "reviews",
+            {
+                "claim_id": reviewed,
+                "reviewer_id": checker["id"],
+                "rating": {"label": label, "value": 2, "best": 5, "worst": 1},
+                "published_at": day.isoformat(),
+                "lang": "en",
+            },
+        )
+    api = (await client.get(f"/v1/claims/{reviewed}/claim-review")).json()
+    assert {r["reviewRating"]["alternateName"] for r in api} >= {"Scheduled", "Today"}
+    public = (await anonymous.get(f"/embed/claims/{reviewed}/claim-review.jsonld")).json()
+    labels = [r["reviewRating"]["alternateName"] for r in public]
+    assert "Today" in labels and "Scheduled" not in labels
+    assert len(public) == len(api) - 1
+    card = await anonymous.get(f"/embed/disputes/{dispute['id']}")
+    assert card.status_code == 200
+    assert "Today" in card.text and "Scheduled" not in card.text
 
 
 # ------------------------------------------------------------------ oEmbed

@@ -4,7 +4,7 @@ language, and to mark the name's own). The dispute itself is ``disputes.queries.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +13,7 @@ import msgspec
 from service.disputes import queries as disputes
 from service.disputes.queries import STANCES
 from service.disputes.schemas import Dispute
+from service.reviews.jsonld import published
 from service.sources.queries import SOURCE_DAY
 
 
@@ -74,10 +75,25 @@ def _ids(dispute: Dispute) -> tuple[set[UUID], set[UUID]]:
     return sources, actors
 
 
+def _published(dispute: Dispute, today: date) -> Dispute:
+    """``dispute`` with each claim's reviews published by ``today`` alone (``published``)."""
+    sides = msgspec.structs.replace(
+        dispute.sides,
+        **{
+            stance: [
+                msgspec.structs.replace(p, claim=published(p.claim, today))
+                for p in getattr(dispute.sides, stance)
+            ]
+            for stance in STANCES
+        },
+    )
+    return msgspec.structs.replace(dispute, sides=sides)
+
+
 async def card(conn: asyncpg.Connection, dispute_id: UUID) -> Card:
     """The dispute and what its card names, read from one snapshot (404 when there is none)."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        dispute = await disputes.get(conn, dispute_id)
+        dispute = _published(await disputes.get(conn, dispute_id), datetime.now(UTC).date())
         source_ids, actor_ids = _ids(dispute)
         source_rows = await conn.fetch(_SOURCES, list(source_ids))
         actor_ids.update(r[4] for r in source_rows if r[4] is not None)  # the publishers

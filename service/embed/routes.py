@@ -15,6 +15,7 @@ or dismissed): claims are recorded from public sources and disputes are there to
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 from uuid import UUID
@@ -32,7 +33,7 @@ from service.deps import Request
 from service.embed import i18n, queries, render
 from service.errors import Missing, NotImplementedHere, invalid, responses
 from service.etag import NOT_MODIFIED, TAKES_IF_NONE_MATCH, tag_for
-from service.reviews.jsonld import ClaimReviewLD, claim_reviews
+from service.reviews.jsonld import ClaimReviewLD, claim_reviews, published
 from service.settings import Settings
 from service.text.lang import LANG_PATTERN
 
@@ -215,7 +216,7 @@ async def get_claim_review_embed(
 ) -> Response[list[ClaimReviewLD]]:
     async with request.pool.acquire() as conn:
         claim = await claims.get(conn, claim_id)
-    body = render.json_ld_text(claim_reviews(claim)).encode()
+    body = render.json_ld_text(claim_reviews(published(claim, datetime.now(UTC).date()))).encode()
     return _public(body, JSON_LD, tag_for(claim.version, body), request.if_none_match())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 import msgspec
@@ -62,6 +63,16 @@ def _claim_text(claim: Claim, lang: str | None) -> str:
             if translation.lang.split("-")[0] == lang.split("-")[0]:
                 return translation.text
     return claim.text
+
+
+def published(claim: Claim, today: date) -> Claim:
+    """``claim`` with the reviews published by ``today`` alone, for the public surfaces (the
+    card, its JSON-LD, the claim's ClaimReview embed): a review dated later is a fact-check
+    scheduled to appear, kept off them until its day (UTC); the API shows it to its keys."""
+    shown = [r for r in claim.reviews if r.published_at is None or r.published_at <= today]
+    return (
+        claim if len(shown) == len(claim.reviews) else msgspec.structs.replace(claim, reviews=shown)
+    )
 
 
 def claim_reviews(claim: Claim) -> list[ClaimReviewLD]:
