@@ -469,6 +469,12 @@ def _readable(message: str) -> str:
         message,
     )
     message = _LENGTH.sub(_length_in_words, message)
+    message = _BOUND.sub(_bound_in_words, message)
+    message = _TYPES.sub(_types_in_words, message)
+    message = message.replace(
+        "Expected `datetime` with a timezone component",
+        "Expected a date-time with its offset (Z or +03:00), such as 2019-11-24T10:00:00Z",
+    )
     return message.replace("\\\\Z'", "$'")
 
 
@@ -481,6 +487,35 @@ def _length_in_words(match: re.Match[str]) -> str:
     n = int(match.group("n"))
     what = _COUNTED[match.group("type")] + ("" if n == 1 else "s")
     return f"Expected {'at least' if match.group('op') == '>=' else 'at most'} {n:,} {what}"
+
+
+# msgspec's "Expected `int` >= 1" and "Expected `str`, got `int`": JSON's kinds of value in
+# words, not Python's type names
+_BOUND = re.compile(
+    r"Expected `(?P<type>int|float)(?: \| null)?` (?P<op>>=|<=|>|<) (?P<n>-?[0-9.e+]+)"
+)
+_KINDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "str": "text (a JSON string)",
+    "bool": "true or false",
+    "array": "a list (a JSON array)",
+    "object": "an object",
+    "null": "null",
+}
+_TYPES = re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`")
+
+
+def _bound_in_words(match: re.Match[str]) -> str:
+    said = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
+    return f"Expected {_KINDS[match.group('type')]}, {said[match.group('op')]} {match.group('n')}"
+
+
+def _types_in_words(match: re.Match[str]) -> str:
+    def kind(name: str) -> str:
+        return " or ".join(_KINDS.get(part.strip(), part.strip()) for part in name.split("|"))
+
+    return f"Expected {kind(match.group('want'))}, got {kind(match.group('got'))}"
 
 
 # Patterns a problem names in words rather than quotes: a language tag's grammar is 300
@@ -527,10 +562,10 @@ def msgspec_field_error(error: msgspec.ValidationError, decoded: Any = None) -> 
     match = _MSGSPEC_PATH.search(text)
     message = _readable(text[: match.start()] if match else text)
     path = match.group("path").lstrip(".") if match else ""
-    return FieldError(
-        field=_named_field(path, message) or "body",
-        message=_with_values(message, decoded, path),
-    )
+    field = _named_field(path, message) or "body"
+    if _MISSING_FIELD.search(message):  # the field is named: say what is wrong with it
+        message = "Required."
+    return FieldError(field=field, message=_with_values(message, decoded, path))
 
 
 _NOT_LISTED = re.compile(r"Invalid enum value (?P<got>.+)")
@@ -613,15 +648,16 @@ def _field_errors(exc: ValidationException, parameters: Any = None) -> list[Fiel
     for item in extras:
         if not isinstance(item, dict):
             continue
-        message = _readable(str(item.get("message", "Invalid value")))
+        raw = str(item.get("message", "Invalid value"))
         source = item.get("source", "body")
         location: Location = source if source in ("body", "query", "path", "header") else "body"
         field = str(item.get("key") or "")
         if location == "body":
+            message = _readable(raw)
             path = match.group("path").lstrip(".") if match else ""
             field = _named_field(path, message) or ("body" if field in ("", "data") else field)
         else:  # every parameter arrives as text: "got `str`" says nothing (`limit=1.5`)
-            message = _with_values(_AS_TEXT.get(message, message), parameters, field)
+            message = _with_values(_AS_TEXT.get(raw) or _readable(raw), parameters, field)
         errors.append(FieldError(field=field, message=message, location=location))
     missing = _MISSING_PARAMETER.search(exc.detail or "")
     if not errors and missing:

@@ -94,14 +94,20 @@ def _key(t: type, value: Any) -> Any:
     return int(value) if t is Int4 else t(value)
 
 
-def decode_cursor(cursor: str, kind: str, *types: type) -> tuple[Any, ...]:
-    """The key inside ``cursor``; a 422 naming ``cursor`` if it is not one of this list's."""
+def decode_cursor(
+    cursor: str, kind: str, *types: type, names: frozenset[str] | None = None
+) -> tuple[Any, ...]:
+    """The key inside ``cursor``; a 422 naming ``cursor`` if it is not one of this list's.
+    ``names``: the values its text part can have (search's types of hit), when a list says."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = msgspec.json.decode(raw)
         if not isinstance(value, list) or len(value) != len(types) + 1 or value[0] != kind:
             raise ValueError(cursor)
-        return tuple(_key(t, v) for t, v in zip(types, value[1:], strict=True))
+        key = tuple(_key(t, v) for t, v in zip(types, value[1:], strict=True))
+        if names is not None and not all(k in names for k in key if isinstance(k, str)):
+            raise ValueError(cursor)
+        return key
     except (ValueError, TypeError, binascii.Error, msgspec.DecodeError):
         raise invalid(
             "cursor", "Not a cursor of this list; pass back a next_cursor unchanged.", "query"

@@ -1124,6 +1124,33 @@ async def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_500(
             "stated_on",
             "Expected a real calendar date written YYYY-MM-DD, such as 2019-11-24, without a time",
         ),
+        # msgspec's bounds, kinds of value, missing fields and offsets, in words (a new
+        # user's walkthrough met "Expected `int` >= 1", "Expected `str`, got `int`",
+        # "Object missing required field `name`")
+        ("GET", "/v1/claims?limit=0", None, "limit", "Expected a whole number, at least 1"),
+        ("GET", "/v1/actors?limit=500", None, "limit", "Expected a whole number, at most 200"),
+        (
+            "POST",
+            "/v1/actors",
+            {"kind": "person", "name": 7},
+            "name",
+            "Expected text (a JSON string), got a whole number",
+        ),
+        ("POST", "/v1/actors", {"kind": "person"}, "name", "Required."),
+        (
+            "POST",
+            "/v1/actors",
+            {"kind": "person", "name": "A", "names": {"value": "B"}},
+            "names",
+            "Expected a list (a JSON array), got an object",
+        ),
+        (
+            "POST",
+            "/v1/api-keys",
+            {"name": "k", "scopes": ["read"], "expires_at": "2030-01-01T00:00:00"},
+            "expires_at",
+            "Expected a date-time with its offset (Z or +03:00)",
+        ),
     ],
 )
 async def test_a_value_of_the_wrong_form_is_said_in_words_not_as_a_pattern(

@@ -175,6 +175,21 @@ async def test_a_cursor_holding_a_nul_is_422_naming_the_cursor(client):
     assert problem(response, 422)["errors"][0]["field"] == "cursor"
 
 
+async def test_a_search_cursor_of_no_type_of_hit_is_422(client):
+    """A search cursor whose type was made up (`bogus`) was taken, and the page after it was
+    whatever the comparison with it gave (a walkthrough's finding): only actor, claim and
+    dispute are types of hit."""
+    uuid = "01937a5e-0000-7000-8000-000000000001"
+    for kind in ("bogus", "claims", ""):
+        raw = encode_cursor("search", 0.5, kind, uuid)
+        response = await client.get("/v1/search", params={"q": "akar", "cursor": raw})
+        assert problem(response, 422)["errors"][0]["field"] == "cursor", kind
+    ok = await client.get(
+        "/v1/search", params={"q": "akar", "cursor": encode_cursor("search", 0.5, "claim", uuid)}
+    )
+    assert ok.status_code == 200, ok.text
+
+
 async def test_a_revisions_cursor_past_postgresqls_integer_is_422(client):
     actor = await helpers.actor(client)
     for version in (2**31, 1e100, -(2**31) - 1):

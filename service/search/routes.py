@@ -151,7 +151,7 @@ async def search(
         stated_to=stated_to,
         status=status,
     )
-    after = decode_cursor(cursor, "search", float, str, UUID) if cursor else None
+    after = decode_cursor(cursor, "search", float, str, UUID, names=ALL_TYPES) if cursor else None
     words = search_words(q)
     async with request.search_pool.acquire() as conn:
         rows = await queries.search(
