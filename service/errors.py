@@ -525,9 +525,10 @@ _IN_WORDS = {
     "or three letters (ISO 639's code, not the language's name), e.g. `ar`, `ar-SY`, "
     "`zh-Hant-TW`",
     **visible.IN_WORDS,
-    HTTP_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page",
-    PUBLIC_URL_PATTERN: "Expected an absolute http(s) URL, such as https://example.org/page, "
-    "without a user name or password (it is shown to readers)",
+    HTTP_URL_PATTERN: "Expected an absolute http(s) URL without spaces, such as "
+    "https://example.org/page",
+    PUBLIC_URL_PATTERN: "Expected an absolute http(s) URL without spaces, such as "
+    "https://example.org/page, and without a user name or password (it is shown to readers)",
     TOPIC_PATTERN: "Expected a topic: lower-case letters and digits, words joined by single "
     "hyphens, such as safe-zone",
     COUNTRY_PATTERN: "Expected a country's ISO 3166-1 alpha-2 code in capitals, such as TR",

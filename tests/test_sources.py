@@ -182,6 +182,9 @@ async def test_an_archive_url_is_one_a_browser_can_follow(client, conn, broken):
         ("https://example.org../", "neither a domain name nor an IP address"),
         ("https://[v1.x]/", "neither a domain name nor an IP address"),
         ("https://a.org:0/", "Port 0"),
+        ("https://a.org:99999/", "a number from 1 to 65535"),  # each cause its own words
+        ("https://[::1/", "closed brackets"),
+        ("https://./", "neither a domain name nor an IP address"),
     ],
 )
 async def test_a_url_whose_host_no_browser_could_reach_is_refused(client, conn, broken, says):

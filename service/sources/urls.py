@@ -70,15 +70,23 @@ def checked_key(url: str | None, field: str) -> str | None:
         return None
     try:
         parts = urlsplit(url.strip())
-        key = _key(parts)
+        parts.port  # noqa: B018 (ValueError out of range)
     except ValueError:
-        raise invalid(field, "Not an absolute http(s) URL with a valid host and port.") from None
+        raise invalid(field, _BROKEN_AUTHORITY) from None
+    try:
+        key = _key(parts)
+    except ValueError:  # the pattern admits only http(s) with a host: one of only dots
+        raise invalid(field, NOT_A_HOST) from None
     problem = host_problem(parts)
     if problem is not None:
         raise invalid(field, problem)
     return key
 
 
+_BROKEN_AUTHORITY = (
+    "The host and port cannot be read: an IPv6 address goes in closed brackets "
+    "(https://[2001:db8::1]/), and a port is a number from 1 to 65535 after the host."
+)
 # A label of a domain name as DNS has them: letters, digits, hyphens (anywhere, as browsers
 # take them: ``-x-.blogspot.com``) and underscores (``_dmarc``), 1 to 63 of them.
 _DNS_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
