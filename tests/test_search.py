@@ -322,6 +322,29 @@ async def test_a_phrase_s_snippet_marks_the_phrase_not_each_of_its_words(client)
     assert loose["snippet"].count("<mark>") == 4
 
 
+async def test_a_hyphenated_query_finds_the_words_written_either_way(client):
+    """`safe-zone` found only texts that wrote the hyphen (PostgreSQL reads it as the
+    compound, then its parts), though topics are written so and users type them (a
+    walkthrough's finding): it is the phrase of its words, which finds `safe zone` and
+    `safe-zone` alike, and marks them."""
+    speaker = await helpers.actor(client, "Mazloum Abdi")
+    src = await helpers.source(client)
+    spaced = await helpers.claim(
+        client, speaker["id"], src["id"], text="They left the safe zone.", lang="en"
+    )
+    joined = await helpers.claim(
+        client, speaker["id"], src["id"], text="The safe-zone talks ended.", lang="en"
+    )
+    await helpers.claim(client, speaker["id"], src["id"], text="A safe road, a zone.", lang="en")
+    found = {h["id"]: h["snippet"] for h in await hits(client, "safe-zone", type="claim")}
+    assert found == {
+        spaced["id"]: "They left the <mark>safe</mark> <mark>zone</mark>.",
+        joined["id"]: "The <mark>safe</mark>-<mark>zone</mark> talks ended.",
+    }
+    assert await claim_ids(client, "-safe-zone talks") == set()
+    assert await claim_ids(client, "COVID-19") == set()  # digits: as PostgreSQL reads them
+
+
 async def test_phrases_keep_their_stop_words(client, said):
     """In quotes every word counts and must be next to the others, stop words included."""
     assert await claim_ids(client, '"قال من"') == {said["qal_min"]}

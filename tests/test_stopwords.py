@@ -73,8 +73,12 @@ async def test_the_english_list_is_the_english_configurations(conn):
         ("safe --zone", "safe zone", ()),  # not not
         ("safe -. zone", "safe zone", ()),  # a minus before no word excludes nothing
         ("safe -zone -zone -the", "safe", ("zone",)),
-        # a minus inside a word is the word's; operators separate words
-        ("the-wall", "the-wall", ()),
+        # a minus inside a word is the word's; operators separate words; words of letters
+        # joined by hyphens are a phrase of those words (found written either way)
+        ("the-wall", '"the wall"', ()),
+        ("-safe-zone patrols", "patrols", ('"safe zone"',)),
+        ("COVID-19 2019-11-24", "COVID-19 2019-11-24", ()),  # digits: PostgreSQL's tokens
+        ('"the safe-zone plan"', '"the safe-zone plan"', ()),  # inside quotes, as typed
         ('safe-"zone"', 'safe- "zone"', ()),
         ("4242 or(4243", "4242 or 4243", ()),
         ("\u0640 -Turkey", "", ()),  # a tatweel alone is no word to look for

@@ -122,6 +122,12 @@ def search_words(query: str) -> SearchWords:
             part = f'"{phrase}"' if phrase and not is_stop(phrase) else ""
         elif is_stop(part) and (dashes % 2 or part.lower() != "or"):
             part = ""
+        elif _HYPHENATED.fullmatch(normalize(part)):
+            # `safe-zone`: its words side by side, written with the hyphen or without
+            # (PostgreSQL reads it as the compound and then its parts, which a text that
+            # writes `safe zone` does not hold)
+            part = '"' + part.replace("-", " ") + '"'
+
         if part:
             (excluded if dashes % 2 else tokens).append(part)
         dashes = 0
@@ -145,6 +151,9 @@ def _between(tokens: list[str]) -> list[str]:
     return kept
 
 
+# Words of letters joined by hyphens (not digits: `COVID-19`, `2019-11-24` are PostgreSQL's
+# own tokens)
+_HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 # PostgreSQL's operators between words in websearch syntax. A token is a minus, a quoted
 # phrase (to the end when unclosed), or a word: what is between them (white space, the
 # operators) separates them.
