@@ -502,6 +502,9 @@ _KINDS = {
     "array": "a list (a JSON array)",
     "object": "an object",
     "null": "null",
+    "uuid": "a UUID",
+    "date": "a date",
+    "datetime": "a date-time",
 }
 _TYPES = re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`")
 

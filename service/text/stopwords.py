@@ -91,10 +91,12 @@ def search_words(query: str) -> SearchWords:
     left out, as typed otherwise (``the Kurdish`` -> ``Kurdish``, ``قال من`` -> ``قال``), and
     its exclusions apart: a word or a quoted phrase after ``-`` (``-قسد``, ``-"من جهته"``,
     ``- قسد``, ``(-قسد``) leaves out whatever holds it, wherever it stands in the query
-    (``قسد or -روسيا`` is ``قسد`` without ``روسيا``). A ``-`` inside a word (``the-wall``) is
-    part of it, and PostgreSQL's operators between words (``( ) ! & | <``) separate them, as
-    its ``websearch_to_tsquery`` reads them; so does anything that normalises to white space
-    or to one of them (``´`` is a space and a mark, ``－`` a minus). What is left holds none:
+    (``قسد or -روسيا`` is ``قسد`` without ``روسيا``). A ``-`` inside a word is part of it
+    (words of letters so joined, ``safe-zone``, are the phrase ``"safe zone"``, which finds
+    them written either way), and PostgreSQL's operators between words (``( ) ! & | <``)
+    separate them, as its ``websearch_to_tsquery`` reads them; so does anything that
+    normalises to white space or to one of them (``´`` is a space and a mark, ``－`` a
+    minus). What is left holds none:
     the readings of a query, as typed and normalised, see the same words, and no ``-`` left in
     them excludes anything in one reading alone. (Unlike PostgreSQL, a ``:`` inside a word
     does not end it: ``-10:30`` excludes texts that say 10 and 30, not 10 alone.)
@@ -127,7 +129,6 @@ def search_words(query: str) -> SearchWords:
             # (PostgreSQL reads it as the compound and then its parts, which a text that
             # writes `safe zone` does not hold)
             part = '"' + part.replace("-", " ") + '"'
-
         if part:
             (excluded if dashes % 2 else tokens).append(part)
         dashes = 0
