@@ -26,21 +26,30 @@ async def missing(
 
 
 async def missing_in(
+    conn: asyncpg.Connection, refs: dict[Table, Iterable[tuple[str, UUID | None]]]
+) -> list[FieldError]:
+    """:func:`missing` for several tables at once, in one statement."""
+    errors, _ = await _missing(conn, refs, location="body", lock=True)
+    return errors
+
+
+async def _missing(
     conn: asyncpg.Connection,
     refs: dict[Table, Iterable[tuple[str, UUID | None]]],
     *,
-    location: Location = "body",
-    lock: bool = True,
-) -> list[FieldError]:
-    """:func:`missing` for several tables at once, in one statement. ``lock``: the rows
-    found are key-share locked, as a write that refers to them needs (a list only reads)."""
+    location: Location,
+    lock: bool,
+) -> tuple[list[FieldError], dict[UUID, UUID]]:
+    """The errors of ``missing_in``, and the actors among the missing merged into another
+    (by id: the survivor's). ``lock``: the rows found are key-share locked, as a write that
+    refers to them needs (a list only reads)."""
     wanted = {
         table: [(field, ref) for field, ref in fields if ref is not None]
         for table, fields in refs.items()
     }
     wanted = {table: fields for table, fields in wanted.items() if fields}
     if not wanted:
-        return []
+        return [], {}
     ids = {table: list({ref for _, ref in fields}) for table, fields in wanted.items()}
     # KEY SHARE: the referenced rows cannot be deleted before this transaction commits.
     sql = " UNION ALL ".join(
@@ -60,7 +69,7 @@ async def missing_in(
             lost_actors,
         )
         merged = {r["merged_id"]: r["into_id"] for r in merges}
-    return [
+    errors = [
         FieldError(
             field=field,
             message=f"Actor '{ref}' was merged into actor '{merged[ref]}'; use that one."
@@ -72,6 +81,7 @@ async def missing_in(
         for field, ref in fields
         if (table, ref) not in found
     ]
+    return errors, merged
 
 
 async def require(
@@ -128,23 +138,19 @@ async def explain_empty(
     as the merged actor's own URL answers; otherwise a 422 naming every parameter whose id
     is no row of its table (a mistyped id, or a deleted row's, was an empty page, as if
     nothing named it). A merged or missing row is named by nothing, so a list filtered by one
-    is always empty: checked only then, it costs the other lists nothing."""
-    given = [actor_id for actor_id in actors.values() if actor_id is not None]
-    if given:
-        row = await conn.fetchrow(
-            "SELECT merged_id, into_id FROM actor_merges WHERE merged_id = ANY($1::uuid[]) LIMIT 1",
-            given,
-        )
-        if row is not None:
-            raise Merged(row["merged_id"], row["into_id"])
+    is always empty: checked only then, it costs the other lists nothing; one statement
+    when every id names a row (an empty page of real filters), a second for merges."""
     tables: dict[Table, Filters] = {
         "actors": actors,
         "sources": sources or {},
         "claims": claims or {},
         "disputes": disputes or {},
     }
-    errors = await missing_in(
+    errors, merged = await _missing(
         conn, {table: ids.items() for table, ids in tables.items()}, location="query", lock=False
     )
+    for actor_id in actors.values():
+        if actor_id in merged:
+            raise Merged(actor_id, merged[actor_id])
     if errors:
         raise Invalid(errors)
