@@ -225,7 +225,7 @@ CONDITION_PATTERN = (
     rf"^(?:[ \t]*\*[ \t]*|[ \t,]*{_ENTITY_TAG}(?:[ \t]*,[ \t,]*{_ENTITY_TAG})*[ \t,]*)\Z"
 )
 
-# The ETag header on the success response of an operation that answers a resource.
+# The Location header of a create's 201.
 LOCATION_HEADER = ResponseHeader(
     name="Location",
     value="/v1/actors/01937a5e-0000-7000-8000-000000000001",

@@ -103,6 +103,23 @@ def test_every_operation_is_named_tagged_summarised_and_documents_its_errors():
         assert name in seen_ids
 
 
+def test_a_201_declares_its_location_or_does_not_promise_one():
+    """Creating an API key or a webhook sent a Location the document left out, and adding a
+    position said "URL follows" and sent none (a walkthrough): a position has no URL of its
+    own to read."""
+    document = json.loads(COMMITTED.read_text())
+    created = {
+        op["operationId"]: response
+        for item in document["paths"].values()
+        for op in item.values()
+        if (response := op["responses"].get("201"))
+    }
+    assert {"create_api_key", "create_webhook", "add_dispute_position"} <= set(created)
+    for name, response in created.items():
+        declared = "Location" in response.get("headers", {})
+        assert declared == ("URL follows" in response["description"]), name
+
+
 def test_what_any_operation_may_answer_is_declared_as_generated_clients_need_it():
     """Found by generating clients from the document: a 503 (a statement timeout, a lost
     deadlock: the answer to retry) and the 422 for a parameter an operation does not take

@@ -175,6 +175,8 @@ class DisputeController(Controller):
         summary="Add a claim to a dispute",
         description="409 if it stands there already. Answers the dispute as it now stands; "
         "`If-Match` compares the dispute's tag.",
+        # a position has no URL of its own to read: no Location
+        response_description="The claim added: the dispute as it now stands.",
         responses=responses(400, 404, 409, 412, 413, 422),
         response_headers=[etag.ETAG_HEADER],
         **etag.TAKES_PRECONDITIONS,

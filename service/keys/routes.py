@@ -9,7 +9,7 @@ from litestar import Controller, Response, delete, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter
 
-from service import auth, db
+from service import auth, db, etag
 from service.deps import Request
 from service.errors import responses
 from service.keys import queries
@@ -41,6 +41,7 @@ class ApiKeyController(Controller):
         summary="Create an API key",
         description="The answer holds the key (`key`) once; only its SHA-256 is stored.",
         responses=responses(400, 413, 422),
+        response_headers=[etag.LOCATION_HEADER],
     )
     async def create_api_key(
         self, request: Request, data: Annotated[ApiKeyCreate, Body(examples=CREATE_EXAMPLES)]

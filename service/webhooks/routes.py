@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter
 
-from service import auth, db
+from service import auth, db, etag
 from service.deps import Request
 from service.errors import invalid, responses
 from service.pagination import Cursor, Limit, decode_cursor, page
@@ -76,6 +76,7 @@ class WebhookController(Controller):
         "public addresses only: loopback, private, link-local and other internal addresses "
         "are a 422 naming `url`.",
         responses=responses(400, 413, 422),
+        response_headers=[etag.LOCATION_HEADER],
     )
     async def create_webhook(
         self, request: Request, data: Annotated[WebhookCreate, Body(examples=CREATE_EXAMPLES)]
