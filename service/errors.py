@@ -700,7 +700,8 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         reason = (exc.detail or "").removeprefix("JSON is malformed:").strip()
         detail = f"The request body is not valid JSON: {reason}"
     elif status == 413:
-        detail = "The request body is larger than this service accepts."
+        limit = request.app.state.settings.max_body_bytes
+        detail = f"The request body is larger than this service accepts: at most {limit:,} bytes."
     elif status == 404:
         detail = f"Nothing at {request.url.path}."
     else:

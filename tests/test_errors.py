@@ -341,7 +341,8 @@ async def test_dangling_references_are_422_naming_the_field(client, conn, world,
 async def test_body_over_the_size_cap_is_413(client, conn, world):
     before = await snapshot(conn)
     huge = {"kind": "person", "name": "x", "description": "ض" * 600_000}
-    problem(await client.post("/v1/actors", json=huge), 413)
+    body = problem(await client.post("/v1/actors", json=huge), 413)
+    assert body["detail"].endswith("at most 1,048,576 bytes."), body  # the limit, to fit it
     assert await snapshot(conn) == before
 
 
