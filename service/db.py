@@ -122,6 +122,15 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 # connections.
 SEARCH_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
 
+# How close a near miss of a name must be where names are typed (typeahead, the actors list's
+# ``q``: ``service.actors.queries``): pg_trgm's ``<%`` takes a name one of whose stretches
+# shares this much of its trigrams with what was typed. Its default, 0.6, missed one letter
+# left out, changed or swapped in a word of six or seven (``Erdgan``, ``Erdugan``,
+# ``Erdoagn`` for Erdoğan: 0.45-0.5; ``Hulusi Akr`` 0.64); at 0.4 an Arabic word with the
+# article came near another one with it (``الاسد``, ``الاسلام``). The search pool keeps the
+# default: there a near miss ranks above every claim, and a search's words are mostly no name.
+TYPED_NAME_SIMILARITY = 0.45
+
 
 async def create_pool(settings: Settings, url: str, *, search: bool = False) -> asyncpg.Pool:
     """The application's pool of up to ``pool_max_size`` connections, or with ``search`` its
@@ -144,6 +153,8 @@ async def create_pool(settings: Settings, url: str, *, search: bool = False) -> 
     if search:  # named apart in pg_stat_activity
         server_settings |= SEARCH_SETTINGS | {"application_name": "claimdesk search"}
         max_size = settings.search_pool_size
+    else:
+        server_settings["pg_trgm.word_similarity_threshold"] = str(TYPED_NAME_SIMILARITY)
     pool: asyncpg.Pool = await asyncpg.create_pool(
         url,
         connect=_connect,

@@ -195,6 +195,9 @@ async def test_typeahead_by_prefix_and_fuzzily(client, demo):
     assert (await names("Hul"))[0] == "Hulusi Akar"
     assert (await names("خلو"))[0] == "Hulusi Akar"
     assert (await names("Hulusi Akr"))[0] == "Hulusi Akar"
+    # a letter of one word left out, changed or swapped (pg_trgm's default 0.6 missed them)
+    for typo in ("Akr", "Hulsi", "خلوصى اكر"):
+        assert (await names(typo))[:1] == ["Hulusi Akar"], typo
     assert (await names("قسد"))[0] == "Syrian Democratic Forces"
     assert await names("zzzz") == []
     listed = (await client.get("/v1/actors", params={"q": "قسد"})).json()["data"]
