@@ -269,3 +269,30 @@ async def test_missing_actor_is_404(client):
         await client.get(f"/v1/actors/{missing}/revisions"),
     ):
         assert missing in problem(response, 404)["detail"]
+
+
+async def test_a_country_is_a_code_iso_assigns(client, conn):
+    """`XX` and `UK` were stored as countries (a walkthrough): a filter by the right code
+    (GB) never found the actor. Kosovo's XK is taken; one stored before stays editable."""
+    before = await snapshot(conn)
+    for code, says in [("XX", "XX is no country's"), ("UK", "the code is GB"), ("EL", "GR")]:
+        body = problem(
+            await client.post("/v1/actors", json={"kind": "state", "name": "X", "country": code}),
+            422,
+        )
+        assert fields(body) == {"country"} and says in body["detail"], body
+    assert await snapshot(conn) == before
+    kosovo = await helpers.create(
+        client, "actors", {"kind": "state", "name": "Kosovo", "country": "XK"}
+    )
+    body = problem(await client.patch(f"/v1/actors/{kosovo['id']}", json={"country": "UK"}), 422)
+    assert fields(body) == {"country"}
+    # stored before the check: sent back as it is, it stays; changed, it is checked
+    await conn.execute("UPDATE actors SET country = 'UK' WHERE id = $1", kosovo["id"])
+    kept = await client.patch(
+        f"/v1/actors/{kosovo['id']}", json={"country": "UK", "description": "Kept."}
+    )
+    assert kept.status_code == 200 and kept.json()["country"] == "UK", kept.text
+    mended = await client.patch(f"/v1/actors/{kosovo['id']}", json={"country": "GB"})
+    assert mended.status_code == 200 and mended.json()["country"] == "GB", mended.text
+    problem(await client.patch(f"/v1/actors/{kosovo['id']}", json={"country": "ZZ"}), 422)

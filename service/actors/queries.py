@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from service import etag, history, references
+from service.actors.countries import check_country
 from service.actors.schemas import Actor, ActorCreate, ActorFilters, ActorUpdate, MembershipInput
 from service.db import new_id
 from service.errors import (
@@ -339,6 +340,7 @@ async def _write_children(
 
 async def create(conn: asyncpg.Connection, who: Who, data: ActorCreate) -> Actor:
     actor_id = new_id()
+    check_country(data.country)
     _check_names(data.names)
     await _check_memberships(conn, actor_id, data.memberships)
     await _check_wikidata(conn, data.wikidata_id, actor_id)
@@ -380,6 +382,8 @@ async def update(
         raise invalid
     if unchanged(current, changes):
         return current
+    if changes.get("country", current.country) != current.country:
+        check_country(changes["country"])  # one stored before the check stays editable
     if "names" in changes:
         _check_names(changes["names"])
     if "wikidata_id" in changes:

@@ -27,7 +27,11 @@ ActorNameText = Annotated[
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 Country = Annotated[
     str,
-    msgspec.Meta(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2.", examples=["TR"]),
+    msgspec.Meta(
+        pattern=COUNTRY_PATTERN,
+        description="ISO 3166-1 alpha-2: a code the standard assigns, or XK (Kosovo).",
+        examples=["TR"],
+    ),
 ]
 WikidataId = Annotated[str, msgspec.Meta(pattern=WIKIDATA_PATTERN, examples=["Q43"])]
 Role = Annotated[
