@@ -316,11 +316,19 @@ async def test_published_at_is_a_date_or_a_datetime(client, conn):
     precise = await helpers.source(client, published_at="2019-11-24T09:30:00.25+03:00")
     assert precise["published_at"] == "2019-11-24T06:30:00.250000Z"
     assert precise["created_at"].endswith("Z")
+    # nanoseconds, as Go's RFC3339Nano writes them (a 422 until 2026-11-29), to the microsecond
+    nano = await helpers.source(client, published_at="2019-11-24T09:30:00.123456789+03:00")
+    assert nano["published_at"] == "2019-11-24T06:30:00.123456Z"
     # RFC 3339 (section 5.6) lets T and Z be written in lower case
     lower = await helpers.source(client, published_at="2019-11-24t06:30:00z")
     assert lower["published_at"] == "2019-11-24T06:30:00Z"
     before = await snapshot(conn)
-    for bad in ("2019-02-30", "24/11/2019", "2019-11-24T09:30:00"):  # last: no offset
+    for bad in (
+        "2019-02-30",
+        "24/11/2019",
+        "2019-11-24T09:30:00.1234567890Z",
+        "2019-11-24T09:30:00",
+    ):  # last: no offset
         body = problem(
             await client.post(
                 "/v1/sources", json={"kind": "article", "title": "x", "published_at": bad}

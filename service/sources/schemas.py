@@ -28,13 +28,14 @@ PublishedAt = Annotated[
     str,
     msgspec.Meta(
         pattern=in_words(
-            r"^\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d))?\Z",
+            r"^\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d))?\Z",
             "Expected a date (2019-11-24) or an RFC 3339 date-time with its offset "
             "(2019-11-24T09:30:00+03:00, or Z for UTC)",
         ),
         description="A date (`2019-11-24`) or an RFC 3339 date-time with offset "
         "(`2019-11-24T09:30:00+03:00`; RFC 3339 lets `t` and `z` be lower case); read back "
-        "as given, date-times in UTC. The offset is kept for the source's own day, the date "
+        "as given, date-times in UTC (to the microsecond: a fraction of a second of up to "
+        "nine digits is taken, the digits past six dropped). The offset is kept for the source's own day, the date "
         "its readers saw (the dispute card's, and `published_from` and `published_to`'s): "
         "sending the same instant back in UTC keeps it.",
         examples=["2019-11-24"],
