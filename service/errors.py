@@ -133,7 +133,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
 # section 3.1.1: dereferenced, a type URI should document the problem for people).
 PROBLEM_DESCRIPTIONS: dict[str, str] = {
     "malformed-request": "The request body is not JSON, or nests arrays and objects too "
-    "deeply. Send a JSON document; `detail` says where decoding stopped.",
+    "deeply (send a JSON document; `detail` says where decoding stopped), or the request's "
+    "`Host` or `Content-Length` header is not valid.",
     "merged": "The actor was merged into another. `Location` and `merged_into_id` name the "
     "survivor; send the request there (clients that follow redirects do).",
     "unauthorized": "No API key, or one that is unknown, revoked or expired. Send "
@@ -686,6 +687,10 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
     return problem("validation-error", detail, request, errors=errors)
 
 
+# Litestar's 400s for a header: an invalid Host (on any route, a GET's too) or Content-Length
+_BAD_HEADERS = re.compile(r"Invalid (host|content-length)\b", re.IGNORECASE)
+
+
 def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     slug = {
@@ -695,8 +700,12 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         413: "payload-too-large",
         415: "unsupported-media-type",
     }.get(status)
-    if status == 400:
-        # Litestar's own 400s come from decoding the body (validation errors are handled above).
+    if status == 400 and (header := _BAD_HEADERS.match(exc.detail or "")):
+        # refused before routing, whatever the method: no body was read
+        name = "Host" if header.group(1).lower() == "host" else "Content-Length"
+        detail = f"The {name} header is not valid."
+    elif status == 400:
+        # Litestar's other 400s come from decoding the body (validation errors are above).
         reason = (exc.detail or "").removeprefix("JSON is malformed:").strip()
         detail = f"The request body is not valid JSON: {reason}"
     elif status == 413:

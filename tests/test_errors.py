@@ -346,6 +346,14 @@ async def test_body_over_the_size_cap_is_413(client, conn, world):
     assert await snapshot(conn) == before
 
 
+async def test_an_invalid_host_header_is_said_to_be_one(client):
+    """Any route, a GET's too, answered an invalid Host with "The request body is not valid
+    JSON" (a CMS developer's walkthrough)."""
+    for path in ("/health", "/v1/changes"):
+        body = problem(await client.get(path, headers={"Host": "a b"}), 400)
+        assert body["detail"] == "The Host header is not valid.", body
+
+
 async def test_unknown_path_and_method(client):
     problem(await client.get("/v1/nothing"), 404)
     problem(await client.put("/v1/actors"), 405)
