@@ -180,7 +180,7 @@ class _Query(NamedTuple):
     names: frozenset[str]
     repeatable: frozenset[str]  # lists
     typed: frozenset[str]  # not free text: an id, a date, a number, one of a set of values
-    integers: frozenset[str]
+    integers: dict[str, tuple[Any, Any]]  # each integer's (minimum, maximum), or None
 
 
 _QUERY: dict[str, _Query] = {}  # by operation id
@@ -212,21 +212,26 @@ def learn_parameters(app: Litestar) -> None:
                     if isinstance(p.schema, Schema) and p.schema.type == OpenAPIType.ARRAY
                 ),
                 frozenset(p.name for p in query if not _free_text(p.schema)),
-                frozenset(p.name for p in query if _integer(p.schema)),
+                {p.name: bounds for p in query if (bounds := _integer(p.schema)) is not None},
             )
 
 
-def _integer(schema: Any) -> bool:
-    """An integer's schema, or one of an integer or null."""
+def _integer(schema: Any) -> tuple[Any, Any] | None:
+    """The (minimum, maximum) of an integer's schema, or of one of an integer or null; None
+    for another schema."""
     if not isinstance(schema, Schema):
-        return False
-    return schema.type == OpenAPIType.INTEGER or any(_integer(s) for s in schema.one_of or ())
+        return None
+    if schema.type == OpenAPIType.INTEGER:
+        return schema.minimum, schema.maximum
+    return next(filter(None, map(_integer, schema.one_of or ())), None)
 
 
 # A whole number as the parameter's conversion reads one, and that alone: it also took
 # `5.0` and `1e1` (as 5 and 10), and refused `05` as no whole number
 _WHOLE_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)")
 _LEADING_ZERO = re.compile(r"-?0[0-9]+")
+# More digits than any integer parameter's bounds have (each is at most 100,000)
+_DIGITS = 18
 
 
 def _free_text(schema: Any) -> bool:
@@ -274,6 +279,15 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
                 "Expected a whole number without a leading zero (such as 5)"
                 if _LEADING_ZERO.fullmatch(value)
                 else "Expected a whole number, in digits (such as 20)"
+            )
+        elif name in integers and len(value) > _DIGITS:
+            # past what converting it takes (Python's int of 4,300 digits or more): "Integer
+            # value out of range." (the range a number of a few digits is told)
+            low, high = integers[name]
+            message = (
+                f"Expected a whole number, at least {low:g}"
+                if value.startswith("-")
+                else f"Expected a whole number, at most {high:g}"
             )
         else:
             seen.add(name)

@@ -1138,6 +1138,21 @@ async def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_500(
         # "Object missing required field `name`")
         ("GET", "/v1/claims?limit=0", None, "limit", "Expected a whole number, at least 1"),
         ("GET", "/v1/actors?limit=500", None, "limit", "Expected a whole number, at most 200"),
+        # past what Python converts ("Integer value out of range.", a CMS developer's walkthrough)
+        (
+            "GET",
+            f"/v1/actors?limit={'9' * 5000}",
+            None,
+            "limit",
+            "Expected a whole number, at most 200",
+        ),
+        (
+            "GET",
+            f"/v1/claims?limit=-{'9' * 19}",
+            None,
+            "limit",
+            "Expected a whole number, at least 1",
+        ),
         (
             "POST",
             "/v1/actors",
