@@ -38,7 +38,7 @@ from service.webhooks import guard, outbox, signing
 from service.webhooks.worker import Worker
 from tests import helpers
 from tests.conftest import make_key, serving
-from tests.helpers import problem
+from tests.helpers import fields, problem
 
 MISSING = "01937a5e-8c1d-7d2e-9f4a-3b5c6d7e8f90"
 
@@ -306,6 +306,32 @@ async def test_pages_of_webhooks(client) -> None:
     assert second["next_cursor"] is None
     bad = await client.get("/v1/webhooks", params={"cursor": "garbage"})
     assert bad.status_code == 422
+
+
+async def test_a_subscription_twice_over_is_a_409(client, conn) -> None:
+    """The same URL and event types again (a create retried without an Idempotency-Key) made
+    a second subscription, and every event arrived twice under two webhook-ids (a CMS
+    developer's walkthrough). Other types to the same URL are a receiver's choice."""
+    first = await subscribe(client, "http://127.0.0.1:9/x", ["claim.*", "actor.create"])
+    before = await conn.fetch("SELECT * FROM webhooks ORDER BY id")
+    # the same types in another order, repeated: the same subscription
+    twice = {"url": first["url"], "event_types": ["actor.create", "claim.*", "claim.*"]}
+    body = problem(await client.post("/v1/webhooks", json=twice), 409)
+    assert body["existing_id"] == first["id"] and fields(body) == {"url"}, body
+    assert await conn.fetch("SELECT * FROM webhooks ORDER BY id") == before
+    other = await subscribe(client, first["url"], ["claim.*"])  # other types: taken
+    # nor can a change make one the twin of another
+    before = await conn.fetch("SELECT * FROM webhooks ORDER BY id")
+    body = problem(
+        await client.patch(
+            f"/v1/webhooks/{other['id']}", json={"event_types": ["claim.*", "actor.create"]}
+        ),
+        409,
+    )
+    assert body["existing_id"] == first["id"], body
+    assert await conn.fetch("SELECT * FROM webhooks ORDER BY id") == before
+    same = await client.patch(f"/v1/webhooks/{first['id']}", json={"url": first["url"]})
+    assert same.status_code == 200, same.text  # itself is no twin
 
 
 @pytest.mark.parametrize("scope", ["read", "write"])
@@ -1047,6 +1073,7 @@ REFUSED_URLS = [
     "http://1.1.1.1:99999/",
     "http://nonexistent.invalid/",
     "http://a..b/",
+    "http://1.1.1.1:0/",  # taken until 2026-11-29, as a source's URL was not
 ]
 
 

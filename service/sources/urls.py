@@ -109,7 +109,7 @@ def host_problem(parts: SplitResult) -> str | None:
     never needs: an IPv4 address is written as four numbers (``127.1`` and ``2130706433``
     are refused), and a percent sign in a host is refused rather than decoded."""
     if parts.port == 0:
-        return "Port 0 is no page's address: give the port the page is served on, or none."
+        return "Port 0 is no server's address: give the port it is served on, or none."
     hostname = parts.hostname or ""
     authority = parts.netloc.rpartition("@")[2]
     if authority.startswith("["):  # an IP literal

@@ -26,6 +26,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from service.sources.urls import host_problem
+
 RESOLVE_TIMEOUT_SECONDS = 5.0
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -137,6 +139,8 @@ def parse(url: str) -> tuple[SplitResult, str, str, int]:
         raise Refused("The URL has no host.")
     if parts.username is not None or parts.password is not None:
         raise Refused("Credentials in the URL are not accepted (the URL is shown in lists).")
+    if problem := host_problem(parts):  # as a source's URL: port 0, a broken IPv4 address...
+        raise Refused(problem)
     try:
         host = host.encode("idna").decode("ascii")
     except UnicodeError:
@@ -176,6 +180,6 @@ async def check(url: str, *, allow_private: bool) -> Target:
                 )
                 raise Refused(
                     f"{what}: webhooks may only point at public addresses "
-                    "(unless the service allows private targets)."
+                    "(unless the service sets CLAIMDESK_WEBHOOK_ALLOW_PRIVATE)."
                 )
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])

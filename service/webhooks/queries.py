@@ -17,7 +17,7 @@ import asyncpg
 import msgspec
 
 from service.db import new_id
-from service.errors import NotFound
+from service.errors import Duplicate, NotFound
 from service.schemas import sent
 from service.webhooks import outbox, signing
 from service.webhooks.schemas import (
@@ -55,10 +55,38 @@ async def _lock_fanout(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", outbox.FANOUT_LOCK)
 
 
+async def _check_twin(
+    conn: asyncpg.Connection, url: str, event_types: list[str], webhook_id: UUID | None = None
+) -> None:
+    """A 409 when another subscription has this URL and these event types (in ``_types``'s
+    order): every event would reach the receiver twice, under two webhook-ids, defeating its
+    dedupe (a create retried without an Idempotency-Key made one). The same URL with other
+    types is a receiver taking several subscriptions, as it may. Two writes of one URL wait
+    for each other (a transaction lock on it), so neither misses the other."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('claimdesk webhook url'), hashtext($1))", url
+    )
+    twin = await conn.fetchval(
+        "SELECT id FROM webhooks WHERE url = $1 AND event_types = $2 AND id IS DISTINCT FROM $3",
+        url,
+        event_types,
+        webhook_id,
+    )
+    if twin is not None:
+        raise Duplicate(
+            f"Webhook {twin} delivers these event types to this URL already (each event would "
+            "arrive twice): change or enable that one.",
+            field="url",
+            existing_id=twin,
+        )
+
+
 async def create(conn: asyncpg.Connection, data: WebhookCreate, created_by: str) -> WebhookCreated:
     """The URL has been checked by the caller (it resolves names, which takes time that no
     transaction should be held open for)."""
     await _lock_fanout(conn)
+    event_types = _types(list(data.event_types))
+    await _check_twin(conn, data.url, event_types)
     secret = signing.new_secret()
     row = await conn.fetchrow(
         f"""
@@ -68,7 +96,7 @@ async def create(conn: asyncpg.Connection, data: WebhookCreate, created_by: str)
         """,
         new_id(),
         data.url,
-        _types(list(data.event_types)),
+        event_types,
         data.description,
         secret,
         created_by,
@@ -111,6 +139,12 @@ async def update(
     )
     if current is None:
         raise NotFound("webhook", webhook_id)
+    url = fields.get("url", current["url"])
+    event_types = (
+        _types(list(fields["event_types"])) if "event_types" in fields else current["event_types"]
+    )
+    if (url, event_types) != (current["url"], current["event_types"]):
+        await _check_twin(conn, url, event_types, webhook_id)
     enable = fields.get("enabled") is True and not current["enabled"]
     disable = fields.get("enabled") is False and current["enabled"]
     row = await conn.fetchrow(
@@ -129,8 +163,8 @@ async def update(
         RETURNING {_COLUMNS}
         """,
         webhook_id,
-        fields.get("url", current["url"]),
-        _types(list(fields["event_types"])) if "event_types" in fields else current["event_types"],
+        url,
+        event_types,
         fields.get("description", current["description"]),
         enable,
         disable,

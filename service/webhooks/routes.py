@@ -74,8 +74,9 @@ class WebhookController(Controller):
         "hours. The answer holds the signing `secret`, shown only here (and in the replay of "
         "this request under the same `Idempotency-Key`). The URL's host must resolve to "
         "public addresses only: loopback, private, link-local and other internal addresses "
-        "are a 422 naming `url`.",
-        responses=responses(400, 413, 422),
+        "are a 422 naming `url`. A subscription with this URL and these event types "
+        "already is a 409 naming it (`existing_id`): each event would arrive twice.",
+        responses=responses(400, 409, 413, 422),
         response_headers=[etag.LOCATION_HEADER],
     )
     async def create_webhook(
@@ -125,8 +126,9 @@ class WebhookController(Controller):
         "`enabled: true` resumes them (a webhook disabled automatically says why in "
         "`disabled_reason` until then): pending deliveries are retried at once, and events "
         "from then on are delivered. Events of the time it was disabled are not: read them "
-        "from the change feed, from the `feed_cursor` of the last event received.",
-        responses=responses(400, 404, 413, 422),
+        "from the change feed, from the `feed_cursor` of the last event received. A URL "
+        "and event types another subscription has are a 409 naming it.",
+        responses=responses(400, 404, 409, 413, 422),
     )
     async def update_webhook(
         self,
