@@ -22,6 +22,7 @@ from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
 from service.deps import Request
 from service.disputes.routes import DisputeController, list_contradictions
+from service.embed.cors import embed_cors
 from service.embed.routes import get_claim_review_embed, get_dispute_card, get_oembed
 from service.errors import (
     PROBLEM_BASE,
@@ -368,5 +369,6 @@ def create_app(
     # line too.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
     head_and_options(app)
+    embed_cors(app)
     learn_parameters(app)  # the input guard's table, before any request
     return app

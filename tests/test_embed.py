@@ -707,6 +707,39 @@ async def test_embeds_off_is_a_404_everywhere(settings, client):
         assert (await anonymous.get(f"/v1/disputes/{dispute['id']}")).status_code == 401
 
 
+async def test_a_script_of_any_origin_may_fetch_revalidate_and_read_errors(client, anonymous):
+    """A conditional fetch needs a preflight, which went unanswered (`Allow` alone); the
+    ETag was hidden from scripts; a 404's problem had no Access-Control-Allow-Origin, so a
+    script saw a network error (a CMS developer's walkthrough). The API sends no CORS."""
+    dispute = await hostile_dispute(client)
+    card = f"/embed/disputes/{dispute['id']}"
+    preflight = await anonymous.options(
+        card,
+        headers={
+            "Origin": "https://cms.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
+    assert preflight.status_code in (200, 204), preflight.text
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "GET" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-allow-headers"].lower() == "if-none-match"
+    read = await anonymous.get(card, headers={"Origin": "https://cms.example"})
+    assert read.headers["access-control-expose-headers"] == "ETag"
+    again = await anonymous.get(card, headers={"If-None-Match": read.headers["etag"]})
+    assert again.status_code == 304 and again.headers["access-control-allow-origin"] == "*"
+    for path, params in (
+        (f"/embed/disputes/{uuid.uuid4()}", {}),
+        ("/oembed", {"url": "https://elsewhere.example/x"}),
+    ):
+        error = await anonymous.get(path, params=params)
+        assert error.status_code in (404, 422), (path, error.text)
+        assert error.headers["access-control-allow-origin"] == "*", path
+    api = await anonymous.options("/v1/disputes", headers={"Origin": "https://cms.example"})
+    assert not any(h.startswith("access-control-") for h in api.headers), api.headers
+
+
 def test_languages_directions_and_dates():
     from datetime import date
 

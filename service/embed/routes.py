@@ -140,7 +140,6 @@ def _public(
         "ETag": tag,
         "Cache-Control": f"public, max-age={MAX_AGE}",
         "X-Content-Type-Options": "nosniff",
-        "Access-Control-Allow-Origin": "*",
         **(extra or {}),
     }
     if if_none_match is not None and if_none_match.matches_weakly(tag):
@@ -332,6 +331,5 @@ async def get_oembed(
         headers={
             "Cache-Control": f"public, max-age={MAX_AGE}",
             "X-Content-Type-Options": "nosniff",
-            "Access-Control-Allow-Origin": "*",
         },
     )
