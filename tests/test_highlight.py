@@ -315,3 +315,16 @@ def test_a_word_typed_twice_is_looked_for_once():
     assert terms_of("zz " * 60) == ["zz"]
     assert terms_of('"safe zone" safe') == ["safe", "zone"]
     assert len(phrases_of('"safe zone" or "safe zone"').each) == 1
+
+
+def test_a_snippet_opens_no_bidirectional_override():
+    """A snippet is HTML a page inserts as it is: an override or embedding it left open (the
+    text cut anywhere) turned the page's text after it backwards (a CMS developer's
+    walkthrough). They are left out; an RLM stays, and so do the marks."""
+    text = "A zebrafish report \u202eunbalanced override here and \u2067an isolate\u200f."
+    marked = snippet(text, ["zebrafish"])
+    assert (
+        marked == "A <mark>zebrafish</mark> report unbalanced override here and an isolate\u200f."
+    )
+    assert plain(text) == "A zebrafish report unbalanced override here and an isolate\u200f."
+    assert snippet("\u202bالمنطقة الآمنة\u202c", ["الامنه"]) == "المنطقة <mark>الآمنة</mark>"

@@ -319,12 +319,20 @@ def snippet(
     out.append(html.escape(text[cursor:end].rstrip()))
     if cut_off(text, end):
         out.append(ELLIPSIS)
-    return "".join(out)
+    return _BIDI_CONTROL.sub("", "".join(out))
 
 
 def plain(text: str, width: int = 200) -> str:
     """The start of ``text``, escaped, when nothing in it matched."""
-    return html.escape(shorten(text, width))
+    return _BIDI_CONTROL.sub("", html.escape(shorten(text, width)))
+
+
+# Unicode's bidirectional embeddings, overrides and isolates, and their ends: a snippet is a
+# piece of a text cut anywhere, so one it opens may not be closed in it, and a snippet is
+# inserted into a page as it is (HTML). An override left open there turned the page's text
+# after it backwards (a CMS developer's walkthrough). Left out, the text keeps its order;
+# the marks (LRM, RLM, ALM) have no extent and stay.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 # How far back from a cut a space is looked for, so that a cut falls between words: a word
