@@ -40,6 +40,7 @@ from service.keys.routes import ApiKeyController
 from service.logging import request_id_middleware
 from service.methods import head_and_options
 from service.openapi import IndentedJsonRenderPlugin, tidy_openapi
+from service.prefix import path_prefix
 from service.ratelimit import from_settings as rate_limiter
 from service.reviews.routes import ReviewController, get_claim_review
 from service.search import queries as search_queries
@@ -370,5 +371,6 @@ def create_app(
     app.asgi_handler = request_id_middleware(app.asgi_handler)
     head_and_options(app)
     embed_cors(app)
+    path_prefix(app, settings)
     learn_parameters(app)  # the input guard's table, before any request
     return app

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import msgspec
 from litestar.testing import AsyncTestClient
 
 from service import db
@@ -118,6 +119,27 @@ def test_a_201_declares_its_location_or_does_not_promise_one():
     for name, response in created.items():
         declared = "Location" in response.get("headers", {})
         assert declared == ("URL follows" in response["description"]), name
+
+
+async def test_urls_in_headers_carry_the_public_urls_path_prefix(settings, auth):
+    """Behind a proxy that adds a prefix (CLAIMDESK_PUBLIC_URL with a path), a create's
+    Location, a merged actor's 308 and the feed's Link pointed at the proxy host's root (a
+    CMS developer's walkthrough)."""
+    public = msgspec.structs.replace(settings, public_url="https://claims.example.org/desk/")
+    async with AsyncTestClient(app=create_app(public)) as client:
+        client.headers.update(auth)
+        made = await client.post("/v1/actors", json={"kind": "person", "name": "A"})
+        assert made.headers["location"] == f"/desk/v1/actors/{made.json()['id']}"
+        into = await client.post("/v1/actors", json={"kind": "person", "name": "B"})
+        merged = await client.post(
+            f"/v1/actors/{made.json()['id']}/merge", json={"into_id": into.json()["id"]}
+        )
+        assert merged.status_code == 200, merged.text
+        moved = await client.get(f"/v1/actors/{made.json()['id']}", follow_redirects=False)
+        assert moved.status_code == 308
+        assert moved.headers["location"] == f"/desk/v1/actors/{into.json()['id']}"
+        feed = await client.get("/v1/changes", params={"limit": 1})
+        assert feed.headers["link"].startswith("</desk/v1/changes?"), feed.headers["link"]
 
 
 def test_what_any_operation_may_answer_is_declared_as_generated_clients_need_it():
