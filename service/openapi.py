@@ -16,9 +16,13 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIHeader,
+    OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
+    Operation,
+    PathItem,
     Reference,
+    RequestBody,
     Schema,
 )
 from litestar.openapi.spec import Parameter as OpenAPIParameter
@@ -295,6 +299,55 @@ def tidy_openapi(app: Litestar) -> None:
             operation.responses = dict(sorted(operation.responses.items()))
     idempotency.document(document)
     document_rate_limits(document)
+    document.webhooks = {"change": _DELIVERY}
+
+
+# What a subscription's URL receives (OpenAPI 3.1's ``webhooks``): a generated client has a
+# type for the body (``WebhookEvent``) where the delivery log's ``payload`` was any object.
+_DELIVERY = PathItem(
+    post=Operation(
+        operation_id="receive_change",
+        tags=["webhooks"],
+        summary="A change, POSTed to a webhook's URL",
+        description="Sent for each change event of the types a subscription names, signed "
+        "as Standard Webhooks says: verify `webhook-signature` (HMAC-SHA256 with the "
+        "subscription's secret over `{webhook-id}.{webhook-timestamp}.{body}`) before "
+        "reading the body, and drop a `webhook-id` handled already.",
+        parameters=[
+            OpenAPIParameter(
+                name=name,
+                param_in="header",
+                required=True,
+                description=description,
+                schema=Schema(type=OpenAPIType.STRING),
+            )
+            for name, description in (
+                ("webhook-id", "The delivery's id (`msg_...`), the same on every retry."),
+                ("webhook-timestamp", "Unix seconds of this attempt."),
+                (
+                    "webhook-signature",
+                    "`v1,` and the base64 HMAC; during a secret rotation two, space-separated.",
+                ),
+            )
+        ],
+        request_body=RequestBody(
+            required=True,
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Reference(ref="#/components/schemas/WebhookEvent")
+                )
+            },
+        ),
+        responses={
+            "2XX": OpenAPIResponse(
+                description="Received (within 10 seconds); anything else is retried."
+            ),
+            "410": OpenAPIResponse(
+                description="Gone: the receiver wants no more; the subscription is disabled."
+            ),
+        },
+    )
+)
 
 
 # Operations that answer without the database: no 503 (readiness declares its own).

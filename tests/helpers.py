@@ -13,6 +13,9 @@ import asyncpg
 
 from service import db
 
+# The OpenAPI document as committed (openapi/openapi.json): what the service must serve.
+COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
+
 TABLES = (
     "actors",
     "actor_names",

@@ -23,6 +23,7 @@ import pytest
 from service import db, migrate
 from service.settings import Settings
 from tests import helpers
+from tests.helpers import COMMITTED
 
 
 def _free_port() -> int:
@@ -122,8 +123,7 @@ def test_openapi_command_writes_the_committed_document(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    committed = Path(__file__).parent.parent / "openapi" / "openapi.json"
-    assert out.read_bytes() == committed.read_bytes()
+    assert out.read_bytes() == COMMITTED.read_bytes()
 
 
 def test_the_openapi_commands_default_is_the_checkouts_document(tmp_path, monkeypatch):
@@ -131,8 +131,7 @@ def test_the_openapi_commands_default_is_the_checkouts_document(tmp_path, monkey
     from service import cli
 
     monkeypatch.chdir(tmp_path)
-    committed = Path(__file__).parent.parent / "openapi" / "openapi.json"
-    assert Path(cli.default_openapi_output()) == committed.resolve()
+    assert Path(cli.default_openapi_output()) == COMMITTED.resolve()
 
 
 async def test_with_a_database_url_no_embedded_server_is_started(live_url: str, conn, auth) -> None:

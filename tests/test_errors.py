@@ -18,7 +18,7 @@ from service.errors import PROBLEM_DESCRIPTIONS, PROBLEMS, _readable
 from service.settings import Settings
 from service.text.lang import LANG_PATTERN, canonical_lang
 from tests import helpers
-from tests.helpers import fields, problem, snapshot
+from tests.helpers import COMMITTED, fields, problem, snapshot
 
 MISSING = "01937a5e-0000-7000-8000-000000000000"
 
@@ -997,7 +997,7 @@ def test_every_pattern_of_a_body_or_a_parameter_is_said_in_words():
             text=True,
         ).stdout
     )
-    document = json.loads((Path(__file__).parents[1] / "openapi" / "openapi.json").read_bytes())
+    document = json.loads(COMMITTED.read_bytes())
     found: list[tuple[str, str]] = []
 
     def walk(node: Any, where: str) -> None:

@@ -10,11 +10,12 @@ import asyncio
 import hashlib
 import json
 import re
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar, get
 from litestar.testing import TestClient
@@ -22,10 +23,10 @@ from litestar.testing import TestClient
 from service import deps, etag
 from service.app import create_app
 from service.errors import PROBLEM_DESCRIPTIONS, Invalid
+from service.webhooks.schemas import WebhookEvent, WebhookEventData
 from tests import helpers
-from tests.helpers import fields, problem, snapshot
+from tests.helpers import COMMITTED, fields, problem, snapshot
 
-COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 TAG = re.compile(r'^"(?P<version>[1-9][0-9]*)-(?P<digest>[0-9a-f]{16})"$')
 
 
@@ -807,17 +808,31 @@ async def test_conditions_on_a_resource_without_entity_tags(client, conn, settin
     ).json()
     made = await client.post("/v1/api-keys", json={"name": "cms", "scopes": ["read"]})
     key = made.json()
-    await helpers.actor(client)  # a change event for a delivery to carry
+    actor = await helpers.actor(client)  # a change event for a delivery to carry
+    now = datetime.now(UTC)
+    data = WebhookEventData(
+        event_id=0,
+        resource="actor",
+        id=actor["id"],
+        action="create",
+        version=1,
+        occurred_at=now,
+        changed_by="test",
+        key_id=None,
+        path=f"/v1/actors/{actor['id']}",
+        feed_cursor="x",
+    )
     delivery = await conn.fetchval(
         """
         INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, payload, status,
                                         created_at, finished_at)
-        SELECT gen_random_uuid(), $1::uuid, max(id), 'actor.create', '{}', 'succeeded', now(),
+        SELECT gen_random_uuid(), $1::uuid, max(id), 'actor.create', $2, 'succeeded', now(),
                now()
         FROM change_events
         RETURNING id
         """,
         hook["id"],
+        msgspec.json.encode(WebhookEvent(type="actor.create", timestamp=now, data=data)).decode(),
     )
     missing = "01937a5e-0000-7000-8000-0000000000ff"
     by_id = {

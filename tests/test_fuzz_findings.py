@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,9 +14,8 @@ from hypothesis import strategies as st
 from service import etag
 from service.errors import Invalid
 from tests.conftest import serving
-from tests.helpers import create, problem
+from tests.helpers import COMMITTED, create, problem
 
-COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 SOME_ID = "01937a5e-0000-7000-8000-000000000001"
 
 

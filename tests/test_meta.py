@@ -15,9 +15,7 @@ from litestar.testing import AsyncTestClient
 from service import db
 from service.app import create_app
 from service.settings import Settings
-from tests.helpers import clean_env, problem
-
-COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
+from tests.helpers import COMMITTED, clean_env, problem
 
 
 async def test_health_and_ready(client):
@@ -350,7 +348,7 @@ def test_the_readme_lists_every_problem_type_with_its_status():
 async def test_a_problem_s_type_is_a_uri_reference_the_service_serves(client):
     """The document says what ``type`` is (it was a free string to generated clients), and
     the example it gives, like every type answered, resolves on the service."""
-    document = json.loads((Path(__file__).parent.parent / "openapi" / "openapi.json").read_text())
+    document = json.loads(COMMITTED.read_text())
     schema = document["components"]["schemas"]["ProblemDetails"]["properties"]["type"]
     assert schema["format"] == "uri-reference"
     body = problem(await client.get("/v1/claims", params={"limit": 0}), 422)

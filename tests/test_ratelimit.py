@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -21,9 +20,8 @@ from service.errors import PROBLEM_DESCRIPTIONS
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from tests.conftest import make_key, serving
-from tests.helpers import problem
+from tests.helpers import COMMITTED, problem
 
-COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
 FIELDS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy")
 
 

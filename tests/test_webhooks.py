@@ -35,10 +35,11 @@ from service.app import create_app
 from service.changes.routes import CURSOR_KIND
 from service.settings import Settings
 from service.webhooks import guard, outbox, signing
+from service.webhooks.schemas import WebhookEvent
 from service.webhooks.worker import Worker
 from tests import helpers
 from tests.conftest import make_key, serving
-from tests.helpers import fields, problem
+from tests.helpers import COMMITTED, fields, problem
 
 MISSING = "01937a5e-8c1d-7d2e-9f4a-3b5c6d7e8f90"
 
@@ -426,6 +427,11 @@ async def test_a_delivery_is_signed_as_standard_webhooks_says(
     # a tampered body fails
     with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
         standardwebhooks.Webhook(hook["secret"]).verify(request.body + b" ", request.headers)
+    # the body is what the document's `webhooks` says, field for field and byte for byte
+    assert msgspec.json.encode(msgspec.json.decode(request.body, type=WebhookEvent)) == request.body
+    document = json.loads(COMMITTED.read_text())
+    body_schema = document["webhooks"]["change"]["post"]["requestBody"]["content"]
+    assert body_schema["application/json"]["schema"]["$ref"].endswith("/WebhookEvent")
 
     event = await conn.fetchrow("SELECT * FROM change_events")
     delivery = await conn.fetchrow("SELECT * FROM webhook_deliveries")

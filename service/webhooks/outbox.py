@@ -34,6 +34,7 @@ from service.changes import queries as feed
 from service.changes.schemas import ChangeEvent
 from service.db import new_id
 from service.pagination import encode_cursor
+from service.webhooks.schemas import WebhookEvent, WebhookEventData
 
 # pg_advisory_xact_lock key of the fan-out ("cdwebhok"): exclusive for a fan-out, shared for a
 # change to the subscriptions that the fan-out reads.
@@ -75,24 +76,23 @@ def matches(patterns: list[str], resource: str, action: str) -> bool:
 def payload(event: ChangeEvent, position: feed.Position) -> str:
     """The body: Standard Webhooks' ``{type, timestamp, data}``."""
     return msgspec.json.encode(
-        {
-            "type": event_type(event.type, event.action),
-            "timestamp": event.occurred_at.astimezone(UTC),
-            "data": {
-                "event_id": event.id,
-                "resource": event.type,
-                "id": event.resource_id,
-                "action": event.action,
-                "version": event.version,
-                "occurred_at": event.occurred_at.astimezone(UTC),
-                "changed_by": event.changed_by,
-                "key_id": event.key_id,
-                "path": f"/v1/{event.type}s/{event.resource_id}",
-                "feed_cursor": encode_cursor(FEED_CURSOR_KIND, *position),
-                # a merge only, as in the feed
-                **({"merged_into_id": event.merged_into_id} if event.merged_into_id else {}),
-            },
-        }
+        WebhookEvent(
+            type=event_type(event.type, event.action),
+            timestamp=event.occurred_at.astimezone(UTC),
+            data=WebhookEventData(
+                event_id=event.id,
+                resource=event.type,
+                id=event.resource_id,
+                action=event.action,
+                version=event.version,
+                occurred_at=event.occurred_at.astimezone(UTC),
+                changed_by=event.changed_by,
+                key_id=event.key_id,
+                path=f"/v1/{event.type}s/{event.resource_id}",
+                feed_cursor=encode_cursor(FEED_CURSOR_KIND, *position),
+                merged_into_id=event.merged_into_id,  # a merge only (left out when None)
+            ),
+        )
     ).decode()
 
 

@@ -27,6 +27,7 @@ from service.webhooks.schemas import (
     WebhookCreated,
     WebhookDelivery,
     WebhookDeliveryStatus,
+    WebhookEvent,
     WebhookUpdate,
 )
 
@@ -234,8 +235,9 @@ def _delivery(row: asyncpg.Record) -> WebhookDelivery:
     values: dict[str, Any] = dict(row)
     values["message_id"] = outbox.message_id(row["id"])
     # the text sent, decoded here so that its keys keep the order they were signed in
-    # (through jsonb they came back reordered, and re-encoded it was not the body sent)
-    values["payload"] = msgspec.json.decode(row["payload"])
+    # (through jsonb they came back reordered, and re-encoded it was not the body sent): the
+    # struct's fields are in that order, and it wrote the text (``outbox.payload``)
+    values["payload"] = msgspec.json.decode(row["payload"], type=WebhookEvent)
     return msgspec.convert(values, WebhookDelivery)  # the attempts' times arrive as JSON text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 import msgspec
@@ -185,13 +185,74 @@ class WebhookDelivery(msgspec.Struct, kw_only=True):
     created_at: Timestamp
     finished_at: Timestamp | None
     payload: Annotated[
-        dict[str, Any],
+        WebhookEvent,
         msgspec.Meta(
             description="The body sent: in this response, the very bytes that were signed "
             "(keys in their order, no spaces added)."
         ),
     ]
     attempts: list[WebhookAttempt]
+
+
+class WebhookEventData(
+    msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
+    """The change event a delivery tells of, as the change feed lists it (``ChangeEvent``),
+    with where to read the resource now and where to resume the feed."""
+
+    event_id: Annotated[int, msgspec.Meta(description="The change feed's `id` of the event.")]
+    resource: Annotated[
+        str,
+        msgspec.Meta(description="`actor`, `source`, `claim`, `dispute` or `review`."),
+    ]
+    id: Annotated[UUID, msgspec.Meta(description="The resource's id.")]
+    action: Annotated[
+        str,
+        msgspec.Meta(
+            description="`create`, `update`, `delete` or `merge` (ignore actions you do not "
+            "know: more may come)."
+        ),
+    ]
+    version: Annotated[int, msgspec.Meta(description="The resource's version after the change.")]
+    occurred_at: Annotated[
+        Timestamp, msgspec.Meta(description="When the writing transaction started.")
+    ]
+    changed_by: Annotated[str, msgspec.Meta(description="The API key's (or command's) name.")]
+    key_id: Annotated[
+        UUID | None, msgspec.Meta(description="The API key that made it (null for a command).")
+    ]
+    path: Annotated[
+        str,
+        msgspec.Meta(
+            description="The resource's path from the service's root (`/v1/claims/...`): GET "
+            "it for what the resource is now."
+        ),
+    ]
+    feed_cursor: Annotated[
+        str,
+        msgspec.Meta(
+            description="The change feed's position just after this event: a valid `after` "
+            "of `GET /v1/changes`."
+        ),
+    ]
+    merged_into_id: Annotated[
+        UUID | None,
+        msgspec.Meta(description="A `merge` only (left out otherwise): the actor merged into."),
+    ] = None
+
+
+class WebhookEvent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A delivery's body: Standard Webhooks' ``{type, timestamp, data}``."""
+
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="`<resource>.<action>`, as subscriptions name them: `claim.update`, "
+            "`actor.merge`..."
+        ),
+    ]
+    timestamp: Annotated[Timestamp, msgspec.Meta(description="The event's `occurred_at`.")]
+    data: WebhookEventData
 
 
 class WebhookDeliveryPage(msgspec.Struct, kw_only=True):
