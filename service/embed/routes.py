@@ -79,6 +79,8 @@ PUBLIC_HEADERS: Final = [
     ),
     _header("Cache-Control", f"public, max-age={MAX_AGE}", "Any cache may keep it a minute."),
     _header("X-Content-Type-Options", "nosniff", "Browsers take the media type as given."),
+    _header("Access-Control-Allow-Origin", "*", "Any page's script may read it."),
+    _header("Access-Control-Expose-Headers", "ETag", "A script may read its ETag."),
 ]
 CARD_HEADERS: Final = [
     *PUBLIC_HEADERS,
