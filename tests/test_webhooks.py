@@ -335,6 +335,25 @@ async def test_a_subscription_twice_over_is_a_409(client, conn) -> None:
     assert same.status_code == 200, same.text  # itself is no twin
 
 
+async def test_a_body_where_none_is_taken_is_a_422(client, conn) -> None:
+    """A rotation given a body ignored it, where every body is held to its fields (a CMS
+    developer's walkthrough): a client believed it sent options nothing read."""
+    hook = await subscribe(client, "http://127.0.0.1:9/x")
+    rotate = f"/v1/webhooks/{hook['id']}/rotate-secret"
+    before = await conn.fetch("SELECT * FROM webhooks ORDER BY id")
+    body = problem(await client.post(rotate, json={"grace_hours": 1}), 422)
+    assert fields(body) == {"grace_hours"} and "takes no body" in body["detail"], body
+    gone = await client.request("DELETE", f"/v1/webhooks/{hook['id']}", content=b"[1]")
+    body = problem(gone, 422)
+    assert fields(body) == {"body"}, body
+    assert await conn.fetch("SELECT * FROM webhooks ORDER BY id") == before
+    for none in (b"", b"{}", b" null "):  # what clients send for a POST without a body
+        response = await client.post(
+            rotate, content=none, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 200, (none, response.text)
+
+
 @pytest.mark.parametrize("scope", ["read", "write"])
 async def test_webhooks_need_the_admin_scope(settings, database_url, client, scope) -> None:
     created = await subscribe(client, "http://127.0.0.1:9/x")
