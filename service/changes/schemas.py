@@ -9,6 +9,37 @@ import msgspec
 
 from service.schemas import Timestamp
 
+# What a change event says, as the feed lists it and a webhook's delivery tells it
+# (``service.webhooks.schemas.WebhookEventData``).
+Action = Annotated[
+    str,
+    msgspec.Meta(
+        description="What happened: `create`, `update`, `delete` (more may be added, such as "
+        "`merge`; ignore ones you do not know)."
+    ),
+]
+Version = Annotated[
+    int,
+    msgspec.Meta(
+        description="The resource's version after the change (for a delete: the version "
+        "the delete made)."
+    ),
+]
+OccurredAt = Annotated[Timestamp, msgspec.Meta(description="When the writing transaction started.")]
+ChangedBy = Annotated[
+    str, msgspec.Meta(description="The name of the API key (or the command) that made it.")
+]
+KeyId = Annotated[
+    UUID | None, msgspec.Meta(description="The API key that made it (null for a command).")
+]
+MergedIntoId = Annotated[
+    UUID | None,
+    msgspec.Meta(
+        description="A `merge` only: the actor it was merged into (the merged actor's "
+        "URL answers 308 to where it is now, should that one be merged in turn)."
+    ),
+]
+
 
 class ChangeEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One create, update, delete (or merge, status change...) of one resource."""
@@ -27,36 +58,12 @@ class ChangeEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
         ),
     ]
     resource_id: UUID
-    action: Annotated[
-        str,
-        msgspec.Meta(
-            description="What happened: `create`, `update`, `delete` (more may be added, such as "
-            "`merge`; ignore ones you do not know)."
-        ),
-    ]
-    version: Annotated[
-        int,
-        msgspec.Meta(
-            description="The resource's version after the change (for a delete: the version "
-            "the delete made)."
-        ),
-    ]
-    occurred_at: Annotated[
-        Timestamp, msgspec.Meta(description="When the writing transaction started.")
-    ]
-    changed_by: Annotated[
-        str, msgspec.Meta(description="The name of the API key (or the command) that made it.")
-    ]
-    key_id: Annotated[
-        UUID | None, msgspec.Meta(description="The API key that made it (null for a command).")
-    ]
-    merged_into_id: Annotated[
-        UUID | None,
-        msgspec.Meta(
-            description="A `merge` only: the actor it was merged into (the merged actor's "
-            "URL answers 308 to where it is now, should that one be merged in turn)."
-        ),
-    ] = None
+    action: Action
+    version: Version
+    occurred_at: OccurredAt
+    changed_by: ChangedBy
+    key_id: KeyId
+    merged_into_id: MergedIntoId = None
 
 
 class ChangePage(msgspec.Struct, kw_only=True):

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from service.changes.schemas import Action, ChangedBy, KeyId, MergedIntoId, OccurredAt, Version
 from service.schemas import HttpUrl, Input, Timestamp
 
 # `<resource>.<action>` as the change feed names them (type and action), `<resource>.*` for
@@ -206,21 +207,11 @@ class WebhookEventData(
         msgspec.Meta(description="`actor`, `source`, `claim`, `dispute` or `review`."),
     ]
     id: Annotated[UUID, msgspec.Meta(description="The resource's id.")]
-    action: Annotated[
-        str,
-        msgspec.Meta(
-            description="`create`, `update`, `delete` or `merge` (ignore actions you do not "
-            "know: more may come)."
-        ),
-    ]
-    version: Annotated[int, msgspec.Meta(description="The resource's version after the change.")]
-    occurred_at: Annotated[
-        Timestamp, msgspec.Meta(description="When the writing transaction started.")
-    ]
-    changed_by: Annotated[str, msgspec.Meta(description="The API key's (or command's) name.")]
-    key_id: Annotated[
-        UUID | None, msgspec.Meta(description="The API key that made it (null for a command).")
-    ]
+    action: Action
+    version: Version
+    occurred_at: OccurredAt
+    changed_by: ChangedBy
+    key_id: KeyId
     path: Annotated[
         str,
         msgspec.Meta(
@@ -235,10 +226,7 @@ class WebhookEventData(
             "of `GET /v1/changes`."
         ),
     ]
-    merged_into_id: Annotated[
-        UUID | None,
-        msgspec.Meta(description="A `merge` only (left out otherwise): the actor merged into."),
-    ] = None
+    merged_into_id: MergedIntoId = None
 
 
 class WebhookEvent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
