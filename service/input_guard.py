@@ -127,6 +127,16 @@ def _bad_utf8_at(body: bytes) -> int:
     return 0  # not reached: msgspec found one
 
 
+def _not_utf8(body: bytes) -> Malformed:
+    """The 400 for a body that is not UTF-8, naming its first bad byte: msgspec's offset is
+    inside the string it was reading (or none), so the body's own decoding says where (on
+    this error path only)."""
+    return Malformed(
+        f"The request body is not valid UTF-8 (byte {_bad_utf8_at(body)}): send JSON "
+        "encoded as UTF-8."
+    )
+
+
 def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> list[FieldError]:
     """Decode the body strictly, once: a value of the wrong type is a 422; a good body is
     handed to the handler as decoded here (Litestar takes the decoded JSON it finds on the
@@ -135,14 +145,11 @@ def _strict(request: Request[Any, Any, Any], body: bytes, body_type: Any) -> lis
         value = msgspec.json.decode(body, type=body_type, strict=True)
     except msgspec.ValidationError as exc:
         return [msgspec_field_error(exc, body_type)]
-    except UnicodeDecodeError:
-        # msgspec's offset is inside the string it was reading; the body's own decoding says
-        # where in the body (on this error path only)
-        raise Malformed(
-            f"The request body is not valid UTF-8 (byte {_bad_utf8_at(body)}): send JSON "
-            "encoded as UTF-8."
-        ) from None
+    except UnicodeDecodeError:  # msgspec 0.22
+        raise _not_utf8(body) from None
     except (msgspec.DecodeError, RecursionError) as exc:
+        if "UTF-8" in str(exc):  # msgspec 0.23: "Invalid UTF-8 encoded string"
+            raise _not_utf8(body) from None
         at = _lone_high_surrogate(body) if "truncated" in str(exc) else None
         if at is not None:  # msgspec calls it truncated input
             raise Malformed(

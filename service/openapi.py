@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -193,6 +194,10 @@ def tidy_openapi(app: Litestar) -> None:
             present, ref_template="#/components/schemas/{name}"
         )
         for struct in present:
+            if struct.__doc__ and "description" in components[struct.__name__]:
+                # as msgspec 0.23 writes a docstring (0.22 kept its lines' indentation): the
+                # same document whichever is installed
+                components[struct.__name__]["description"] = inspect.cleandoc(struct.__doc__)
             config = struct.__struct_config__
             if not issubclass(struct, Input) and not config.omit_defaults:
                 # sent in answers only, every field always written (a default too: an
