@@ -317,14 +317,14 @@ def test_a_word_typed_twice_is_looked_for_once():
     assert len(phrases_of('"safe zone" or "safe zone"').each) == 1
 
 
-def test_a_snippet_opens_no_bidirectional_override():
-    """A snippet is HTML a page inserts as it is: an override or embedding it left open (the
-    text cut anywhere) turned the page's text after it backwards (a CMS developer's
-    walkthrough). They are left out; an RLM stays, and so do the marks."""
-    text = "A zebrafish report \u202eunbalanced override here and \u2067an isolate\u200f."
-    marked = snippet(text, ["zebrafish"])
-    assert (
-        marked == "A <mark>zebrafish</mark> report unbalanced override here and an isolate\u200f."
-    )
-    assert plain(text) == "A zebrafish report unbalanced override here and an isolate\u200f."
-    assert snippet("\u202bالمنطقة الآمنة\u202c", ["الامنه"]) == "المنطقة <mark>الآمنة</mark>"
+def test_the_bidirectional_controls_are_found_alike_in_text_and_in_utf8():
+    """The search route looks for them in the encoded page, then mends its snippets with the
+    text pattern: the two must agree on every character of the plane, and on a page."""
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        text = f"a{ch}b"
+        found = highlight.BIDI_CONTROL.search(text) is not None
+        assert found == (highlight.BIDI_CONTROL_UTF8.search(text.encode()) is not None), hex(code)
+        assert found == (0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069), hex(code)

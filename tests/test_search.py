@@ -823,3 +823,20 @@ async def test_a_word_beginning_with_a_prefix_letter_is_not_another_word(client)
     assert {h["id"] for h in found} == {gaza, prefixed, written}
     (score,) = [h["score"] for h in found if h["id"] == prefixed]
     assert score == pytest.approx(0.05, rel=1e-3)
+
+
+async def test_a_snippet_opens_no_bidirectional_override(client):
+    """A snippet is HTML a page inserts as it is: an override or embedding it left open (the
+    text cut anywhere) turned the page's text after it backwards (a CMS developer's
+    walkthrough). They are left out of every snippet of the page; an RLM stays."""
+    speaker = await helpers.actor(client, "Zebra Reporter")
+    src = await helpers.source(client)
+    text = "A zebrafish report \u202eunbalanced override here and \u2067an isolate\u200f."
+    await helpers.claim(client, speaker["id"], src["id"], text=text, lang="en")
+    await helpers.claim(client, speaker["id"], src["id"], text="Zebrafish, plainly.", lang="en")
+    found = await hits(client, "zebrafish", type="claim")
+    snippets = sorted(h["snippet"] for h in found)
+    assert snippets == [
+        "<mark>Zebrafish</mark>, plainly.",
+        "A <mark>zebrafish</mark> report unbalanced override here and an isolate\u200f.",
+    ], snippets

@@ -26,7 +26,15 @@ from service.search.schemas import (
     SearchPage,
     SimilarPage,
 )
-from service.text.highlight import phrases_of, plain, shorten, snippet, terms_of
+from service.text.highlight import (
+    BIDI_CONTROL,
+    BIDI_CONTROL_UTF8,
+    phrases_of,
+    plain,
+    shorten,
+    snippet,
+    terms_of,
+)
 from service.text.lang import LANG_PATTERN
 from service.text.stopwords import search_words
 
@@ -180,11 +188,13 @@ async def search(
         )
     # encoded here, not by Litestar's response path (some 55,000 of 2.96 million instructions)
     incomplete = bool(rows and rows[0]["incomplete"])
-    return EncodedJson(
-        msgspec.json.encode(
-            SearchPage(data=hits, next_cursor=next_cursor, incomplete_results=incomplete)
-        )
-    )
+    found = SearchPage(data=hits, next_cursor=next_cursor, incomplete_results=incomplete)
+    body = msgspec.json.encode(found)
+    if BIDI_CONTROL_UTF8.search(body):  # rare: a snippet must open no override (highlight)
+        for hit in hits:
+            hit.snippet = BIDI_CONTROL.sub("", hit.snippet)
+        body = msgspec.json.encode(found)
+    return EncodedJson(body)
 
 
 @get(
