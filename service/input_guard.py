@@ -290,11 +290,12 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
         elif name in integers and len(value) > _DIGITS:
             # past what converting it takes (Python's int of 4,300 digits or more): "Integer
             # value out of range." (the range a number of a few digits is told)
-            low, high = integers[name]
+            negative = value.startswith("-")
+            bound = integers[name][0 if negative else 1]
             message = (
-                f"Expected a whole number, at least {low:g}"
-                if value.startswith("-")
-                else f"Expected a whole number, at most {high:g}"
+                f"Expected a whole number of at most {_DIGITS} digits"  # no such bound
+                if bound is None
+                else f"Expected a whole number, {'at least' if negative else 'at most'} {bound:g}"
             )
         else:
             seen.add(name)

@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from service import openapi
+from service import input_guard, openapi
 from service.app import create_app
 from service.errors import PROBLEM_DESCRIPTIONS, PROBLEMS, _readable
 from service.settings import Settings
@@ -1189,3 +1189,14 @@ async def test_a_value_of_the_wrong_form_is_said_in_words_not_as_a_pattern(
     assert said in error["message"], error
     assert "regex" not in error["message"] and "`" not in error["message"]
     assert await snapshot(conn) == before
+
+
+async def test_a_whole_number_too_long_for_a_parameter_without_that_bound(client, monkeypatch):
+    """Every integer parameter has both bounds today; one without would have met a format of
+    None (a 500) for a number of more digits than any bound has."""
+    listed = input_guard._QUERY["list_actors"]
+    monkeypatch.setitem(
+        input_guard._QUERY, "list_actors", listed._replace(integers={"limit": (None, None)})
+    )
+    body = problem(await client.get("/v1/actors", params={"limit": "9" * 30}), 422)
+    assert body["errors"][0]["message"] == "Expected a whole number of at most 18 digits"
