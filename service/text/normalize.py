@@ -71,7 +71,6 @@ def article_forms(word: str) -> list[str]:
     return sorted(forms)
 
 
-_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 # A word of normalised text, as the service reads words: letters and digits (names' words,
 # stop words, a phrase's places in snippets).
 WORD = re.compile(r"[^\W_]+")
@@ -80,7 +79,7 @@ WORD = re.compile(r"[^\W_]+")
 def has_letter_or_digit(normalised: str) -> bool:
     """Whether normalised text holds a letter or a digit: something a search or a name
     filter can look for (not only punctuation, marks or white space)."""
-    return _LETTER_OR_DIGIT.search(normalised) is not None
+    return WORD.search(normalised) is not None  # a word's first letter or digit
 
 
 class CharTable(dict[int, str]):
