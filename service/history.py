@@ -20,6 +20,7 @@ from litestar.params import PathParameter
 
 from service.errors import Missing, NotFound
 from service.pagination import Int4, decode_cursor, page
+from service.pool import Pool
 from service.schemas import Timestamp
 
 if TYPE_CHECKING:  # deps needs Who from here
@@ -197,7 +198,7 @@ async def revision_at(
 
 
 async def revision_page(
-    pool: asyncpg.Pool, resource: Resource, resource_id: UUID, limit: int, cursor: str | None
+    pool: Pool, resource: Resource, resource_id: UUID, limit: int, cursor: str | None
 ) -> RevisionPage:
     """``GET /v1/<collection>/{id}/revisions``: a 404 only if the id never existed."""
     kind = f"{resource}-revisions"

@@ -60,6 +60,7 @@ from litestar.types import Scope as ASGIScope
 
 from service import db
 from service.errors import FieldError, problem_content, problem_message
+from service.pool import Pool
 from service.settings import Settings
 
 log = structlog.get_logger("claimdesk.idempotency")
@@ -289,7 +290,7 @@ async def _run(
     caller = caller_scope(scope)
     path = _text(scope["path"])
     digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), body)
-    pool: asyncpg.Pool = scope["litestar_app"].state.pool
+    pool: Pool = scope["litestar_app"].state.pool
     try:
         async with pool.acquire() as conn:
             await conn.execute(CLEANUP, retention, CLEANUP_BATCH)

@@ -19,6 +19,7 @@ from service.actors import merge as actor_merge
 from service.actors.merge import REFERENCES
 from service.errors import AlreadyMerged, Invalid
 from service.history import Who
+from service.pool import Pool
 from service.settings import Settings
 from tests import helpers
 from tests.helpers import fields, problem, snapshot
@@ -782,7 +783,7 @@ async def test_a_merge_failing_midway_changes_nothing(client, conn, world):
 
 
 @pytest.fixture
-async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+async def pool(settings: Settings) -> AsyncIterator[Pool]:
     """The service's own kind of pool, for merges run without the route's retry: a deadlock
     shows as DeadlockDetectedError instead of being retried away."""
     pool = await service_db.create_pool(settings, settings.database_url or "")
@@ -792,7 +793,7 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-async def merge_once(pool: asyncpg.Pool, merged_id: str, into_id: str) -> Any:
+async def merge_once(pool: Pool, merged_id: str, into_id: str) -> Any:
     async with service_db.transaction(pool) as c:
         return await actor_merge.merge(c, Who(changed_by="test"), UUID(merged_id), UUID(into_id))
 

@@ -33,6 +33,7 @@ from litestar.testing import AsyncTestClient
 from service import db
 from service.app import create_app
 from service.changes.routes import CURSOR_KIND
+from service.pool import Pool
 from service.settings import Settings
 from service.webhooks import guard, outbox, signing
 from service.webhooks.schemas import WebhookEvent
@@ -151,7 +152,7 @@ async def strict(settings: Settings, auth: dict[str, str]) -> AsyncIterator[Asyn
 
 
 @pytest.fixture
-async def pool(settings: Settings, database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def pool(settings: Settings, database_url: str) -> AsyncIterator[Pool]:
     created = await db.create_pool(settings, database_url)
     try:
         yield created
@@ -178,7 +179,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def worker(pool: asyncpg.Pool, settings: Settings, clock: Clock) -> AsyncIterator[Worker]:
+async def worker(pool: Pool, settings: Settings, clock: Clock) -> AsyncIterator[Worker]:
     """A worker on the fake clock, with no jitter (each delay is the schedule's)."""
     made = Worker(pool, settings, now=clock, draw=lambda: 1.0)
     try:

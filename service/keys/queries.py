@@ -151,9 +151,7 @@ SELECT id, name, scopes, expires_at, revoked_at IS NOT NULL AS revoked FROM foun
 """
 
 
-async def lookup(
-    conn: asyncpg.Connection | asyncpg.Pool, secret_digest: bytes
-) -> Credential | None:
+async def lookup(conn: asyncpg.Connection, secret_digest: bytes) -> Credential | None:
     row = await conn.fetchrow(_LOOKUP, secret_digest)
     if row is None:
         return None

@@ -27,6 +27,7 @@ import structlog
 
 from service import __version__, db
 from service.errors import DatabaseUnreachable
+from service.pool import Pool
 from service.settings import Settings
 from service.webhooks import guard, outbox, signing
 
@@ -51,7 +52,7 @@ class Worker:
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         settings: Settings,
         *,
         now: Callable[[], datetime] = _utcnow,
@@ -203,7 +204,7 @@ class Worker:
         return done(status_code=response.status_code, response=text or None)
 
 
-async def _worker_pool(settings: Settings) -> asyncpg.Pool:
+async def _worker_pool(settings: Settings) -> Pool:
     if not settings.database_url:
         raise RuntimeError("the webhook worker needs settings.database_url")
     small = msgspec.structs.replace(settings, pool_min_size=1, pool_max_size=3)
