@@ -233,6 +233,16 @@ LOCATION_HEADER = ResponseHeader(
     required=True,
     description="The new resource's URL.",
 )
+# An answer that holds a secret shown once (an API key, a webhook's signing secret): no cache
+# may keep it.
+SECRET_HEADERS = {"Cache-Control": "no-store"}
+NO_STORE_HEADER = ResponseHeader(
+    name="Cache-Control",
+    value="no-store",
+    documentation_only=True,
+    required=True,
+    description="`no-store`: the answer holds a secret shown only here; no cache may keep it.",
+)
 ETAG_HEADER = ResponseHeader(
     name="ETag",
     value='"2-5f0c2a1e9b7d4c6a"',

@@ -119,6 +119,21 @@ def test_a_201_declares_its_location_or_does_not_promise_one():
         assert declared == ("URL follows" in response["description"]), name
 
 
+def test_an_answer_holding_a_secret_declares_that_no_cache_may_keep_it():
+    """A new API key, a new webhook and a rotated secret are sent with `Cache-Control:
+    no-store` (tests/test_auth.py, tests/test_webhooks.py); the document left it out (a
+    walkthrough)."""
+    document = json.loads(COMMITTED.read_text())
+    by_id = {op["operationId"]: op for item in document["paths"].values() for op in item.values()}
+    for name, status in (
+        ("create_api_key", "201"),
+        ("create_webhook", "201"),
+        ("rotate_webhook_secret", "200"),
+    ):
+        headers = by_id[name]["responses"][status]["headers"]
+        assert headers["Cache-Control"]["description"].startswith("`no-store`"), name
+
+
 async def test_urls_in_headers_carry_the_public_urls_path_prefix(settings, auth):
     """Behind a proxy that adds a prefix (CLAIMDESK_PUBLIC_URL with a path), a create's
     Location, a merged actor's 308 and the feed's Link pointed at the proxy host's root (a

@@ -41,7 +41,7 @@ class ApiKeyController(Controller):
         summary="Create an API key",
         description="The answer holds the key (`key`) once; only its SHA-256 is stored.",
         responses=responses(400, 413, 422),
-        response_headers=[etag.LOCATION_HEADER],
+        response_headers=[etag.LOCATION_HEADER, etag.NO_STORE_HEADER],
     )
     async def create_api_key(
         self, request: Request, data: Annotated[ApiKeyCreate, Body(examples=CREATE_EXAMPLES)]
@@ -51,7 +51,7 @@ class ApiKeyController(Controller):
         return Response(
             created,
             status_code=201,
-            headers={"Location": f"/v1/api-keys/{created.id}", "Cache-Control": "no-store"},
+            headers={"Location": f"/v1/api-keys/{created.id}", **etag.SECRET_HEADERS},
         )
 
     @get(

@@ -47,7 +47,6 @@ UPDATE_EXAMPLES = [
     Example(summary="Enable again after an automatic disable", value={"enabled": True}),
     Example(summary="Follow reviews too", value={"event_types": ["claim.*", "review.*"]}),
 ]
-SECRET_HEADERS = {"Cache-Control": "no-store"}
 
 
 async def _checked(request: Request, url: str) -> None:
@@ -77,7 +76,7 @@ class WebhookController(Controller):
         "are a 422 naming `url`. A subscription with this URL and these event types "
         "already is a 409 naming it (`existing_id`): each event would arrive twice.",
         responses=responses(400, 409, 413, 422),
-        response_headers=[etag.LOCATION_HEADER],
+        response_headers=[etag.LOCATION_HEADER, etag.NO_STORE_HEADER],
     )
     async def create_webhook(
         self, request: Request, data: Annotated[WebhookCreate, Body(examples=CREATE_EXAMPLES)]
@@ -88,7 +87,7 @@ class WebhookController(Controller):
         return Response(
             created,
             status_code=201,
-            headers={"Location": f"/v1/webhooks/{created.id}", **SECRET_HEADERS},
+            headers={"Location": f"/v1/webhooks/{created.id}", **etag.SECRET_HEADERS},
         )
 
     @get(
@@ -161,13 +160,14 @@ class WebhookController(Controller):
         "Standard Webhooks allows), so the receiver can switch over without losing one.",
         status_code=200,
         responses=responses(404),
+        response_headers=[etag.NO_STORE_HEADER],
     )
     async def rotate_webhook_secret(
         self, request: Request, webhook_id: WebhookId
     ) -> Response[WebhookCreated]:
         async with db.transaction(request.pool) as conn:
             rotated = await queries.rotate_secret(conn, webhook_id)
-        return Response(rotated, headers=SECRET_HEADERS)
+        return Response(rotated, headers=etag.SECRET_HEADERS)
 
     @get(
         "/{webhook_id:str}/deliveries",
