@@ -67,6 +67,41 @@ async def test_served_document_is_the_committed_one(client):
     )
 
 
+async def test_the_document_is_tagged_and_gzipped_for_a_client_that_asks(client):
+    """790 kB sent whole on every fetch, with no tag to revalidate by (a CMS developer's
+    walkthrough: a client generator's pipeline fetches it on every build)."""
+    committed = COMMITTED.read_bytes()
+    plain = await client.get("/schema/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == committed
+    assert int(plain.headers["content-length"]) == len(committed)
+    tag = plain.headers["etag"]
+    assert re.fullmatch(r'W/"[0-9a-f]{16}"', tag)
+    assert plain.headers["vary"] == "Accept-Encoding"
+
+    zipped = await client.get("/schema/openapi.json", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) < len(committed) / 5
+    assert zipped.content == committed  # as the client decodes it
+    assert zipped.headers["etag"] == tag  # weak: both encodings share it
+    refused = await client.get("/schema/openapi.json", headers={"Accept-Encoding": "gzip;q=0, *"})
+    assert "content-encoding" not in refused.headers
+
+    for sent in (tag, tag.removeprefix("W/"), f'"other", {tag}', "*"):
+        again = await client.get("/schema/openapi.json", headers={"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.content == b""
+        assert again.headers["etag"] == tag
+    changed = await client.get("/schema/openapi.json", headers={"If-None-Match": '"other"'})
+    assert changed.status_code == 200
+    assert changed.content == committed
+    problem(await client.get("/schema/openapi.json", headers={"If-None-Match": "other"}), 422)
+    head = await client.head("/schema/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200
+    assert head.headers["etag"] == tag
+    assert head.headers["content-length"] == str(len(committed))
+
+
 def test_every_operation_is_named_tagged_summarised_and_documents_its_errors():
     document = json.loads(COMMITTED.read_text())
     assert document["openapi"].startswith("3.1")
