@@ -99,7 +99,7 @@ async def test_a_lease_cancelled_while_its_statement_runs_is_not_lent_again(
         async with pool.acquire() as connection:
             pids.append(await pid(connection))
             started.set()
-            await connection.execute("SELECT pg_sleep(30)")
+            await connection.execute("SELECT pg_sleep(5)")
 
     task = asyncio.create_task(sleep_long())
     await started.wait()
