@@ -16,7 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.params import PathParameter
 
-from service import __version__, auth, balance, db, migrate
+from service import __version__, auth, balance, db, migrate, negotiation
 from service.actors.routes import ActorController
 from service.changes.routes import list_changes
 from service.claims.routes import ClaimController
@@ -87,20 +87,7 @@ def _quality(accept: str, media_type: str) -> float:
     """The weight ``accept`` gives ``media_type``: its most specific range's ``q`` (RFC 9110
     section 12.5.1), 0 when no range takes it."""
     kind = media_type.split("/")[0] + "/*"
-    best, weight = -1, 0.0
-    for item in accept.split(","):
-        name, *parameters = (part.strip() for part in item.split(";"))
-        rank = {media_type: 2, kind: 1, "*/*": 0}.get(name.lower(), -1)
-        if rank > best:
-            best, weight = rank, 1.0
-            for parameter in parameters:
-                key, _, value = parameter.partition("=")
-                if key.strip().lower() == "q":
-                    try:  # a qvalue is 0 to 1; anything else is read as 0, not as a yes
-                        weight = float(value) if 0 <= float(value) <= 1 else 0.0
-                    except ValueError:
-                        weight = 0.0
-    return weight
+    return negotiation.weight(accept, {media_type: 2, kind: 1, "*/*": 0})
 
 
 def _prefers_html(accept: str) -> bool:

@@ -31,7 +31,7 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import FromPath
 
-from service import auth, etag, idempotency
+from service import auth, etag, idempotency, negotiation
 from service.actors.schemas import NameKind
 from service.claims.schemas import ClaimKind, DisputeStatus, Precision, Stance, TargetRole
 from service.disputes.schemas import Verdict
@@ -132,6 +132,10 @@ def document(app: Litestar) -> bytes:
     return document_from_schema(app.openapi_schema.to_schema())
 
 
+# What takes gzip in ``Accept-Encoding``: its names, else ``*``.
+_GZIP = {"gzip": 1, "x-gzip": 1, "*": 0}
+
+
 class IndentedJsonRenderPlugin(JsonRenderPlugin):
     """Serves ``/schema/openapi.json`` as :func:`document_from_schema` writes it.
 
@@ -156,30 +160,10 @@ class IndentedJsonRenderPlugin(JsonRenderPlugin):
         condition = etag.read("If-None-Match", request.scope["headers"])
         if condition is not None and condition.matches_weakly(tag.removeprefix("W/")):
             return Response(b"", status_code=304, headers=headers)
-        if accepts_gzip(request.headers.get("accept-encoding", "")):
+        if negotiation.weight(request.headers.get("accept-encoding", ""), _GZIP) > 0:
             headers["Content-Encoding"] = "gzip"
             body = zipped
         return Response(body, media_type=self.media_type, headers=headers)
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an ``Accept-Encoding`` value takes gzip: named (else ``*``) with a q above 0."""
-    weights: dict[str, float] = {}
-    for item in accept_encoding.split(","):
-        name, *params = item.split(";")
-        weight = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        weights.setdefault(name.strip().lower(), weight)
-    for name in ("gzip", "x-gzip", "*"):
-        if name in weights:
-            return weights[name] > 0
-    return False
 
 
 def _structs(cls: type[msgspec.Struct]) -> list[type[msgspec.Struct]]:

@@ -3,8 +3,11 @@ a language's script runs."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Final
+
+from service import negotiation
 
 DEFAULT_LANG: Final = "en"
 
@@ -159,18 +162,9 @@ def negotiate(asked: str | None, accept_language: str | None) -> str:
     if asked:
         return primary(asked) if primary(asked) in STRINGS else DEFAULT_LANG
     best, best_q = DEFAULT_LANG, 0.0
-    for item in (accept_language or "").split(",")[:32]:
-        tag, _, params = item.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        lang = primary(tag.strip())
+    for tag, q in itertools.islice(negotiation.weighted(accept_language or ""), 32):
+        lang = primary(tag)
         # of equal weights, the first listed wins
-        if lang in STRINGS and 0 < q <= 1 and q > best_q:
+        if lang in STRINGS and q > best_q:
             best, best_q = lang, q
     return best
