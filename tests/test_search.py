@@ -840,3 +840,36 @@ async def test_a_snippet_opens_no_bidirectional_override(client):
         "<mark>Zebrafish</mark>, plainly.",
         "A <mark>zebrafish</mark> report unbalanced override here and an isolate\u200f.",
     ], snippets
+
+
+async def test_a_long_claim_keeps_its_search_vector_in_its_row(client, conn):
+    """A claim with translations has a search vector of 2 to 3 kB; PostgreSQL moved it out
+    of the row (to the TOAST table) and a search looked it up there twice a candidate, some
+    6% of its work (migration 0028). A row of up to 8 kB now stays whole; a larger one is
+    still moved out."""
+    speaker = await helpers.actor(client, "Zebra Reporter")
+    src = await helpers.source(client)
+    toast = await conn.fetchval(
+        "SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = 'claims'::regclass"
+    )
+
+    async def toasted() -> int:
+        return await conn.fetchval(f"SELECT count(DISTINCT chunk_id) FROM {toast}")
+
+    words = " ".join(f"zebra{i} crossing{i} stripes{i}" for i in range(60))
+    made = await helpers.claim(
+        client,
+        speaker["id"],
+        src["id"],
+        text=f"{words} ends here.",
+        lang="en",
+        translations=[{"lang": "ar", "text": f"الحمار الوحشي {words}"}],
+    )
+    row = await conn.fetchval("SELECT pg_column_size(c.*) FROM claims c WHERE id = $1", made["id"])
+    assert 2_500 < row < 8_000, row  # over the 2 kB that moved a value out before
+    assert await toasted() == 0
+    assert [h["id"] for h in await hits(client, "zebra59", type="claim")] == [made["id"]]
+    # a row over 8 kB is still toasted
+    longer = " ".join(f"okapi{i} forest{i} giraffe{i}" for i in range(400))
+    await helpers.claim(client, speaker["id"], src["id"], text=longer, lang="en")
+    assert await toasted() > 0
