@@ -131,6 +131,26 @@ def test_every_character_of_the_plane_folds_as_alone():
     assert uneven > 100  # harakat, Quranic marks, ligatures
 
 
+def test_news_text_is_folded_a_byte_a_character_as_the_table_folds_it():
+    """A text of Arabic and English news text's characters is folded by the codecs' loops
+    (``_ByteFold``), not ``str.translate``: the same text as the table makes, character by
+    character and for all of them together; a text with any other character is left to the
+    table (None)."""
+    folding = highlight.byte_fold()
+    table, _ = highlight.plane()
+    taken = [ch for ch in highlight._NEWS if folding.fold(ch) is not None]
+    assert len(taken) > 200  # ASCII, the Arabic letters, harakat, digits, punctuation
+    for ch in taken:
+        assert folding.fold(ch) == ch.translate(table), hex(ord(ch))
+    every = "".join(taken)
+    assert folding.fold(every) == every.translate(table)
+    assert folding.fold(every[::-1]) == every[::-1].translate(table)
+    assert folding.fold("أَكارُ،\u00a0Ankara") == "اكار، ankara"
+    for other in ("Erdoğan", "ﻻ", "é", "\u2026", "\u202e"):  # folded by the table instead
+        assert folding.fold(f"قال {other}") is None
+    assert snippet("قال Erdoğan إنّ", terms_of("erdogan")) == "قال <mark>Erdoğan</mark> إنّ"
+
+
 def test_a_full_fold_table_is_emptied_and_marks_stay_right(monkeypatch):
     """The table of folded characters beyond the plane's is emptied when full (at most
     ``LIMIT`` characters and one text's worth more), between texts: the marks are still the

@@ -6,6 +6,7 @@ so that the marks can be placed on the original characters they came from.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import html
 import re
@@ -142,6 +143,60 @@ def plane() -> tuple[tuple[int | str, ...], re.Pattern[str]]:
     return tuple(table), _finder(uneven)
 
 
+# The characters of Arabic and English news text (the Arabic letters, harakat, tatweel and
+# punctuation, Arabic-Indic and Persian digits, the Persian letters, typographic quotes and
+# dashes, the direction marks and joiners), with ASCII: at most 256, so that a text of them
+# is folded a byte a character by the codecs' C loops (``_ByteFold``).
+_NEWS = (
+    [chr(c) for c in range(0x80)]
+    + [chr(c) for c in range(0x0621, 0x063B)]
+    + [chr(c) for c in range(0x0640, 0x066A)]
+    + [chr(c) for c in range(0x06F0, 0x06FA)]
+    + list("\u060c\u061b\u061f\u0670\u0671\u067e\u0686\u0698\u06a9\u06af\u06c1\u06cc\u06d2")
+    + list("\u00a0\u00ab\u00bb\u00b7\u200c\u200d\u200e\u200f\u2013\u2014\u2018\u2019\u201c\u201d")
+)
+
+
+class _ByteFold:
+    """Folds a text of ``_NEWS``'s characters as ``plane``'s table does, character by
+    character, without ``str.translate``, which looks every character up through Python's
+    mapping protocol (some 40 ns a character: a third of a snippet's time): the text is
+    encoded a byte a character (``codecs.charmap_encode``), the bytes folded by
+    ``bytes.translate`` (a character's fold, or none), and decoded back. A character is
+    taken only if it folds to none or to one that is taken too; ``fold`` is None for a text
+    with any other, which is then read through the table."""
+
+    def __init__(self, characters: list[str]) -> None:
+        taken = {ch for ch in characters if len(_fold_char(ch)) <= 1}
+        while shut := {ch for ch in taken if _fold_char(ch) and _fold_char(ch) not in taken}:
+            taken -= shut
+        alphabet = sorted(taken)
+        assert len(alphabet) <= 256
+        self._decoding = "".join(alphabet).ljust(256, "\ufffe")  # U+FFFE: no character
+        self._encoding = codecs.charmap_build(self._decoding)
+        slot = {ch: i for i, ch in enumerate(alphabet)}
+        folds = bytearray(range(256))
+        self._none = bytes(slot[ch] for ch in alphabet if not _fold_char(ch))
+        for ch in alphabet:
+            if _fold_char(ch):
+                folds[slot[ch]] = slot[_fold_char(ch)]
+        self._folds = bytes(folds)
+
+    def fold(self, text: str) -> str | None:
+        try:
+            encoded, _ = codecs.charmap_encode(text, "strict", self._encoding)
+        except UnicodeEncodeError:
+            return None
+        folded = encoded.translate(self._folds, self._none)
+        return codecs.charmap_decode(folded, "strict", self._decoding)[0]
+
+
+@functools.cache
+def byte_fold() -> _ByteFold:
+    """Made once a process, with ``plane``."""
+    return _ByteFold(_NEWS)
+
+
 # A character beyond the Basic Multilingual Plane: rare in news text, and the plane's table
 # stops short of them (a million code points); a text with one is folded through _FOLD_TABLE.
 _ASTRAL = re.compile("[^\u0000-\uffff]")
@@ -189,6 +244,12 @@ def _folded(text: str) -> tuple[str, _Uneven | None]:
     """``text`` as normalised text writes it, character by character, and where its
     characters came from (None when each folds to one: a folded character then has the index
     of its original)."""
+    haystack = byte_fold().fold(text)
+    if haystack is not None:  # no character of it folds to several
+        if len(haystack) == len(text):
+            return haystack, None  # nor to none
+        table, finder = plane()
+        return haystack, _Uneven(text, table, finder)
     if _ASTRAL.search(text) is None:
         table, finder = plane()
         uneven = _Uneven(text, table, finder)
