@@ -167,8 +167,9 @@ class _ByteFold:
     with any other, which is then read through the table."""
 
     def __init__(self, characters: list[str]) -> None:
-        taken = {ch for ch in characters if len(_fold_char(ch)) <= 1}
-        while shut := {ch for ch in taken if _fold_char(ch) and _fold_char(ch) not in taken}:
+        fold_of = {ch: _fold_char(ch) for ch in characters}
+        taken = {ch for ch, folded in fold_of.items() if len(folded) <= 1}
+        while shut := {ch for ch in taken if fold_of[ch] and fold_of[ch] not in taken}:
             taken -= shut
         alphabet = sorted(taken)
         assert len(alphabet) <= 256
@@ -176,11 +177,11 @@ class _ByteFold:
         self._encoding = codecs.charmap_build(self._decoding)
         slot = {ch: i for i, ch in enumerate(alphabet)}
         folds = bytearray(range(256))
-        self._none = bytes(slot[ch] for ch in alphabet if not _fold_char(ch))
         for ch in alphabet:
-            if _fold_char(ch):
-                folds[slot[ch]] = slot[_fold_char(ch)]
+            if fold_of[ch]:
+                folds[slot[ch]] = slot[fold_of[ch]]
         self._folds = bytes(folds)
+        self._none = bytes(slot[ch] for ch in alphabet if not fold_of[ch])
 
     def fold(self, text: str) -> str | None:
         try:
