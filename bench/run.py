@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -342,6 +343,21 @@ def one_size(admin: str, claims_n: int, args: argparse.Namespace, ceiling_too: b
     return rows
 
 
+# This machine's speed moves by the hour, and by as much as twice (bench/README.md): a run
+# says how fast plain Python ran before and after it, the figure to set its results beside.
+GAUGE_ADDITIONS = 20_000_000
+
+
+def python_gauge() -> float:
+    """Seconds ``python3 -c`` takes for a loop of ``GAUGE_ADDITIONS`` additions, the figure
+    bench/README.md quotes: about 1.0-1.1 s in this machine's fastest hours, 1.4-1.6 in slow
+    ones, 2-3.5 in its slowest."""
+    started = time.perf_counter()
+    loop = f"s = 0\nfor i in range({GAUGE_ADDITIONS}): s += i"
+    subprocess.run([sys.executable, "-c", loop], check=True)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--claims", type=int, default=100_000)
@@ -371,6 +387,8 @@ def main() -> None:
         raise SystemExit("bench: wrk is needed (Debian: apt-get install wrk)")
 
     started = time.monotonic()
+    gauge = python_gauge()
+    print(f"this machine now: {GAUGE_ADDITIONS:,} additions in a Python loop in {gauge:.2f} s")
     ok = True
     with server_url(args.database_url, args.data_dir) as admin:
         if args.scaling:
@@ -393,6 +411,7 @@ def main() -> None:
             ok = report(rows, args, f"{args.claims:,} claims, {args.actors:,} actors")
     print(
         f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+        f"{GAUGE_ADDITIONS:,} additions in {gauge:.2f} s before, {python_gauge():.2f} s after; "
         f"{time.monotonic() - started:.0f} s"
     )
     sys.exit(0 if ok else 1)
