@@ -151,6 +151,20 @@ def test_news_text_is_folded_a_byte_a_character_as_the_table_folds_it():
     assert snippet("قال Erdoğan إنّ", terms_of("erdogan")) == "قال <mark>Erdoğan</mark> إنّ"
 
 
+def test_a_snippet_is_escaped_html_whichever_character_calls_for_it():
+    """A snippet is HTML a page inserts as it is: each of the characters ``html.escape``
+    changes is escaped, before, inside and after a mark, alone in a text or with the
+    others (a text with none of them is taken as it is)."""
+    escapes = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+    for ch, escaped in escapes.items():
+        marked = snippet(f"a{ch}b قسد{ch} c{ch}", terms_of("قسد"))
+        assert marked == f"a{escaped}b <mark>قسد</mark>{escaped} c{escaped}", ch
+    assert snippet('<b>قسد</b> & "x"', terms_of("قسد")) == (
+        "&lt;b&gt;<mark>قسد</mark>&lt;/b&gt; &amp; &quot;x&quot;"
+    )
+    assert snippet("قالت قسد اليوم", terms_of("قسد")) == "قالت <mark>قسد</mark> اليوم"
+
+
 def test_a_full_fold_table_is_emptied_and_marks_stay_right(monkeypatch):
     """The table of folded characters beyond the plane's is emptied when full (at most
     ``LIMIT`` characters and one text's worth more), between texts: the marks are still the

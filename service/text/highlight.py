@@ -369,6 +369,7 @@ def snippet(
     start = word_start(text, max(0, first - width // 4), first)
     end = word_end(text, start + width, start)
     out = [ELLIPSIS] if _NOT_SPACE.search(text, 0, start) else []  # more than space before
+    escape = html.escape if _has_markup(text) else str  # (str of a str: the same str)
     cursor = start
     for s, e in marks:
         if e <= start or s >= end:
@@ -376,12 +377,18 @@ def snippet(
         while e < len(text) and _joins_the_one_before(text[e]):  # a letter's harakat with it
             e += 1
         s, e = max(s, start, cursor), min(e, end)
-        out += [html.escape(text[cursor:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
+        out += [escape(text[cursor:s]), "<mark>", escape(text[s:e]), "</mark>"]
         cursor = e
-    out.append(html.escape(text[cursor:end].rstrip()))
+    out.append(escape(text[cursor:end].rstrip()))
     if cut_off(text, end):
         out.append(ELLIPSIS)
     return "".join(out)
+
+
+def _has_markup(text: str) -> bool:
+    """Whether ``text`` holds a character ``html.escape`` changes (most Arabic texts hold
+    none: five searches of the text in C, against three escapes of its pieces a snippet)."""
+    return "&" in text or "<" in text or ">" in text or '"' in text or "'" in text
 
 
 def plain(text: str, width: int = 200) -> str:
