@@ -369,7 +369,7 @@ def snippet(
     start = word_start(text, max(0, first - width // 4), first)
     end = word_end(text, start + width, start)
     out = [ELLIPSIS] if _NOT_SPACE.search(text, 0, start) else []  # more than space before
-    escape = html.escape if _has_markup(text) else str  # (str of a str: the same str)
+    escape = html.escape if _needs_escaping(text) else str  # (str of a str: the same str)
     cursor = start
     for s, e in marks:
         if e <= start or s >= end:
@@ -385,7 +385,7 @@ def snippet(
     return "".join(out)
 
 
-def _has_markup(text: str) -> bool:
+def _needs_escaping(text: str) -> bool:
     """Whether ``text`` holds a character ``html.escape`` changes (most Arabic texts hold
     none: five searches of the text in C, against three escapes of its pieces a snippet)."""
     return "&" in text or "<" in text or ">" in text or '"' in text or "'" in text
